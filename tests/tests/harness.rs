@@ -1,0 +1,281 @@
+//! The test harness itself: the loopback nginx serves what the scripts promise, and each fault
+//! server behaviour does what its documentation says.
+
+use inet_tests::fault::{Behaviour, FaultServer};
+use inet_tests::servers;
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, TcpStream};
+use std::time::{Duration, Instant};
+
+const GET: &[u8] = b"GET /x HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+const OK_HI: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi";
+
+// ---- nginx ----
+
+#[test]
+fn nginx_serves_hello_txt_over_http() {
+    let nginx = servers::nginx();
+    let response = http_get(nginx.http_port, "/hello.txt", "GET");
+    assert!(response.starts_with("HTTP/1.1 200 OK\r\n"), "{response}");
+    let (_, body) = response.split_once("\r\n\r\n").expect("a head and a body");
+    assert_eq!(body, "Hello, world!\n");
+}
+
+#[test]
+fn nginx_serves_hello_txt_over_https_trusting_the_generated_ca() {
+    let nginx = servers::nginx();
+    let ca = std::fs::read(&nginx.ca_cert).expect("CA certificate");
+    let connector = native_tls::TlsConnector::builder()
+        .add_root_certificate(native_tls::Certificate::from_pem(&ca).expect("PEM"))
+        .build()
+        .expect("TLS connector");
+    let tcp = TcpStream::connect(("127.0.0.1", nginx.https_port)).expect("connect");
+    let mut tls = connector.connect("localhost", tcp).expect("TLS handshake");
+    tls.write_all(b"GET /hello.txt HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .expect("write");
+    let mut response = String::new();
+    tls.read_to_string(&mut response).expect("read");
+    assert!(response.starts_with("HTTP/1.1 200 OK\r\n"), "{response}");
+    assert!(response.ends_with("\r\n\r\nHello, world!\n"), "{response}");
+}
+
+#[test]
+fn nginx_urls_point_at_its_ports() {
+    let nginx = servers::nginx();
+    assert_eq!(
+        nginx.http_url("hello.txt"),
+        format!("http://127.0.0.1:{}/hello.txt", nginx.http_port)
+    );
+    assert_eq!(
+        nginx.https_url("/hello.txt"),
+        format!("https://127.0.0.1:{}/hello.txt", nginx.https_port)
+    );
+}
+
+#[test]
+fn nginx_serves_the_generated_data_files() {
+    let nginx = servers::nginx();
+    let sums = std::fs::read_to_string(nginx.data_dir().join("SHA256SUMS")).expect("SHA256SUMS");
+    assert!(
+        sums.contains("rand_1M.bin") && sums.contains("rand_64M.bin"),
+        "{sums}"
+    );
+    let head = http_get(nginx.http_port, "/data/rand_64M.bin", "HEAD");
+    assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
+    assert!(head.contains("Content-Length: 67108864\r\n"), "{head}");
+}
+
+#[test]
+fn nginx_basic_auth_credentials_come_from_the_env_file() {
+    let nginx = servers::nginx();
+    assert_eq!(
+        (nginx.basic_user.as_str(), nginx.basic_password.as_str()),
+        ("user", "pass")
+    );
+    let response = http_get(nginx.http_port, "/basic/secret.txt", "GET");
+    assert!(response.starts_with("HTTP/1.1 401 "), "{response}");
+}
+
+// ---- fault servers ----
+
+#[test]
+fn respond_writes_the_bytes_then_closes() {
+    let server = FaultServer::start(Behaviour::Respond(OK_HI.to_vec())).expect("server");
+    let (answer, result) = exchange(&server, GET);
+    assert!(result.is_ok(), "{result:?}");
+    assert_eq!(answer, OK_HI);
+}
+
+#[test]
+fn the_request_bytes_are_recorded_per_connection() {
+    let server = FaultServer::start(Behaviour::Respond(OK_HI.to_vec())).expect("server");
+    let _ = exchange(&server, GET);
+    let _ = exchange(&server, b"HEAD /y HTTP/1.1\r\n\r\n");
+    assert_eq!(server.connections(), 2);
+    assert_eq!(
+        server.requests(),
+        vec![GET.to_vec(), b"HEAD /y HTTP/1.1\r\n\r\n".to_vec()]
+    );
+}
+
+#[test]
+fn a_connection_that_sends_nothing_records_nothing() {
+    let server = FaultServer::start(Behaviour::Stall).expect("server");
+    let client = TcpStream::connect(server.addr()).expect("connect");
+    assert!(server.wait_for_connections(1, Duration::from_secs(5)));
+    client.shutdown(Shutdown::Write).expect("shutdown");
+    std::thread::sleep(Duration::from_millis(50));
+    assert_eq!(server.request(0), b"");
+    assert_eq!(server.bytes_received(), 0);
+}
+
+#[test]
+fn stall_never_answers_within_300_ms() {
+    let server = FaultServer::start(Behaviour::Stall).expect("server");
+    let mut client = TcpStream::connect(server.addr()).expect("connect");
+    client.write_all(GET).expect("write");
+    client
+        .set_read_timeout(Some(Duration::from_millis(300)))
+        .expect("timeout");
+    let started = Instant::now();
+    let err = client.read(&mut [0; 64]).expect_err("no answer");
+    assert!(
+        matches!(
+            err.kind(),
+            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+        ),
+        "{err:?}"
+    );
+    assert!(started.elapsed() >= Duration::from_millis(290));
+    assert_eq!(server.request(0), GET);
+}
+
+#[test]
+fn respond_then_reset_makes_the_client_read_fail_with_connection_reset() {
+    let server = FaultServer::start(Behaviour::RespondThenReset {
+        bytes: b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial".to_vec(),
+    })
+    .expect("server");
+    let (_, result) = exchange(&server, GET);
+    assert_eq!(
+        result.map_err(|e| e.kind()),
+        Err(io::ErrorKind::ConnectionReset)
+    );
+}
+
+#[test]
+fn garbage_is_sent_without_waiting_for_a_request() {
+    let server =
+        FaultServer::start(Behaviour::Garbage(b"\x00\xffnot http".to_vec())).expect("server");
+    let mut client = TcpStream::connect(server.addr()).expect("connect");
+    let mut answer = Vec::new();
+    client.read_to_end(&mut answer).expect("read");
+    assert_eq!(answer, b"\x00\xffnot http");
+}
+
+#[test]
+fn huge_headers_sends_at_least_that_many_header_bytes() {
+    let server = FaultServer::start(Behaviour::HugeHeaders(100_000)).expect("server");
+    let (answer, result) = exchange(&server, GET);
+    assert!(result.is_ok(), "{result:?}");
+    assert!(answer.starts_with(b"HTTP/1.1 200 OK\r\n"));
+    assert!(answer.ends_with(b"\r\n\r\n"));
+    assert!(answer.len() > 100_000, "{}", answer.len());
+    assert_eq!(answer.windows(4).filter(|w| w == b"\r\n\r\n").count(), 1);
+}
+
+#[test]
+fn delay_answers_after_the_delay() {
+    let server = FaultServer::start(Behaviour::Delay(Duration::from_millis(200), OK_HI.to_vec()))
+        .expect("server");
+    let started = Instant::now();
+    let (answer, _) = exchange(&server, GET);
+    assert!(started.elapsed() >= Duration::from_millis(200));
+    assert_eq!(answer, OK_HI);
+}
+
+#[test]
+fn slow_body_paces_the_body() {
+    let server = FaultServer::start(Behaviour::SlowBody {
+        head: b"HTTP/1.1 200 OK\r\nContent-Length: 400\r\n\r\n".to_vec(),
+        body: vec![b'x'; 400],
+        bytes_per_sec: 1000,
+    })
+    .expect("server");
+    let started = Instant::now();
+    let (answer, _) = exchange(&server, GET);
+    let elapsed = started.elapsed();
+    assert!(elapsed >= Duration::from_millis(350), "{elapsed:?}");
+    assert!(elapsed < Duration::from_secs(3), "{elapsed:?}");
+    assert!(answer.ends_with(&[b'x'; 400]));
+}
+
+#[test]
+fn sequence_serves_each_connection_in_turn_then_repeats_the_last() {
+    let server = FaultServer::sequence(vec![
+        Behaviour::Respond(b"first".to_vec()),
+        Behaviour::Respond(b"second".to_vec()),
+    ])
+    .expect("server");
+    let answers: Vec<Vec<u8>> = (0..3).map(|_| exchange(&server, GET).0).collect();
+    assert_eq!(answers, [&b"first"[..], b"second", b"second"]);
+}
+
+#[test]
+fn custom_gets_the_connection() {
+    let server = FaultServer::start(Behaviour::custom(|conn| {
+        let head = conn.read_request_head().unwrap_or_default();
+        let _ = write!(
+            conn,
+            "saw {} bytes on connection {}",
+            head.len(),
+            conn.index()
+        );
+    }))
+    .expect("server");
+    let (answer, _) = exchange(&server, GET);
+    assert_eq!(
+        answer,
+        format!("saw {} bytes on connection 0", GET.len()).as_bytes()
+    );
+}
+
+#[test]
+fn dropping_the_server_closes_stalled_connections_promptly() {
+    let server = FaultServer::start(Behaviour::Stall).expect("server");
+    let mut client = TcpStream::connect(server.addr()).expect("connect");
+    client.write_all(GET).expect("write");
+    assert!(server.wait_for_connections(1, Duration::from_secs(5)));
+    let started = Instant::now();
+    drop(server);
+    assert!(started.elapsed() < Duration::from_secs(2));
+    client
+        .set_read_timeout(Some(Duration::from_secs(2)))
+        .expect("timeout");
+    let outcome = client.read(&mut [0; 16]);
+    assert!(
+        matches!(outcome, Ok(0))
+            || matches!(&outcome, Err(e) if e.kind() == io::ErrorKind::ConnectionReset),
+        "{outcome:?}"
+    );
+}
+
+#[test]
+fn clients_that_disconnect_early_do_not_disturb_the_server() {
+    let server = FaultServer::start(Behaviour::HugeHeaders(4 << 20)).expect("server");
+    for _ in 0..3 {
+        let mut client = TcpStream::connect(server.addr()).expect("connect");
+        client.write_all(GET).expect("write");
+        let _ = client.read(&mut [0; 16]);
+    } // each client hangs up with megabytes still to come
+    let (answer, _) = exchange(&server, GET);
+    assert!(answer.len() > 4 << 20);
+    assert_eq!(server.connections(), 4);
+}
+
+// ---- helpers ----
+
+/// Sends `request` and reads until end of stream or an error.
+fn exchange(server: &FaultServer, request: &[u8]) -> (Vec<u8>, io::Result<()>) {
+    let mut client = TcpStream::connect(server.addr()).expect("connect");
+    client
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    client.write_all(request).expect("write");
+    let mut answer = Vec::new();
+    let result = client.read_to_end(&mut answer).map(drop);
+    (answer, result)
+}
+
+/// One request with `Connection: close`; the whole response as text.
+fn http_get(port: u16, path: &str, method: &str) -> String {
+    let mut client = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    write!(
+        client,
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .expect("write");
+    let mut response = String::new();
+    client.read_to_string(&mut response).expect("read");
+    response
+}
