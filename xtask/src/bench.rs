@@ -1,0 +1,84 @@
+//! `cargo xtask bench [core|http|all]`: the project's benchmarks, each a cargo bench target.
+//! A target that does not exist yet is an error, never a silent skip.
+
+use crate::servers::TestServers;
+use crate::steps::{cargo, Steps, Stream};
+use crate::Failure;
+
+/// A `cargo bench -p PACKAGE --bench NAME` target.
+#[derive(Debug, Clone, Copy)]
+struct Bench {
+    suite: &'static str,
+    package: &'static str,
+    name: &'static str,
+    /// Where cargo looks for it by default.
+    file: &'static str,
+    /// Runs against the loopback test servers.
+    needs_servers: bool,
+}
+
+const BENCHES: &[Bench] = &[
+    Bench {
+        suite: "core",
+        package: "inet-core",
+        name: "dispatch",
+        file: "core/benches/dispatch.rs",
+        needs_servers: false,
+    },
+    Bench {
+        suite: "http",
+        package: "inet-tests",
+        name: "http",
+        file: "tests/benches/http.rs",
+        needs_servers: true,
+    },
+];
+
+pub fn run(args: &[String]) -> Result<(), Failure> {
+    let suite = match args {
+        [] => "all",
+        [suite] => suite.as_str(),
+        _ => return Err(Failure::usage("usage: cargo xtask bench [core|http|all]")),
+    };
+    let selected: Vec<&Bench> = BENCHES
+        .iter()
+        .filter(|b| suite == "all" || b.suite == suite)
+        .collect();
+    if selected.is_empty() {
+        return Err(Failure::usage(format!(
+            "unknown bench suite `{suite}` (core, http or all)"
+        )));
+    }
+    let mut steps = Steps::new("bench");
+    let mut missing = Vec::new();
+    for bench in selected {
+        let servers = if bench.needs_servers {
+            TestServers::start(&mut steps)
+        } else {
+            None
+        };
+        let mut cmd = cargo(["bench", "-p", bench.package, "--bench", bench.name]);
+        if let Some(servers) = &servers {
+            servers.export_to(&mut cmd);
+        }
+        let mut absent = false;
+        steps.run_watching(&mut cmd, Stream::Stderr, |line| {
+            absent |= line.contains("no bench target named");
+        });
+        if absent {
+            missing.push(bench);
+        }
+        if let Some(servers) = servers {
+            servers.stop(&mut steps);
+        }
+    }
+    let outcome = steps.finish();
+    for bench in missing {
+        eprintln!(
+            "error: the bench target `{}` of {} does not exist yet: no numbers for `{}`. \
+             Add {} (and a [[bench]] entry with `harness = false` if it has its own main).",
+            bench.name, bench.package, bench.suite, bench.file
+        );
+    }
+    outcome
+}

@@ -1,0 +1,98 @@
+//! `cargo xtask test`: everything CI checks, in order. A failing step does not stop the later
+//! ones (one run shows every problem); the servers are stopped in any case.
+
+use crate::servers::TestServers;
+use crate::steps::{cargo, Steps, Stream};
+use crate::Failure;
+
+pub fn run(args: &[String]) -> Result<(), Failure> {
+    if !args.is_empty() {
+        return Err(Failure::usage("`cargo xtask test` takes no arguments"));
+    }
+    let mut steps = Steps::new("test");
+    steps.run(&mut cargo(["fmt", "--all", "--", "--check"]));
+    steps.run(&mut cargo([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]));
+    let servers = TestServers::start(&mut steps);
+    let mut counts = TestCounts::default();
+    for which in ["--all-targets", "--doc"] {
+        let mut cmd = cargo(["test", "--workspace", which, "--no-fail-fast"]);
+        if let Some(servers) = &servers {
+            servers.export_to(&mut cmd);
+        }
+        steps.run_watching(&mut cmd, Stream::Stdout, |line| counts.add(line));
+    }
+    if let Some(servers) = servers {
+        servers.stop(&mut steps);
+    }
+    let outcome = steps.finish();
+    // the closing line CI reads
+    println!(
+        "tests: {} passed, {} failed, {} skipped",
+        counts.passed, counts.failed, counts.ignored
+    );
+    outcome
+}
+
+/// Sums libtest's `test result: ok. 18 passed; 0 failed; 1 ignored; …` lines.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+struct TestCounts {
+    passed: u64,
+    failed: u64,
+    ignored: u64,
+}
+
+impl TestCounts {
+    fn add(&mut self, line: &str) {
+        let Some(result) = line.trim().strip_prefix("test result: ") else {
+            return;
+        };
+        for part in result.split([';', '.']) {
+            let mut words = part.split_whitespace();
+            let (Some(n), Some(what)) = (words.next(), words.next()) else {
+                continue;
+            };
+            let Ok(n) = n.parse::<u64>() else {
+                continue;
+            };
+            match what {
+                "passed" => self.passed += n,
+                "failed" => self.failed += n,
+                "ignored" => self.ignored += n,
+                _ => {}
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TestCounts;
+
+    #[test]
+    fn counts_add_up_over_result_lines_and_skip_other_lines() {
+        let mut counts = TestCounts::default();
+        for line in [
+            "running 18 tests",
+            "test result: ok. 18 passed; 0 failed; 1 ignored; 0 measured; 0 filtered out; finished in 2.46s",
+            "test result: FAILED. 14 passed; 4 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.1s\n",
+            "test foo ... ok",
+        ] {
+            counts.add(line);
+        }
+        assert_eq!(
+            counts,
+            TestCounts {
+                passed: 32,
+                failed: 4,
+                ignored: 1
+            }
+        );
+    }
+}
