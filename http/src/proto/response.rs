@@ -1,0 +1,396 @@
+//! [`parse_response_head`]: the incremental status-line and header parser.
+//!
+//! The driver appends whatever the socket gave it to one buffer and calls the parser again; the
+//! parser either finds a complete head (and says how many bytes it took, so that the rest is
+//! body), or asks for more. It does no buffering of its own, so the result cannot depend on how
+//! the bytes were split across reads. `httparse` does the byte-level work; this module adds the
+//! size limit, the retry when there are more headers than slots, and owned, WinINet-shaped output.
+
+use http::Version;
+
+use super::{bytes_to_text, HeaderList, ProtoError};
+
+/// How many header slots the first parse attempt uses. Real responses have a dozen or two; a
+/// head with more is retried with enough slots for anything that fits in `max_head`.
+const INITIAL_HEADER_SLOTS: usize = 100;
+
+/// The shortest possible header line is `x:\n`, so a head of `n` bytes holds at most `n / 3`
+/// headers.
+const MIN_HEADER_LINE: usize = 3;
+
+/// A parsed response status line and headers.
+///
+/// 1xx responses come out like any other; the driver reads the next head after one (except
+/// `101 Switching Protocols`, which ends HTTP on the connection).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResponseHead {
+    /// `HTTP/1.0` or `HTTP/1.1`.
+    pub version: Version,
+    /// The status code, 100 to 999. WinINet: `HTTP_QUERY_STATUS_CODE`.
+    pub status: u16,
+    /// The reason phrase, possibly empty. WinINet: `HTTP_QUERY_STATUS_TEXT`.
+    pub reason: String,
+    /// The headers in the order received. WinINet: `HTTP_QUERY_CUSTOM` and friends.
+    pub headers: HeaderList,
+    /// The status line and headers as received, every line ended by CRLF (even if the server used
+    /// bare LF), with the final blank line. WinINet: `HTTP_QUERY_RAW_HEADERS_CRLF`.
+    pub raw: String,
+}
+
+impl ResponseHead {
+    /// Whether this is an interim (1xx) response that another head will follow.
+    pub fn is_informational(&self) -> bool {
+        (100..200).contains(&self.status)
+    }
+}
+
+/// Parses a response head from the start of `buf`.
+///
+/// - `Ok(Some((head, consumed)))`: a complete head took the first `consumed` bytes; what follows
+///   belongs to the body (or the next response).
+/// - `Ok(None)`: the head is not complete yet; call again with more bytes appended.
+/// - `Err(HeadTooLarge)`: no complete head within the first `max_head` bytes. Only that prefix is
+///   ever parsed, which bounds the work a hostile server can cause.
+/// - `Err(InvalidResponse)`: not HTTP/1.x (a garbage status line, a bad header, obsolete line
+///   folding, which RFC 9112 lets a client reject).
+///
+/// ```
+/// use inet_http::proto::parse_response_head;
+/// let bytes = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello";
+/// let (head, consumed) = parse_response_head(bytes, 64 * 1024)?.expect("a complete head");
+/// assert_eq!(head.status, 200);
+/// assert_eq!(head.headers.get("content-length", 0), Some("5"));
+/// assert_eq!(&bytes[consumed..], b"hello");
+/// # Ok::<(), inet_http::proto::ProtoError>(())
+/// ```
+pub fn parse_response_head(
+    buf: &[u8],
+    max_head: usize,
+) -> Result<Option<(ResponseHead, usize)>, ProtoError> {
+    let window = &buf[..buf.len().min(max_head)];
+    let most_slots = window.len() / MIN_HEADER_LINE + 1;
+
+    let mut slots = [httparse::EMPTY_HEADER; INITIAL_HEADER_SLOTS];
+    let mut attempt = try_parse(window, &mut slots);
+    let mut count = INITIAL_HEADER_SLOTS;
+    while matches!(attempt, Err(Attempt::TooManyHeaders)) && count < most_slots {
+        count = count.saturating_mul(4).min(most_slots);
+        let mut slots = vec![httparse::EMPTY_HEADER; count];
+        attempt = try_parse(window, &mut slots);
+    }
+
+    match attempt {
+        Ok(Some(parsed)) => Ok(Some(parsed)),
+        Ok(None) if buf.len() >= max_head => Err(ProtoError::HeadTooLarge { limit: max_head }),
+        Ok(None) => Ok(None),
+        Err(Attempt::TooManyHeaders) => Err(invalid("more headers than fit in the head")),
+        Err(Attempt::Failed(err)) => Err(err),
+    }
+}
+
+/// Why one parse attempt did not produce a head.
+enum Attempt {
+    /// The slots ran out; try again with more.
+    TooManyHeaders,
+    /// A real error.
+    Failed(ProtoError),
+}
+
+/// One `httparse` run with a given number of header slots.
+fn try_parse<'b>(
+    window: &'b [u8],
+    slots: &mut [httparse::Header<'b>],
+) -> Result<Option<(ResponseHead, usize)>, Attempt> {
+    let mut response = httparse::Response::new(slots);
+    match response.parse(window) {
+        Ok(httparse::Status::Partial) => Ok(None),
+        Ok(httparse::Status::Complete(consumed)) => {
+            let head = build_head(&response, &window[..consumed]).map_err(Attempt::Failed)?;
+            Ok(Some((head, consumed)))
+        }
+        Err(httparse::Error::TooManyHeaders) => Err(Attempt::TooManyHeaders),
+        Err(err) => Err(Attempt::Failed(invalid(&describe(err)))),
+    }
+}
+
+/// Turns `httparse`'s borrowed result into an owned [`ResponseHead`].
+fn build_head(
+    response: &httparse::Response<'_, '_>,
+    head: &[u8],
+) -> Result<ResponseHead, ProtoError> {
+    let version = match response.version {
+        Some(0) => Version::HTTP_10,
+        Some(1) => Version::HTTP_11,
+        _ => return Err(invalid("unsupported HTTP version")),
+    };
+    let status = match response.code {
+        Some(code @ 100..=999) => code,
+        Some(code) => return Err(invalid(&format!("status code {code:03} is out of range"))),
+        None => return Err(invalid("missing status code")),
+    };
+
+    let mut headers = HeaderList::new();
+    for header in response.headers.iter() {
+        headers
+            .push(header.name, &bytes_to_text(header.value))
+            .map_err(|err| invalid(&err.to_string()))?;
+    }
+
+    let lines = head_lines(head);
+    let status_line = lines.first().copied().unwrap_or_default();
+    // `httparse` has checked the shape "HTTP/1.x NNN[ reason]", so the reason starts at byte 13.
+    // Taken from the raw bytes rather than `httparse`, which drops a non-UTF-8 reason.
+    let reason = bytes_to_text(status_line.get(13..).unwrap_or_default());
+
+    let mut raw = String::with_capacity(head.len() + lines.len());
+    for line in &lines {
+        raw.push_str(&bytes_to_text(line));
+        raw.push_str("\r\n");
+    }
+    raw.push_str("\r\n");
+
+    Ok(ResponseHead {
+        version,
+        status,
+        reason,
+        headers,
+        raw,
+    })
+}
+
+/// The status line and header lines of a complete head, without line endings, without the
+/// leading empty lines `httparse` skips and without the final blank line.
+fn head_lines(head: &[u8]) -> Vec<&[u8]> {
+    let start = head
+        .iter()
+        .position(|&b| b != b'\r' && b != b'\n')
+        .unwrap_or(head.len());
+    head[start..]
+        .split(|&b| b == b'\n')
+        .map(|line| line.strip_suffix(b"\r").unwrap_or(line))
+        .take_while(|line| !line.is_empty())
+        .collect()
+}
+
+/// A readable reason for an `httparse` error.
+fn describe(err: httparse::Error) -> String {
+    match err {
+        httparse::Error::Version => "status line does not start with HTTP/1.0 or HTTP/1.1".into(),
+        httparse::Error::Status => "malformed status code".into(),
+        httparse::Error::HeaderName => {
+            "invalid header name (or obsolete line folding, which is not supported)".into()
+        }
+        other => other.to_string(),
+    }
+}
+
+fn invalid(msg: &str) -> ProtoError {
+    ProtoError::InvalidResponse(msg.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LIMIT: usize = 64 * 1024;
+
+    fn parse(bytes: &[u8]) -> (ResponseHead, usize) {
+        match parse_response_head(bytes, LIMIT) {
+            Ok(Some(parsed)) => parsed,
+            other => panic!("expected a complete head, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn complete_head_is_parsed_and_consumed_stops_at_the_body() {
+        let bytes = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nhi";
+        let (head, consumed) = parse(bytes);
+        assert_eq!(head.version, Version::HTTP_11);
+        assert_eq!(head.status, 200);
+        assert_eq!(head.reason, "OK");
+        assert_eq!(head.headers.get("content-type", 0), Some("text/plain"));
+        assert_eq!(head.headers.len(), 2);
+        assert_eq!(&bytes[consumed..], b"hi");
+        assert_eq!(
+            head.raw,
+            "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\n"
+        );
+    }
+
+    #[test]
+    fn every_proper_prefix_of_a_head_needs_more_bytes() {
+        let bytes = b"HTTP/1.1 404 Not Found\r\nServer: x\r\nX: y\r\n\r\n";
+        for end in 0..bytes.len() {
+            assert_eq!(parse_response_head(&bytes[..end], LIMIT), Ok(None), "{end}");
+        }
+        assert_eq!(parse(bytes).1, bytes.len());
+    }
+
+    #[test]
+    fn http_1_0_response_is_accepted() {
+        let (head, _) = parse(b"HTTP/1.0 200 OK\r\nServer: old\r\n\r\n");
+        assert_eq!(head.version, Version::HTTP_10);
+    }
+
+    #[test]
+    fn interim_100_continue_is_returned_then_the_final_head_follows() {
+        let bytes = b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nLocation: /x\r\n\r\n";
+        let (interim, used) = parse(bytes);
+        assert_eq!(interim.status, 100);
+        assert!(interim.is_informational());
+        let (last, rest) = parse(&bytes[used..]);
+        assert_eq!(last.status, 201);
+        assert!(!last.is_informational());
+        assert_eq!(used + rest, bytes.len());
+    }
+
+    #[test]
+    fn bare_lf_line_endings_are_accepted_and_raw_is_crlf() {
+        let (head, consumed) = parse(b"HTTP/1.1 200 OK\nA: 1\nB: 2\n\nbody");
+        assert_eq!(consumed, 27);
+        assert_eq!(head.headers.get("b", 0), Some("2"));
+        assert_eq!(head.raw, "HTTP/1.1 200 OK\r\nA: 1\r\nB: 2\r\n\r\n");
+    }
+
+    #[test]
+    fn leading_blank_lines_are_skipped_and_counted_as_consumed() {
+        let bytes = b"\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n";
+        let (head, consumed) = parse(bytes);
+        assert_eq!(head.status, 204);
+        assert_eq!(consumed, bytes.len());
+        assert_eq!(head.raw, "HTTP/1.1 204 No Content\r\n\r\n");
+    }
+
+    #[test]
+    fn status_line_without_reason_gives_an_empty_reason() {
+        let (head, _) = parse(b"HTTP/1.1 200\r\n\r\n");
+        assert_eq!(head.reason, "");
+        let (head, _) = parse(b"HTTP/1.1 200 \r\n\r\n");
+        assert_eq!(head.reason, "");
+    }
+
+    #[test]
+    fn latin1_reason_and_header_value_survive() {
+        let (head, _) = parse(b"HTTP/1.1 200 Tr\xe8s bien\r\nX: caf\xe9\r\n\r\n");
+        assert_eq!(head.reason, "Très bien");
+        assert_eq!(head.headers.get("x", 0), Some("café"));
+        assert!(head.raw.contains("X: café\r\n"));
+    }
+
+    #[test]
+    fn repeated_headers_keep_their_order() {
+        let (head, _) = parse(b"HTTP/1.1 200 OK\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\n\r\n");
+        let cookies: Vec<_> = head.headers.get_all("set-cookie").collect();
+        assert_eq!(cookies, ["a=1", "b=2"]);
+    }
+
+    #[test]
+    fn hundreds_of_headers_are_all_parsed() {
+        let mut bytes = b"HTTP/1.1 200 OK\r\n".to_vec();
+        for i in 0..1000 {
+            bytes.extend_from_slice(format!("X-{i}: {i}\r\n").as_bytes());
+        }
+        bytes.extend_from_slice(b"\r\n");
+        let (head, consumed) = parse(&bytes);
+        assert_eq!(consumed, bytes.len());
+        assert_eq!(head.headers.len(), 1000);
+        assert_eq!(head.headers.get("x-999", 0), Some("999"));
+    }
+
+    #[test]
+    fn minimal_headers_filling_the_limit_are_all_parsed() {
+        let mut bytes = b"HTTP/1.1 200 OK\r\n".to_vec();
+        while bytes.len() < 3000 {
+            bytes.extend_from_slice(b"x:\n");
+        }
+        bytes.extend_from_slice(b"\n");
+        let limit = bytes.len();
+        match parse_response_head(&bytes, limit) {
+            Ok(Some((head, consumed))) => {
+                assert_eq!(consumed, limit);
+                assert_eq!(head.headers.len(), (3000 - 17) / 3 + 1);
+            }
+            other => panic!("expected a head, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn incomplete_head_at_the_limit_is_too_large() {
+        let bytes = b"HTTP/1.1 200 OK\r\nX: aaaaaaaaaaaaaaaaaaaa";
+        assert_eq!(
+            parse_response_head(bytes, 20),
+            Err(ProtoError::HeadTooLarge { limit: 20 })
+        );
+        assert_eq!(parse_response_head(&bytes[..19], 20), Ok(None));
+    }
+
+    #[test]
+    fn complete_head_longer_than_the_limit_is_too_large() {
+        let bytes = b"HTTP/1.1 200 OK\r\nX: aaaaaaaaaaaaaaaaaaaa\r\n\r\n";
+        assert_eq!(
+            parse_response_head(bytes, bytes.len() - 1),
+            Err(ProtoError::HeadTooLarge {
+                limit: bytes.len() - 1
+            })
+        );
+        assert!(matches!(
+            parse_response_head(bytes, bytes.len()),
+            Ok(Some(_))
+        ));
+    }
+
+    #[test]
+    fn garbage_status_line_is_an_invalid_response() {
+        for bad in [
+            &b"<html>hello</html>"[..],
+            b"HTTP/2 200 OK\r\n\r\n",
+            b"ICY 200 OK\r\n\r\n",
+            b"HTTP/1.1 2x0 OK\r\n\r\n",
+            b"HTTP/1.1 200OK\r\n\r\n",
+            b"HTTP/1.1 099 Low\r\n\r\n",
+            b"HTTP/1.1 000 Zero\r\n\r\n",
+        ] {
+            let result = parse_response_head(bad, LIMIT);
+            assert!(
+                matches!(result, Err(ProtoError::InvalidResponse(_))),
+                "{:?} gave {result:?}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+    }
+
+    #[test]
+    fn garbage_is_detected_before_the_head_is_complete() {
+        assert!(matches!(
+            parse_response_head(b"<ht", LIMIT),
+            Err(ProtoError::InvalidResponse(_))
+        ));
+    }
+
+    #[test]
+    fn obsolete_line_folding_is_rejected_cleanly() {
+        let bytes = b"HTTP/1.1 200 OK\r\nX: a\r\n  continued\r\n\r\n";
+        assert!(matches!(
+            parse_response_head(bytes, LIMIT),
+            Err(ProtoError::InvalidResponse(_))
+        ));
+    }
+
+    #[test]
+    fn header_with_a_control_character_is_an_invalid_response() {
+        let bytes = b"HTTP/1.1 200 OK\r\nX: a\x01b\r\n\r\n";
+        assert!(matches!(
+            parse_response_head(bytes, LIMIT),
+            Err(ProtoError::InvalidResponse(_))
+        ));
+    }
+
+    #[test]
+    fn header_name_with_a_space_is_an_invalid_response() {
+        let bytes = b"HTTP/1.1 200 OK\r\nBad Name: a\r\n\r\n";
+        assert!(matches!(
+            parse_response_head(bytes, LIMIT),
+            Err(ProtoError::InvalidResponse(_))
+        ));
+    }
+}
