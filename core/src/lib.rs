@@ -1,1 +1,50 @@
-//! placeholder
+//! `inet-core`: the runtime-agnostic heart of inet, WinINet's asynchronous model done right.
+//!
+//! - A handle tree — [`Session`] → connection → request / find / file — with ids, [`Context`]s and
+//!   status callbacks inherited at creation ([`HandleRef::create_child`]).
+//! - Per-handle ordered notification delivery ([`Status`], [`Notification`]): `HANDLE_CREATED`
+//!   first, `HANDLE_CLOSING` last and exactly once, no lock held while a callback runs.
+//! - Every operation in three forms ([`HandleRef::run`], [`HandleRef::start`],
+//!   [`HandleRef::block`]), with at most one pending per handle and cancellation by close.
+//! - The [`transport`]: DNS, TCP, TLS and the connection pool, with timeouts and a low-speed limit.
+//!
+//! Core knows no protocol: `inet-http`, `inet-ftp` and `inet-gopher` build on it.
+//!
+//! ```
+//! use inet_core::{Context, HandleKind, Session};
+//! use std::sync::{Arc, Mutex};
+//!
+//! let log = Arc::new(Mutex::new(Vec::new()));
+//! let l = log.clone();
+//! let session = Session::builder()
+//!     .status_callback(move |n| l.lock().unwrap().push(format!("{} {}", n.handle, n.status)))
+//!     .build()?;
+//! let conn = session.create_child(HandleKind::ConnectHttp, Context(0))?;
+//! conn.close();
+//! assert_eq!(log.lock().unwrap()[1..], ["#2 HANDLE_CREATED #2", "#2 HANDLE_CLOSING"]);
+//! # Ok::<(), inet_core::Error>(())
+//! ```
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+#![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
+
+mod error;
+mod handle;
+mod mailbox;
+mod options;
+mod progress;
+mod session;
+mod spawn;
+mod status;
+pub mod transport;
+
+pub use error::{Error, ErrorKind, Result};
+pub use handle::{Context, Handle, HandleId, HandleKind, HandleRef, Operation};
+pub use options::{LowSpeed, Options, Proxy, Resolve, StaticResolver, SystemResolver, TlsOptions};
+pub use progress::ProgressMeter;
+pub use session::{Pending, Session, SessionBuilder};
+pub use spawn::{Spawn, Task};
+pub use status::{
+    Completion, Direction, Notification, Progress, Status, StatusCallback, STATUS_PROGRESS,
+};

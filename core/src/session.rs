@@ -1,0 +1,384 @@
+//! The session (WinINet: InternetOpen): the root handle, the handle table, the pool and the
+//! executor. Two sessions share nothing.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::future::Future;
+use std::num::NonZeroU64;
+use std::ops::Deref;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use parking_lot::Mutex;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::handle::{self, Context, Handle, HandleId, HandleRef, Record};
+use crate::options::{LowSpeed, Options, Proxy};
+use crate::spawn::{Builtin, Spawn, Task};
+use crate::status::{Notification, StatusCallback};
+use crate::transport::Pool;
+
+/// What every handle of a session shares.
+pub(crate) struct Shared {
+    pub(crate) options: Options,
+    pub(crate) pool: Pool,
+    next_id: AtomicU64,
+    table: Mutex<HashMap<HandleId, Weak<Record>>>,
+    spawner: Option<Arc<dyn Spawn>>,
+    builtin: Builtin,
+}
+
+impl Shared {
+    pub(crate) fn next_id(&self) -> HandleId {
+        let n = self.next_id.fetch_add(1, Ordering::Relaxed);
+        HandleId::new(NonZeroU64::new(n).unwrap_or(NonZeroU64::MIN))
+    }
+
+    pub(crate) fn register(&self, rec: &Arc<Record>) {
+        self.table.lock().insert(rec.id, Arc::downgrade(rec));
+    }
+
+    pub(crate) fn unregister(&self, id: HandleId) {
+        self.table.lock().remove(&id);
+    }
+
+    pub(crate) fn spawn(&self, task: Task) {
+        match &self.spawner {
+            Some(s) => s.spawn(task),
+            None => self.builtin.spawn(task),
+        }
+    }
+}
+
+/// A session (WinINet: InternetOpen): the root of a handle tree, with its settings, status callback,
+/// connection pool and executor for callback-mode operations.
+///
+/// Cheap to clone (clones share the session), `Send + Sync`. The session closes when its last clone
+/// and every handle under it are dropped, or at once with [`HandleRef::close`].
+///
+/// ```
+/// use inet_core::{Session, Status};
+/// use std::sync::{Arc, Mutex};
+///
+/// let seen = Arc::new(Mutex::new(Vec::new()));
+/// let log = seen.clone();
+/// let session = Session::builder()
+///     .user_agent("example/1.0")
+///     .status_callback(move |n| log.lock().unwrap().push(n.status.code()))
+///     .build()
+///     .unwrap();
+/// session.close();
+/// assert_eq!(*seen.lock().unwrap(), vec![60, 70]); // HANDLE_CREATED, HANDLE_CLOSING
+/// ```
+#[derive(Clone)]
+pub struct Session {
+    handle: Handle,
+}
+
+impl Session {
+    /// A builder with the defaults of [`Options`].
+    pub fn builder() -> SessionBuilder {
+        SessionBuilder::default()
+    }
+
+    /// A session with default settings and no status callback.
+    pub fn new() -> Result<Self> {
+        Self::builder().build()
+    }
+
+    /// The session's own handle (kind INTERNET).
+    pub fn handle(&self) -> &Handle {
+        &self.handle
+    }
+
+    /// How many handles of this session are open (the session's own included); for leak checks.
+    pub fn open_handles(&self) -> usize {
+        self.handle.rec.shared.table.lock().len()
+    }
+
+    /// The ids of the open handles.
+    pub fn open_handle_ids(&self) -> Vec<HandleId> {
+        let mut ids: Vec<_> = self
+            .handle
+            .rec
+            .shared
+            .table
+            .lock()
+            .keys()
+            .copied()
+            .collect();
+        ids.sort();
+        ids
+    }
+}
+
+impl Deref for Session {
+    type Target = HandleRef;
+    fn deref(&self) -> &HandleRef {
+        &self.handle
+    }
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session")
+            .field("handle", &self.handle)
+            .field("options", &self.handle.rec.shared.options)
+            .finish()
+    }
+}
+
+/// Builds a [`Session`]. Every setting has a default; see [`Options`].
+#[derive(Default)]
+pub struct SessionBuilder {
+    options: Options,
+    callback: Option<StatusCallback>,
+    context: Context,
+    spawner: Option<Arc<dyn Spawn>>,
+    worker_threads: Option<usize>,
+    error: Option<Error>,
+}
+
+impl fmt::Debug for SessionBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionBuilder")
+            .field("options", &self.options)
+            .field("callback", &self.callback.is_some())
+            .field("context", &self.context)
+            .finish()
+    }
+}
+
+impl SessionBuilder {
+    /// The `User-Agent` string.
+    pub fn user_agent(mut self, agent: impl Into<String>) -> Self {
+        self.options.user_agent = agent.into();
+        self
+    }
+
+    /// The status callback of the session, inherited by every handle created under it.
+    pub fn status_callback(mut self, f: impl Fn(&Notification) + Send + Sync + 'static) -> Self {
+        self.callback = Some(Arc::new(f));
+        self
+    }
+
+    /// The session handle's context value.
+    pub fn context(mut self, context: impl Into<Context>) -> Self {
+        self.context = context.into();
+        self
+    }
+
+    /// Connect timeout (None: no limit).
+    pub fn connect_timeout(mut self, t: Option<Duration>) -> Self {
+        self.options.connect_timeout = t;
+        self
+    }
+
+    /// Send timeout (None: no limit).
+    pub fn send_timeout(mut self, t: Option<Duration>) -> Self {
+        self.options.send_timeout = t;
+        self
+    }
+
+    /// Receive timeout (None: no limit).
+    pub fn receive_timeout(mut self, t: Option<Duration>) -> Self {
+        self.options.receive_timeout = t;
+        self
+    }
+
+    /// Fail transfers slower than `bytes_per_sec` for `window`.
+    pub fn low_speed_limit(mut self, bytes_per_sec: u64, window: Duration) -> Self {
+        self.options.low_speed = Some(LowSpeed {
+            bytes_per_sec,
+            window,
+        });
+        self
+    }
+
+    /// Connections in use per host (at least 1).
+    pub fn max_connections_per_host(mut self, n: usize) -> Self {
+        self.options.max_connections_per_host = n.max(1);
+        self
+    }
+
+    /// Connections in use in all (at least 1).
+    pub fn max_connections(mut self, n: usize) -> Self {
+        self.options.max_connections = n.max(1);
+        self
+    }
+
+    /// How long an idle keep-alive connection is kept.
+    pub fn idle_timeout(mut self, t: Duration) -> Self {
+        self.options.idle_timeout = t;
+        self
+    }
+
+    /// Resolve names with `resolver` instead of the system's.
+    pub fn resolver(mut self, resolver: impl crate::Resolve) -> Self {
+        self.options.resolver = Arc::new(resolver);
+        self
+    }
+
+    /// Send every request through this HTTP proxy.
+    pub fn proxy(mut self, proxy: Proxy) -> Self {
+        self.options.proxy = Some(proxy);
+        self
+    }
+
+    /// Trust the CA certificates in this PEM text, beside the system's roots.
+    pub fn add_root_certificates_pem(mut self, pem: &[u8]) -> Self {
+        match crate::transport::tls::parse_pem_certificates(pem) {
+            Ok(certs) => self.options.tls.extra_roots.extend(certs),
+            Err(e) => self.error = self.error.or(Some(e)),
+        }
+        self
+    }
+
+    /// Trust the CA certificates in this PEM file.
+    pub fn add_root_certificates_file(self, path: impl AsRef<Path>) -> Self {
+        let path = path.as_ref();
+        match std::fs::read(path) {
+            Ok(pem) => self.add_root_certificates_pem(&pem),
+            Err(e) => {
+                let err = Error::new(
+                    ErrorKind::InvalidParameter,
+                    format!("reading CA certificates from {}", path.display()),
+                )
+                .with_source(e);
+                SessionBuilder {
+                    error: self.error.clone().or(Some(err)),
+                    ..self
+                }
+            }
+        }
+    }
+
+    /// Run callback-mode operations on this executor instead of the built-in one.
+    pub fn spawner(mut self, spawner: Arc<dyn Spawn>) -> Self {
+        self.spawner = Some(spawner);
+        self
+    }
+
+    /// Threads of the built-in executor (default 2), started on the first callback-mode call.
+    pub fn worker_threads(mut self, n: usize) -> Self {
+        self.worker_threads = Some(n);
+        self
+    }
+
+    /// Replace every setting at once.
+    pub fn options(mut self, options: Options) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// Build the session; its `HANDLE_CREATED` is sent before this returns. Fails when a setting was
+    /// invalid (e.g. a CA file that cannot be read or parsed).
+    pub fn build(self) -> Result<Session> {
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        let pool = Pool::new(&self.options);
+        let shared = Arc::new(Shared {
+            pool,
+            next_id: AtomicU64::new(1),
+            table: Mutex::new(HashMap::new()),
+            spawner: self.spawner,
+            builtin: Builtin::new(self.worker_threads.unwrap_or(2)),
+            options: self.options,
+        });
+        let handle = handle::new_root(shared.clone(), self.context, self.callback);
+        let weak = Arc::downgrade(&shared);
+        handle.on_close(move || {
+            if let Some(shared) = weak.upgrade() {
+                shared.pool.clear();
+                shared.builtin.shutdown();
+            }
+        });
+        Ok(Session { handle })
+    }
+}
+
+/// The three forms of every operation. Protocol crates write an operation once, as a future, and
+/// expose it through these.
+impl HandleRef {
+    /// Future form: register `op` as this handle's pending operation when first polled, run it until
+    /// it finishes or the handle is closed (then `ERROR_INTERNET_OPERATION_CANCELLED`). Dropping the
+    /// returned future cancels the operation. Works on any executor.
+    pub async fn run<T>(&self, op: impl Future<Output = Result<T>>) -> Result<T> {
+        let guard = self.begin_operation()?;
+        guard.guard(op).await
+    }
+
+    /// Callback form (WinINet's async mode): register `op` now, run it in the background, and
+    /// return at once — WinINet's `ERROR_IO_PENDING`. Its outcome arrives as `REQUEST_COMPLETE` on
+    /// this handle. Fails at once, sending nothing, if an operation is already pending
+    /// (`ERROR_INTERNET_INCORRECT_HANDLE_STATE`) or the handle is closed.
+    pub fn start<T, F>(&self, op: F) -> Result<Pending>
+    where
+        F: Future<Output = Result<T>> + Send + 'static,
+        T: Into<crate::Completion> + 'static,
+    {
+        let guard = self.begin_operation()?;
+        let shared = self.rec.shared.clone();
+        shared.spawn(Box::pin(async move {
+            let result = guard.guard(op).await;
+            guard.complete(result.map(Into::into));
+        }));
+        Ok(Pending(()))
+    }
+
+    /// Blocking form: run `op` on this thread until it finishes.
+    pub fn block<T>(&self, op: impl Future<Output = Result<T>>) -> Result<T> {
+        async_io::block_on(self.run(op))
+    }
+}
+
+/// "The operation is under way; REQUEST_COMPLETE will follow" (WinINet: `ERROR_IO_PENDING`, 997).
+#[derive(Debug)]
+#[must_use = "the outcome arrives as REQUEST_COMPLETE on the handle's status callback"]
+pub struct Pending(());
+
+impl Pending {
+    /// ERROR_IO_PENDING.
+    pub fn code(&self) -> u32 {
+        997
+    }
+}
+
+impl From<()> for crate::Completion {
+    fn from(_: ()) -> Self {
+        crate::Completion::Done
+    }
+}
+
+impl From<u64> for crate::Completion {
+    fn from(n: u64) -> Self {
+        crate::Completion::Count(n)
+    }
+}
+
+impl From<usize> for crate::Completion {
+    fn from(n: usize) -> Self {
+        crate::Completion::Count(n as u64)
+    }
+}
+
+impl From<bytes::Bytes> for crate::Completion {
+    fn from(b: bytes::Bytes) -> Self {
+        crate::Completion::Data(b)
+    }
+}
+
+impl From<String> for crate::Completion {
+    fn from(s: String) -> Self {
+        crate::Completion::Text(s)
+    }
+}
+
+impl From<Handle> for crate::Completion {
+    fn from(h: Handle) -> Self {
+        crate::Completion::Handle(h)
+    }
+}

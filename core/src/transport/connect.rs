@@ -1,0 +1,149 @@
+//! Name resolution, TCP connect and the TLS handshake, each reported to the handle's callback.
+
+use std::net::{IpAddr, SocketAddr, TcpStream};
+use std::time::Instant;
+
+use async_io::{Async, Timer};
+use futures_lite::FutureExt;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::handle::HandleRef;
+use crate::status::Status;
+use crate::transport::tls::{self, TlsVerify};
+use crate::transport::{Conn, Stream};
+
+/// Resolve `host` off the caller's thread: RESOLVING_NAME, then NAME_RESOLVED with the first
+/// address. On failure only RESOLVING_NAME is sent and the error is NAME_NOT_RESOLVED (12007).
+pub async fn resolve(handle: &HandleRef, host: &str, port: u16) -> Result<Vec<SocketAddr>> {
+    handle.notify(Status::ResolvingName(host.to_string()));
+    let addrs = match host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<IpAddr>()
+    {
+        Ok(ip) => vec![SocketAddr::new(ip, port)],
+        Err(_) => {
+            let name = host.to_string();
+            let resolver = handle.options().resolver.clone();
+            let looked_up = blocking::unblock(move || resolver.resolve(&name, port)).await;
+            match looked_up {
+                Ok(a) if !a.is_empty() => a,
+                Ok(_) => {
+                    return Err(Error::new(
+                        ErrorKind::NameNotResolved,
+                        format!("resolving {host}: no addresses"),
+                    ))
+                }
+                Err(e) => {
+                    return Err(
+                        Error::new(ErrorKind::NameNotResolved, format!("resolving {host}"))
+                            .with_source(e),
+                    )
+                }
+            }
+        }
+    };
+    handle.notify(Status::NameResolved(addrs[0].ip()));
+    Ok(addrs)
+}
+
+/// Resolve `host` and connect to its addresses in turn, all within the session's connect timeout:
+/// CONNECTING_TO_SERVER before each attempt, CONNECTED_TO_SERVER once one succeeds. Refused
+/// everywhere → CANNOT_CONNECT (12029); out of time → TIMEOUT (12002).
+pub async fn connect_tcp(handle: &HandleRef, host: &str, port: u16) -> Result<Conn> {
+    let options = handle.options();
+    let label = format!("{host}:{port}");
+    let work = async {
+        let addrs = resolve(handle, host, port).await?;
+        let mut last_err = None;
+        for addr in addrs {
+            handle.notify(Status::ConnectingToServer(addr));
+            match Async::<TcpStream>::connect(addr).await {
+                Ok(stream) => {
+                    // Small requests must not wait for Nagle.
+                    let _ = stream.get_ref().set_nodelay(true);
+                    handle.notify(Status::ConnectedToServer(addr));
+                    return Ok(Conn::new(Stream::Tcp(stream), addr, label.clone(), options));
+                }
+                Err(e) => last_err = Some((addr, e)),
+            }
+        }
+        let (addr, e) = match last_err {
+            Some(x) => x,
+            None => {
+                return Err(Error::new(
+                    ErrorKind::CannotConnect,
+                    format!("connecting to {label}"),
+                ))
+            }
+        };
+        Err(Error::new(
+            ErrorKind::CannotConnect,
+            format!("connecting to {label} ({addr})"),
+        )
+        .with_source(e))
+    };
+    match options.connect_timeout {
+        None => work.await,
+        Some(t) => {
+            let deadline = Instant::now() + t;
+            work.or(async {
+                Timer::at(deadline).await;
+                Err(Error::new(
+                    ErrorKind::Timeout,
+                    format!("connecting to {label}: no answer in {t:?}"),
+                ))
+            })
+            .await
+        }
+    }
+}
+
+/// TLS handshake over `conn` for `host` (SNI and host-name check), within the connect timeout.
+/// An untrusted chain → INVALID_CA (12045); a certificate for another name → SEC_CERT_CN_INVALID
+/// (12038); other failures → SECURITY_CHANNEL_ERROR (12157).
+pub async fn start_tls(
+    handle: &HandleRef,
+    conn: Conn,
+    host: &str,
+    verify: TlsVerify,
+) -> Result<Conn> {
+    let options = handle.options();
+    let connector = tls::connector(&options.tls, verify);
+    let name = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_string();
+    let label = conn.label().to_string();
+    let timeout = options.connect_timeout;
+    conn.upgrade(|stream| async move {
+        let Stream::Tcp(tcp) = stream else {
+            return Err(Error::new(
+                ErrorKind::Internal,
+                format!("TLS over TLS to {label}"),
+            ));
+        };
+        let handshake = async {
+            connector
+                .connect(name.as_str(), tcp)
+                .await
+                .map_err(|e| tls::classify(e, &label))
+        };
+        let tls = match timeout {
+            None => handshake.await?,
+            Some(t) => {
+                handshake
+                    .or(async {
+                        Timer::after(t).await;
+                        Err(Error::new(
+                            ErrorKind::Timeout,
+                            format!("TLS handshake with {label}: no answer in {t:?}"),
+                        ))
+                    })
+                    .await?
+            }
+        };
+        Ok(Stream::Tls(Box::new(tls)))
+    })
+    .await
+}

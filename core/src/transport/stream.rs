@@ -1,0 +1,96 @@
+//! A byte stream: plain TCP or TLS over TCP.
+
+use std::fmt;
+use std::io;
+use std::net::TcpStream;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use async_io::Async;
+use futures_lite::{AsyncRead, AsyncWrite};
+
+/// A connected stream, plain or TLS.
+pub enum Stream {
+    /// Plain TCP.
+    Tcp(Async<TcpStream>),
+    /// TLS over TCP (boxed: the TLS state is large, and most streams in a pool are alike).
+    Tls(Box<async_native_tls::TlsStream<Async<TcpStream>>>),
+}
+
+impl Stream {
+    /// The TCP socket under the stream.
+    pub fn tcp(&self) -> &Async<TcpStream> {
+        match self {
+            Stream::Tcp(s) => s,
+            Stream::Tls(s) => s.get_ref(),
+        }
+    }
+
+    /// True for TLS.
+    pub fn is_tls(&self) -> bool {
+        matches!(self, Stream::Tls(_))
+    }
+
+    /// Without blocking: false when the peer has closed the connection or sent something unasked
+    /// (for an idle keep-alive connection, both mean it cannot be reused).
+    pub fn looks_alive(&self) -> bool {
+        let mut byte = [0u8; 1];
+        matches!(self.tcp().get_ref().peek(&mut byte), Err(e) if e.kind() == io::ErrorKind::WouldBlock)
+    }
+
+    /// Shut the socket down both ways, so that a blocked peer sees the end at once.
+    pub fn shutdown(&self) {
+        let _ = self.tcp().get_ref().shutdown(std::net::Shutdown::Both);
+    }
+}
+
+impl fmt::Debug for Stream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = if self.is_tls() { "Tls" } else { "Tcp" };
+        let peer = self.tcp().get_ref().peer_addr().ok();
+        f.debug_struct("Stream")
+            .field("kind", &kind)
+            .field("peer", &peer)
+            .finish()
+    }
+}
+
+impl AsyncRead for Stream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Stream::Tcp(s) => Pin::new(s).poll_read(cx, buf),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for Stream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Stream::Tcp(s) => Pin::new(s).poll_write(cx, buf),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Stream::Tcp(s) => Pin::new(s).poll_flush(cx),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
+        }
+    }
+
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Stream::Tcp(s) => Pin::new(s).poll_close(cx),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_close(cx),
+        }
+    }
+}
