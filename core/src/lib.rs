@@ -43,7 +43,7 @@ pub use error::{Error, ErrorKind, Result};
 pub use handle::{Context, Handle, HandleId, HandleKind, HandleRef, Operation};
 pub use options::{LowSpeed, Options, Proxy, Resolve, StaticResolver, SystemResolver, TlsOptions};
 pub use progress::ProgressMeter;
-pub use session::{Pending, Session, SessionBuilder};
+pub use session::{Pending, Session, SessionBuilder, Started};
 pub use spawn::{Spawn, Task};
 pub use status::{
     Completion, Direction, Notification, Progress, Status, StatusCallback, STATUS_PROGRESS,

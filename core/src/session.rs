@@ -335,6 +335,17 @@ impl HandleRef {
     }
 }
 
+/// How a callback-mode call began: finished at once (WinINet: the call returned TRUE and no
+/// REQUEST_COMPLETE follows), or pending (REQUEST_COMPLETE follows).
+#[derive(Debug)]
+#[must_use]
+pub enum Started<T> {
+    /// Completed synchronously, e.g. a read served from buffered data.
+    Done(T),
+    /// Under way; the outcome arrives as `REQUEST_COMPLETE`.
+    Pending(Pending),
+}
+
 /// "The operation is under way; REQUEST_COMPLETE will follow" (WinINet: `ERROR_IO_PENDING`, 997).
 #[derive(Debug)]
 #[must_use = "the outcome arrives as REQUEST_COMPLETE on the handle's status callback"]

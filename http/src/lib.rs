@@ -1,6 +1,94 @@
-//! `inet-http`: HTTP/1.1 for inet.
+//! `inet-http`: HTTP/1.1 and HTTPS for inet, WinINet's HTTP surface done right.
 //!
-//! [`proto`] is the sans-IO protocol core (bytes in, events out); the driver that plugs it into
-//! `inet-core`'s handles and transport lives beside it.
+//! - [`HttpConnection`] (InternetConnect) and [`HttpRequest`] (HttpOpenRequest) are handles in
+//!   inet-core's tree; every operation exists as a future, in callback mode (REQUEST_COMPLETE) and
+//!   blocking.
+//! - [`proto`] is the sans-IO protocol core: bytes in, parsed values out.
+//! - The driver (`exchange`, `body`) runs it over core's transport: keep-alive through the
+//!   session's pool, a stale pooled connection retried once, redirects, gzip/deflate, basic auth,
+//!   proxies, `Expect: 100-continue`.
+//!
+//! ```no_run
+//! use inet_core::Session;
+//! use inet_http::RequestOptions;
+//!
+//! let session = Session::builder().user_agent("demo/1.0").build()?;
+//! let req = inet_http::open(&session, "http://127.0.0.1:8080/hello.txt", RequestOptions::default())?;
+//! req.send_blocking(None, None)?;
+//! println!("{} {}", req.status_code()?, String::from_utf8_lossy(&req.read_to_end_blocking()?));
+//! # Ok::<(), inet_core::Error>(())
+//! ```
 
+#![forbid(unsafe_code)]
+#![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
+
+mod body;
+mod connection;
+mod errors;
+mod exchange;
+mod options;
 pub mod proto;
+mod request;
+
+pub use connection::HttpConnection;
+pub use options::{BodyLength, RequestFlags, RequestOptions};
+pub use proto::Modifier;
+pub use request::HttpRequest;
+
+use inet_core::{Context, Error, ErrorKind, HandleRef, Result};
+
+/// Open a request for an `http://` or `https://` URL: a connection handle (with the URL's
+/// user:password as basic-auth credentials) and a request handle under it, as InternetOpenUrl does
+/// for HTTP. Nothing is sent until [`HttpRequest::send`]. The connection closes with the request.
+pub fn open(session: &HandleRef, url: &str, options: RequestOptions) -> Result<HttpRequest> {
+    open_method(session, "GET", url, options)
+}
+
+/// [`open`] with another method.
+pub fn open_method(
+    session: &HandleRef,
+    method: &str,
+    url: &str,
+    mut options: RequestOptions,
+) -> Result<HttpRequest> {
+    let parsed = url::Url::parse(url).map_err(|e| {
+        Error::new(ErrorKind::InvalidUrl, format!("opening {url:?}")).with_source(e)
+    })?;
+    let secure = match parsed.scheme() {
+        "http" => false,
+        "https" => true,
+        other => {
+            return Err(Error::new(
+                ErrorKind::UnrecognizedScheme,
+                format!("opening {url}: {other} is not http or https"),
+            ))
+        }
+    };
+    if secure {
+        options.flags |= RequestFlags::SECURE;
+    }
+    let host = parsed
+        .host_str()
+        .filter(|h| !h.is_empty())
+        .ok_or_else(|| Error::new(ErrorKind::InvalidUrl, format!("opening {url}: no host")))?;
+    let port = parsed
+        .port_or_known_default()
+        .unwrap_or(if secure { 443 } else { 80 });
+    let user = percent_decode(parsed.username());
+    let password = parsed.password().map(percent_decode).unwrap_or_default();
+    let credentials = (!user.is_empty()).then_some((user.as_str(), password.as_str()));
+    let conn =
+        HttpConnection::connect_with(session, host, port, credentials, Context(options.context.0))?;
+    let target = match parsed.query() {
+        Some(q) => format!("{}?{q}", parsed.path()),
+        None => parsed.path().to_string(),
+    };
+    conn.open_request(method, &target, options)
+}
+
+fn percent_decode(s: &str) -> String {
+    url::form_urlencoded::parse(format!("x={}", s.replace('+', "%2B")).as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
+}

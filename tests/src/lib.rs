@@ -9,4 +9,5 @@
 //! `tests/benches/`.
 
 pub mod fault;
+pub mod record;
 pub mod servers;
