@@ -1,1 +1,40 @@
-//! placeholder
+//! # inet
+//!
+//! A Rust client for HTTP/HTTPS (FTP and Gopher to follow) on the asynchronous model of Windows'
+//! WinINet, done right: every call that takes a context returns at once in callback mode, a status
+//! callback reports progress (resolving, connecting, sending, receiving, redirects, handle
+//! created/closing) and completion (`REQUEST_COMPLETE`), on any thread — and every operation is also
+//! a plain future and a blocking call.
+//!
+//! Unlike WinINet: no callback after `HANDLE_CLOSING`, payloads are owned (inet never writes your
+//! buffers later), context 0 is an ordinary value, closing a handle always cancels its pending
+//! operation, and two sessions share nothing.
+//!
+//! ```no_run
+//! use inet::{RequestOptions, Session};
+//!
+//! let session = Session::builder()
+//!     .status_callback(|n| eprintln!("{} {}", n.handle, n.status))
+//!     .build()?;
+//! let req = inet::http::open(&session, "http://127.0.0.1:8080/hello.txt", RequestOptions::default())?;
+//! req.send_blocking(None, None)?;
+//! println!("{}", String::from_utf8_lossy(&req.read_to_end_blocking()?));
+//! # Ok::<(), inet::Error>(())
+//! ```
+//!
+//! The crates behind it: [`inet_core`] (handles, notifications, operations, transport) and
+//! [`inet_http`] (HTTP/1.1). See the repository's ARCHITECTURE.md for the map.
+
+#![forbid(unsafe_code)]
+
+pub use inet_core::{
+    transport, Completion, Context, Direction, Error, ErrorKind, Handle, HandleId, HandleKind, HandleRef,
+    LowSpeed, Notification, Options, Pending, Progress, Proxy, Resolve, Result, Session, SessionBuilder, Spawn,
+    Started, StaticResolver, Status, StatusCallback, SystemResolver, Task, STATUS_PROGRESS,
+};
+pub use inet_http::{BodyLength, HttpConnection, HttpRequest, Modifier, RequestFlags, RequestOptions};
+
+/// HTTP and HTTPS: [`inet_http`].
+pub mod http {
+    pub use inet_http::*;
+}
