@@ -139,6 +139,11 @@ impl Conn {
     /// Read into `buf`; `Ok(0)` is the end of the stream. Fails with `ERROR_INTERNET_TIMEOUT` when
     /// nothing arrives within the receive timeout or the low-speed limit is crossed.
     pub async fn read(&mut self, buf: &mut [u8]) -> Result<usize> {
+        // Bytes already waiting in the socket need no timer: on bulk transfers that is most reads,
+        // and arming a timer costs a trip through the reactor.
+        if let Some(ready) = futures_lite::future::poll_once(self.stream.read(buf)).await {
+            return self.account(ready);
+        }
         loop {
             let now = Instant::now();
             let read_deadline = self.receive_timeout.map(|t| now + t);
@@ -161,14 +166,7 @@ impl Conn {
                 }
             };
             match outcome {
-                Raced::Done(Ok(n)) => {
-                    self.window.bytes += n as u64;
-                    self.check_speed(Instant::now())?;
-                    return Ok(n);
-                }
-                Raced::Done(Err(e)) => {
-                    return Err(Error::io(e, format!("receiving from {}", self.label)));
-                }
+                Raced::Done(ready) => return self.account(ready),
                 Raced::TimerFired => {
                     let now = Instant::now();
                     if read_deadline.is_some_and(|d| now >= d) {
@@ -184,6 +182,20 @@ impl Conn {
                     self.check_speed(now)?;
                 }
             }
+        }
+    }
+
+    /// Count a finished read against the low-speed window.
+    fn account(&mut self, ready: std::io::Result<usize>) -> Result<usize> {
+        match ready {
+            Ok(n) => {
+                self.window.bytes += n as u64;
+                if self.low_speed.is_some() {
+                    self.check_speed(Instant::now())?;
+                }
+                Ok(n)
+            }
+            Err(e) => Err(Error::io(e, format!("receiving from {}", self.label))),
         }
     }
 
