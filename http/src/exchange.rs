@@ -228,109 +228,105 @@ async fn attempt(
 
     h.notify(Status::SendingRequest);
     let idempotent = is_idempotent(&plan.method);
+    let before = conn.bytes_written();
     if let Err(error) = conn.write_all(&wire).await {
-        // A write that failed on a pooled connection found it dead; whether the server saw any of
-        // it is unknown, so only an idempotent request is sent again.
+        // A pooled connection found dead while writing: safe to send again when the server cannot
+        // have seen anything of the request, or when doing it twice does no harm.
+        let nothing_written = conn.bytes_written() == before;
         return Err(Failed {
             error,
-            retry: idempotent,
+            retry: idempotent || nothing_written,
         });
     }
     let mut sent = wire.len() as u64;
-    let mut buf = vec![0u8; 16 * 1024];
-    let (mut start, mut end) = (0, 0);
-    let mut skip_body = false;
+    let mut rx = Incoming {
+        buf: vec![0u8; 16 * 1024],
+        start: 0,
+        end: 0,
+    };
+    let mut early = None;
     if let Some(b) = body.filter(|_| with_head.is_none()) {
         if expect {
             h.notify(Status::RequestSent(sent));
             let deadline = Instant::now() + CONTINUE_WAIT;
-            match read_head(
-                h,
-                plan,
-                &mut conn,
-                &mut buf,
-                &mut start,
-                &mut end,
-                Some(deadline),
-                true,
-            )
-            .await
-            {
-                Err(f) => return Err(f),
+            match read_head(h, plan, &mut conn, &mut rx, Some(deadline), true).await {
+                Err(f) => {
+                    return Err(Failed {
+                        retry: f.retry && idempotent,
+                        ..f
+                    })
+                }
                 Ok(HeadOutcome::Continue) | Ok(HeadOutcome::TimedOut) => {}
-                Ok(HeadOutcome::Final(_)) => skip_body = true,
+                Ok(HeadOutcome::Final(head)) => early = Some(head),
             }
-            if skip_body {
-                // The server answered before the body: hand that answer back; the connection
-                // cannot be reused since the body was never sent.
-                return finish_response(
-                    h,
-                    plan,
-                    conn,
-                    lease,
-                    buf,
-                    start,
-                    end,
-                    false,
-                    decode,
-                    head.headers,
-                    sent,
-                )
-                .await;
+            if early.is_none() {
+                h.notify(Status::SendingRequest);
             }
-            h.notify(Status::SendingRequest);
         }
-        upload_all(h, &mut conn, b).await.map_err(|error| Failed {
-            error,
-            retry: false,
-        })?;
-        sent += b.len() as u64;
+        if early.is_none() {
+            upload_all(h, &mut conn, b).await.map_err(Failed::from)?;
+            sent += b.len() as u64;
+        }
     }
-    h.notify(Status::RequestSent(sent));
-    finish_response(
+    let reusable = early.is_none();
+    let head_in = match early {
+        // The server answered before the body: that is the answer; the connection cannot be
+        // reused since the body it may still expect was never sent.
+        Some(early) => early,
+        None => {
+            h.notify(Status::RequestSent(sent));
+            match read_head(h, plan, &mut conn, &mut rx, None, false).await {
+                Ok(HeadOutcome::Final(head)) => head,
+                Ok(_) => {
+                    return Err(Failed::from(Error::new(
+                        ErrorKind::Internal,
+                        "the head reader stopped early",
+                    )))
+                }
+                // Bytes were written: only an idempotent request may be sent again.
+                Err(f) => {
+                    return Err(Failed {
+                        retry: f.retry && idempotent,
+                        ..f
+                    })
+                }
+            }
+        }
+    };
+    build_response(
         h,
         plan,
         conn,
         lease,
-        buf,
-        start,
-        end,
-        true,
+        rx,
+        head_in,
+        reusable,
         decode,
         head.headers,
-        sent,
     )
-    .await
+    .map_err(Failed::from)
 }
 
-/// Read the response head (after any 1xx) and set up the body reader.
+/// Bytes read from a connection: `buf[start..end]` not yet parsed.
+struct Incoming {
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+}
+
+/// Set up the body reader for a response head.
 #[allow(clippy::too_many_arguments)]
-async fn finish_response(
+fn build_response(
     h: &HandleRef,
     plan: &Plan,
-    mut conn: Conn,
+    conn: Conn,
     lease: Lease,
-    mut buf: Vec<u8>,
-    mut start: usize,
-    mut end: usize,
+    rx: Incoming,
+    head: ResponseHead,
     reusable: bool,
     decode: bool,
     sent_headers: HeaderList,
-    _sent: u64,
-) -> std::result::Result<Response, Failed> {
-    let head = match read_head(
-        h, plan, &mut conn, &mut buf, &mut start, &mut end, None, false,
-    )
-    .await?
-    {
-        HeadOutcome::Final(head) => head,
-        HeadOutcome::Continue | HeadOutcome::TimedOut => {
-            return Err(Failed::from(Error::new(
-                ErrorKind::Internal,
-                "response head reader stopped early",
-            )))
-        }
-    };
+) -> Result<Response> {
     let kind = body_kind(&plan.method, head.status, &head.headers).map_err(|e| {
         proto_error(
             e,
@@ -361,9 +357,9 @@ async fn finish_response(
         conn,
         lease,
         keep_alive,
-        buf,
-        start,
-        end,
+        rx.buf,
+        rx.start,
+        rx.end,
         BodyDecoder::new(kind),
         content,
         total,
@@ -390,9 +386,7 @@ async fn read_head(
     h: &HandleRef,
     plan: &Plan,
     conn: &mut Conn,
-    buf: &mut Vec<u8>,
-    start: &mut usize,
-    end: &mut usize,
+    rx: &mut Incoming,
     deadline: Option<Instant>,
     stop_at_continue: bool,
 ) -> std::result::Result<HeadOutcome, Failed> {
@@ -407,10 +401,10 @@ async fn read_head(
     };
     let mut received_any = false;
     loop {
-        if *start < *end {
-            match parse_response_head(&buf[*start..*end], max) {
+        if rx.start < rx.end {
+            match parse_response_head(&rx.buf[rx.start..rx.end], max) {
                 Ok(Some((head, used))) => {
-                    *start += used;
+                    rx.start += used;
                     if head.is_informational() {
                         h.notify(Status::IntermediateResponse(head.status));
                         if head.status == 100 && stop_at_continue {
@@ -424,26 +418,25 @@ async fn read_head(
                 Err(e) => return Err(Failed::from(proto_error(e, &what()))),
             }
         }
-        if *start == *end {
-            *start = 0;
-            *end = 0;
-        } else if *start > 0 {
-            buf.copy_within(*start..*end, 0);
-            *end -= *start;
-            *start = 0;
+        if rx.start == rx.end {
+            rx.start = 0;
+            rx.end = 0;
+        } else if rx.start > 0 {
+            rx.buf.copy_within(rx.start..rx.end, 0);
+            rx.end -= rx.start;
+            rx.start = 0;
         }
-        if *end == buf.len() {
-            if buf.len() > max {
-                return Err(Failed::from(proto_error(
-                    crate::proto::ProtoError::HeadTooLarge { limit: max },
-                    &what(),
-                )));
+        if rx.end == rx.buf.len() {
+            if rx.buf.len() > max {
+                let e = crate::proto::ProtoError::HeadTooLarge { limit: max };
+                return Err(Failed::from(proto_error(e, &what())));
             }
-            buf.resize((buf.len() * 2).min(max + 1024), 0);
+            let grown = (rx.buf.len() * 2).min(max + 1024);
+            rx.buf.resize(grown, 0);
         }
         h.notify(Status::ReceivingResponse);
-        let at = *end;
-        let read = conn.read(&mut buf[at..]);
+        let at = rx.end;
+        let read = conn.read(&mut rx.buf[at..]);
         let n = match deadline {
             None => read.await,
             Some(d) => {
@@ -455,7 +448,10 @@ async fn read_head(
             }
         };
         let n = match n {
-            Ok(usize::MAX) => return Ok(HeadOutcome::TimedOut),
+            Ok(usize::MAX) => {
+                h.notify(Status::ResponseReceived(0));
+                return Ok(HeadOutcome::TimedOut);
+            }
             Ok(n) => n,
             Err(error) => {
                 let retry = !received_any && error.kind() != ErrorKind::Timeout;
@@ -464,12 +460,13 @@ async fn read_head(
         };
         h.notify(Status::ResponseReceived(n as u64));
         if n == 0 {
+            let kind = if received_any {
+                ErrorKind::InvalidServerResponse
+            } else {
+                ErrorKind::ConnectionAborted
+            };
             let error = Error::new(
-                if received_any {
-                    ErrorKind::InvalidServerResponse
-                } else {
-                    ErrorKind::ConnectionAborted
-                },
+                kind,
                 format!(
                     "{}: the connection closed before a complete response head",
                     what()
@@ -481,7 +478,7 @@ async fn read_head(
             });
         }
         received_any = true;
-        *end += n;
+        rx.end += n;
     }
 }
 
@@ -858,21 +855,24 @@ pub(crate) async fn end_upload(h: &HandleRef, plan: &mut Plan, mut up: Upload) -
         _ => {}
     }
     up.progress.finish(h);
-    let response = finish_response(
-        h,
-        plan,
-        up.conn,
-        up.lease,
-        vec![0u8; 16 * 1024],
-        0,
-        0,
-        true,
-        up.decode,
-        up.sent,
-        up.written,
-    )
-    .await
-    .map_err(|f| f.error)?;
+    let mut rx = Incoming {
+        buf: vec![0u8; 16 * 1024],
+        start: 0,
+        end: 0,
+    };
+    let head = match read_head(h, plan, &mut up.conn, &mut rx, None, false).await {
+        Ok(HeadOutcome::Final(head)) => head,
+        Ok(_) => {
+            return Err(Error::new(
+                ErrorKind::Internal,
+                "the head reader stopped early",
+            ))
+        }
+        Err(f) => return Err(f.error),
+    };
+    let response = build_response(
+        h, plan, up.conn, up.lease, rx, head, true, up.decode, up.sent,
+    )?;
     // The body was streamed and cannot be replayed: only redirects that drop it are followed.
     follow_redirects(h, plan, response, None, true).await
 }

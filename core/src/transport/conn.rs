@@ -24,6 +24,7 @@ pub struct Conn {
     window: SpeedWindow,
     timer: Timer,
     reused: bool,
+    written: u64,
     pub(crate) idle_since: Instant,
 }
 
@@ -61,6 +62,7 @@ impl Conn {
             },
             timer: Timer::never(),
             reused: false,
+            written: 0,
             idle_since: now,
         }
     }
@@ -73,6 +75,11 @@ impl Conn {
     /// "host:port", as used in error messages.
     pub fn label(&self) -> &str {
         &self.label
+    }
+
+    /// Bytes written on this connection so far (all requests).
+    pub fn bytes_written(&self) -> u64 {
+        self.written
     }
 
     /// True when this connection came from the pool (it served an earlier request).
@@ -106,6 +113,7 @@ impl Conn {
             window,
             timer,
             reused,
+            written,
             idle_since,
         } = self;
         let stream = f(stream).await?;
@@ -119,6 +127,7 @@ impl Conn {
             window,
             timer,
             reused,
+            written,
             idle_since,
         })
     }
@@ -245,6 +254,7 @@ impl Conn {
                     format!("sending to {}: the connection is closed", self.label),
                 ));
             }
+            self.written += n as u64;
             data = &data[n..];
         }
         let Conn {
