@@ -341,3 +341,16 @@ fn a_closed_handle_refuses_new_children() {
         .unwrap_err();
     assert_eq!(err.code(), 6);
 }
+
+#[test]
+fn sessions_and_handles_are_send_sync_and_cheap_to_clone() {
+    fn send_sync<T: Send + Sync + Clone>() {}
+    send_sync::<Session>();
+    send_sync::<inet_core::Handle>();
+    send_sync::<inet_core::HandleRef>();
+    send_sync::<inet_core::Error>();
+    let session = Session::new().unwrap();
+    let clone = session.clone();
+    assert_eq!(clone.id(), session.id());
+    assert_eq!(session.open_handles(), 1);
+}
