@@ -1,1 +1,59 @@
-fn main() {}
+//! `inet`: the command-line client of the inet library.
+//!
+//! - `inet get URL…`: fetch URLs at once in WinINet's callback mode, with an optional trace of
+//!   every status notification (`--trace json|text`).
+//! - `inet demo`: two slow in-process "coffee price" sites, fetched one after the other with
+//!   blocking calls and then at once in callback mode, with a Gantt chart of both timelines.
+
+#![forbid(unsafe_code)]
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::{Parser, Subcommand};
+
+mod demo;
+mod get;
+mod output;
+mod progress;
+mod trace;
+
+/// Exit statuses (documented in `inet get --help`).
+mod exit {
+    /// Success.
+    pub const OK: u8 = 0;
+    /// An inet error (the message names its WinINet code), or the demo failed.
+    pub const INET: u8 = 1;
+    /// Bad command line (clap uses 2 too).
+    pub const USAGE: u8 = 2;
+    /// `--fail` and an HTTP status >= 400 (curl -f's 22).
+    pub const HTTP: u8 = 22;
+    /// The body could not be written (curl's 23).
+    pub const WRITE: u8 = 23;
+}
+
+/// inet: WinINet's asynchronous model, done right — from the command line.
+#[derive(Debug, Parser)]
+#[command(name = "inet", version, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Fetch URLs (all at once, in callback mode) to files or stdout.
+    Get(get::GetArgs),
+    /// Two slow coffee sites on 127.0.0.1: sequential blocking calls vs callback mode, as a chart.
+    Demo,
+}
+
+fn main() -> ExitCode {
+    let t0 = Instant::now();
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Command::Get(args) => get::run(args, t0),
+        Command::Demo => demo::run(),
+    };
+    ExitCode::from(code)
+}

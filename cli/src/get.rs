@@ -1,0 +1,543 @@
+//! `inet get`: fetch one or more URLs at once, in WinINet's callback mode, on one session.
+//!
+//! Every request is started with `start_send` (it returns at once: `ERROR_IO_PENDING`). The status
+//! callback traces, moves the progress bars, and forwards each request's `REQUEST_COMPLETE` to the
+//! main thread, which drives the transfers (check the status, start the next read, write the bytes)
+//! — the way a WinINet program posts completions to its UI thread. Blocking file and stdout writes
+//! stay off the session's worker threads, and the output is written from one place.
+
+use std::fmt;
+use std::io::{self, IsTerminal, Read};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use clap::Args;
+use inet::{
+    Completion, Error, ErrorKind, HandleKind, HttpRequest, RequestFlags, RequestOptions, Session,
+    Started, Status,
+};
+
+use crate::exit;
+use crate::output::{Sink, StdoutQueue, Target};
+use crate::progress::Bars;
+use crate::trace::{TraceFormat, Tracer};
+
+/// How many bytes one read asks for.
+const READ_CHUNK: usize = 64 * 1024;
+
+const AFTER_HELP: &str = r#"Output:
+  All URLs are fetched at once on one session. `-o FILE` pairs with the URLs in order (the first
+  -o is for the first URL, like curl); `-o -` and URLs without an -o write to stdout. Stdout
+  bodies come out whole and in URL order: the first streams as it arrives, later ones are held in
+  memory until those before them have finished. A progress bar per -o file is drawn on stderr when
+  stderr is a terminal and --trace is off.
+
+Trace:
+  --trace json writes one object per notification, fields in this order:
+  {"t_ms":…,"handle":…,"parent":…,"kind":"request","context":…,"status":"SENDING_REQUEST",
+   "code":30,"info":{…}}. `info` holds the status's data: host, address, bytes, url, progress
+  (direction, done, total); for REQUEST_COMPLETE, WinINet's result (1/0) and error (0 or the
+  code, with its name and message). t_ms counts from the start of the program. Error lines
+  (`inet: …`) are not JSON. --trace text: `+12.3ms #3 request ctx=1 SENDING_REQUEST`.
+
+Exit status:
+  0   every transfer succeeded (an HTTP status >= 400 is a success unless --fail is given)
+  1   a transfer failed; stderr says `inet: <what> (<WinINet error name> <code>)`
+  2   bad command line
+  22  --fail and the server answered with a status >= 400
+  23  the body could not be written (-o FILE, stdout)
+  With several URLs, the status is that of the first failed URL, in URL order."#;
+
+/// `inet get` arguments.
+#[derive(Debug, Args)]
+#[command(after_help = AFTER_HELP)]
+pub struct GetArgs {
+    /// The URLs to fetch (http:// or https://), all at once.
+    #[arg(required = true, value_name = "URL")]
+    urls: Vec<String>,
+
+    /// Write the body of the next URL to FILE (once per URL, in order; `-` is stdout).
+    #[arg(short, long = "output", value_name = "FILE")]
+    output: Vec<PathBuf>,
+
+    /// Add (or replace) a request header; repeatable. A malformed one fails with 12153.
+    #[arg(short = 'H', long = "header", value_name = "K: V")]
+    headers: Vec<String>,
+
+    /// POST this body: `@FILE` reads a file (`@-` stdin), anything else is sent as is. The
+    /// Content-Type is application/x-www-form-urlencoded unless a --header sets one.
+    #[arg(short, long, value_name = "@FILE|DATA", allow_hyphen_values = true)]
+    data: Option<String>,
+
+    /// Basic-auth credentials (put into the URL, which inet sends as `Authorization: Basic`).
+    #[arg(short, long, value_name = "USER:PASSWORD")]
+    user: Option<String>,
+
+    /// Also trust the CA certificates in this PEM file.
+    #[arg(long, value_name = "PEM")]
+    cacert: Option<PathBuf>,
+
+    /// Accept any certificate (unknown CA, wrong host name, expired).
+    #[arg(short = 'k', long)]
+    insecure: bool,
+
+    /// Follow at most N redirects (default 10); more fail with 12156.
+    #[arg(long, value_name = "N")]
+    max_redirects: Option<u32>,
+
+    /// Connect, send and receive timeouts, in seconds (fractions allowed).
+    #[arg(long, value_name = "S", value_parser = parse_seconds)]
+    timeout: Option<Duration>,
+
+    /// Print every status notification on stderr, as JSON lines or human lines.
+    #[arg(long, value_name = "FORMAT")]
+    trace: Option<TraceFormat>,
+
+    /// Treat an HTTP status >= 400 as a failure: write no body and exit 22 (like curl -f).
+    #[arg(short, long)]
+    fail: bool,
+}
+
+fn parse_seconds(s: &str) -> Result<Duration, String> {
+    let secs: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number of seconds"))?;
+    if secs <= 0.0 {
+        return Err(format!("{s:?}: the timeout must be more than 0 seconds"));
+    }
+    Duration::try_from_secs_f64(secs).map_err(|e| format!("{s:?}: {e}"))
+}
+
+/// Run `inet get`; `t0` is when the program started (the trace's time origin).
+pub fn run(args: GetArgs, t0: Instant) -> u8 {
+    if args.output.len() > args.urls.len() {
+        eprintln!(
+            "inet: {} -o options for {} URL(s): give at most one -o per URL",
+            args.output.len(),
+            args.urls.len()
+        );
+        return exit::USAGE;
+    }
+    let request = match RequestPlan::from_args(&args) {
+        Ok(plan) => plan,
+        Err(e) => {
+            eprintln!("inet: {e}");
+            return exit::INET;
+        }
+    };
+    let jobs = jobs(&args);
+    let files: Vec<(u64, &Path)> = jobs
+        .iter()
+        .filter_map(|j| match &j.target {
+            Target::File(p) => Some((j.ctx, p.as_path())),
+            Target::Stdout => None,
+        })
+        .collect();
+    let bars = if args.trace.is_none() && io::stderr().is_terminal() {
+        Arc::new(Bars::new(&files))
+    } else {
+        Arc::new(Bars::default())
+    };
+    let (tx, rx) = mpsc::channel();
+    let tracer = args.trace.map(|f| Tracer::new(f, t0));
+    let session = match session(&args, tracer, bars.clone(), tx) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("inet: {e}");
+            return exit::INET;
+        }
+    };
+    let mut driver = Driver::new(jobs, bars, args.fail);
+    driver.start_all(&session, &request);
+    while driver.running() > 0 {
+        // The sender lives in the session's callback, which lives as long as `session`.
+        let Ok(event) = rx.recv() else { break };
+        driver.on_complete(event);
+    }
+    session.close();
+    driver.exit_code()
+}
+
+/// One URL and where its body goes.
+#[derive(Debug)]
+struct Job {
+    ctx: u64,
+    url: String,
+    target: Target,
+}
+
+/// Pair the URLs with the `-o` options, in order; contexts count from 1.
+fn jobs(args: &GetArgs) -> Vec<Job> {
+    args.urls
+        .iter()
+        .enumerate()
+        .map(|(i, url)| Job {
+            ctx: i as u64 + 1,
+            url: with_user(url, args.user.as_deref()),
+            target: match args.output.get(i) {
+                Some(p) if p.as_os_str() != "-" => Target::File(p.clone()),
+                _ => Target::Stdout,
+            },
+        })
+        .collect()
+}
+
+/// Put `user:password` into the URL's user-info, which `inet::http::open` turns into
+/// credentials. A URL that does not parse is left alone: opening it reports the error.
+fn with_user(url: &str, user: Option<&str>) -> String {
+    let Some(user) = user else {
+        return url.to_string();
+    };
+    let Ok(mut parsed) = url::Url::parse(url) else {
+        return url.to_string();
+    };
+    let (name, password) = user.split_once(':').unwrap_or((user, ""));
+    if parsed.set_username(name).is_err() || parsed.set_password(Some(password)).is_err() {
+        return url.to_string();
+    }
+    parsed.into()
+}
+
+/// What every request of this run sends: method, headers, body, options.
+#[derive(Debug)]
+struct RequestPlan {
+    method: &'static str,
+    headers: Option<String>,
+    body: Option<Bytes>,
+    options: RequestOptions,
+}
+
+impl RequestPlan {
+    fn from_args(args: &GetArgs) -> inet::Result<Self> {
+        let body = args.data.as_deref().map(read_data).transpose()?;
+        let mut headers = args.headers.clone();
+        let sets_type = headers.iter().any(|h| {
+            h.split_once(':')
+                .is_some_and(|(name, _)| name.trim().eq_ignore_ascii_case("content-type"))
+        });
+        if body.is_some() && !sets_type {
+            headers.insert(
+                0,
+                "Content-Type: application/x-www-form-urlencoded".to_string(),
+            );
+        }
+        let mut options = RequestOptions::default();
+        if args.insecure {
+            options.flags |= RequestFlags::IGNORE_CERT_ERRORS;
+        }
+        if let Some(n) = args.max_redirects {
+            options = options.max_redirects(n);
+        }
+        Ok(RequestPlan {
+            method: if body.is_some() { "POST" } else { "GET" },
+            headers: (!headers.is_empty()).then(|| headers.join("\r\n")),
+            body: body.map(Bytes::from),
+            options,
+        })
+    }
+}
+
+/// `--data`: `@FILE` (`@-`: stdin) or the literal text.
+fn read_data(data: &str) -> inet::Result<Vec<u8>> {
+    let Some(path) = data.strip_prefix('@') else {
+        return Ok(data.as_bytes().to_vec());
+    };
+    let read = if path == "-" {
+        let mut buf = Vec::new();
+        io::stdin().read_to_end(&mut buf).map(|_| buf)
+    } else {
+        std::fs::read(path)
+    };
+    read.map_err(|e| {
+        Error::new(
+            ErrorKind::InvalidParameter,
+            format!("reading the --data file {path}"),
+        )
+        .with_source(e)
+    })
+}
+
+/// A request's `REQUEST_COMPLETE`, forwarded from the status callback to the driver.
+#[derive(Debug)]
+struct Event {
+    ctx: u64,
+    outcome: inet::Result<Step>,
+}
+
+/// What a successful `REQUEST_COMPLETE` carried.
+#[derive(Debug)]
+enum Step {
+    /// The send finished: the response head is here.
+    Sent,
+    /// A pending read finished with these bytes (empty: the body has ended).
+    Data(Bytes),
+}
+
+/// The session: timeouts, CA file, and the status callback (trace, progress, forwarding).
+fn session(
+    args: &GetArgs,
+    tracer: Option<Tracer>,
+    bars: Arc<Bars>,
+    tx: mpsc::Sender<Event>,
+) -> inet::Result<Session> {
+    let mut builder = Session::builder().status_callback(move |n| {
+        if let Some(t) = &tracer {
+            t.write(n);
+        }
+        match &n.status {
+            Status::Progress(p) => bars.update(n.context.0, p),
+            Status::RequestComplete(r) if n.kind == HandleKind::HttpRequest => {
+                let outcome = match r {
+                    Ok(Completion::Data(b)) => Ok(Step::Data(b.clone())),
+                    Ok(_) => Ok(Step::Sent),
+                    Err(e) => Err(e.clone()),
+                };
+                // The driver only stops listening once every transfer has finished.
+                let _ = tx.send(Event {
+                    ctx: n.context.0,
+                    outcome,
+                });
+            }
+            _ => {}
+        }
+    });
+    if let Some(t) = args.timeout {
+        builder = builder
+            .connect_timeout(Some(t))
+            .send_timeout(Some(t))
+            .receive_timeout(Some(t));
+    }
+    if let Some(pem) = &args.cacert {
+        builder = builder.add_root_certificates_file(pem);
+    }
+    builder.build()
+}
+
+/// Why a transfer failed; each class has its exit status.
+#[derive(Debug)]
+enum Failure {
+    Inet(Error),
+    Http {
+        url: String,
+        status: u16,
+        reason: String,
+    },
+    Write(io::Error),
+}
+
+impl Failure {
+    fn exit_code(&self) -> u8 {
+        match self {
+            Failure::Inet(_) => exit::INET,
+            Failure::Http { .. } => exit::HTTP,
+            Failure::Write(_) => exit::WRITE,
+        }
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Failure::Inet(e) => write!(f, "{e}"),
+            Failure::Http {
+                url,
+                status,
+                reason,
+            } => write!(f, "{url}: the server answered {status} {reason} (--fail)"),
+            Failure::Write(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+/// Where a transfer is.
+#[derive(Debug)]
+enum Phase {
+    /// `start_send` is pending.
+    Sending,
+    /// A `start_read` is pending.
+    Reading,
+    /// Finished, with this outcome.
+    Done(Result<(), Failure>),
+}
+
+#[derive(Debug)]
+struct Transfer {
+    job: Job,
+    req: Option<HttpRequest>,
+    sink: Option<Sink>,
+    phase: Phase,
+}
+
+/// Drives every transfer from the main thread, one `REQUEST_COMPLETE` at a time.
+#[derive(Debug)]
+struct Driver {
+    transfers: Vec<Transfer>,
+    stdout: StdoutQueue,
+    bars: Arc<Bars>,
+    fail_on_http_error: bool,
+}
+
+impl Driver {
+    fn new(jobs: Vec<Job>, bars: Arc<Bars>, fail_on_http_error: bool) -> Self {
+        let stdout_order = jobs
+            .iter()
+            .enumerate()
+            .filter(|(_, j)| j.target == Target::Stdout)
+            .map(|(i, _)| i)
+            .collect();
+        let transfers = jobs
+            .into_iter()
+            .map(|job| Transfer {
+                job,
+                req: None,
+                sink: None,
+                phase: Phase::Sending,
+            })
+            .collect();
+        Driver {
+            transfers,
+            stdout: StdoutQueue::new(stdout_order),
+            bars,
+            fail_on_http_error,
+        }
+    }
+
+    /// Open and start every request; one that cannot start fails alone.
+    fn start_all(&mut self, session: &Session, plan: &RequestPlan) {
+        for i in 0..self.transfers.len() {
+            let t = &mut self.transfers[i];
+            let started = inet::http::open_method(
+                session,
+                plan.method,
+                &t.job.url,
+                plan.options.clone().context(t.job.ctx),
+            )
+            .and_then(|req| {
+                t.req = Some(req.clone());
+                req.start_send(plan.headers.as_deref(), plan.body.clone())
+            });
+            if let Err(e) = started {
+                self.finish(i, Err(Failure::Inet(e)));
+            }
+        }
+    }
+
+    fn running(&self) -> usize {
+        self.transfers
+            .iter()
+            .filter(|t| !matches!(t.phase, Phase::Done(_)))
+            .count()
+    }
+
+    fn on_complete(&mut self, event: Event) {
+        let Some(i) = event.ctx.checked_sub(1).map(|i| i as usize) else {
+            return;
+        };
+        let Some(t) = self.transfers.get(i) else {
+            return;
+        };
+        match (&t.phase, event.outcome) {
+            (Phase::Done(_), _) => {}
+            (_, Err(e)) => self.finish(i, Err(Failure::Inet(e))),
+            (Phase::Sending, Ok(_)) => self.on_sent(i),
+            (Phase::Reading, Ok(Step::Data(data))) => {
+                if data.is_empty() {
+                    self.finish(i, Ok(()));
+                } else if let Err(f) = self.write(i, &data) {
+                    self.finish(i, Err(f));
+                } else {
+                    self.read_more(i);
+                }
+            }
+            (Phase::Reading, Ok(Step::Sent)) => self.read_more(i),
+        }
+    }
+
+    /// The response head has arrived: check the status, open the output, start reading.
+    fn on_sent(&mut self, i: usize) {
+        let t = &mut self.transfers[i];
+        let Some(req) = t.req.clone() else { return };
+        let status = match req.status_code() {
+            Ok(s) => s,
+            Err(e) => return self.finish(i, Err(Failure::Inet(e))),
+        };
+        if self.fail_on_http_error && status >= 400 {
+            let failure = Failure::Http {
+                url: req.url(),
+                status,
+                reason: req.status_text().unwrap_or_default(),
+            };
+            return self.finish(i, Err(failure));
+        }
+        match Sink::open(&t.job.target, i) {
+            Ok(sink) => t.sink = Some(sink),
+            Err(e) => return self.finish(i, Err(Failure::Write(e))),
+        }
+        t.phase = Phase::Reading;
+        self.read_more(i);
+    }
+
+    /// Read until a read goes pending (its REQUEST_COMPLETE will bring us back) or the body ends.
+    fn read_more(&mut self, i: usize) {
+        let Some(req) = self.transfers[i].req.clone() else {
+            return;
+        };
+        loop {
+            match req.start_read(READ_CHUNK) {
+                Ok(Started::Done(data)) if data.is_empty() => return self.finish(i, Ok(())),
+                Ok(Started::Done(data)) => {
+                    if let Err(f) = self.write(i, &data) {
+                        return self.finish(i, Err(f));
+                    }
+                }
+                Ok(Started::Pending(_)) => return,
+                Err(e) => return self.finish(i, Err(Failure::Inet(e))),
+            }
+        }
+    }
+
+    fn write(&mut self, i: usize, data: &[u8]) -> Result<(), Failure> {
+        match &mut self.transfers[i].sink {
+            Some(sink) => sink.write(&mut self.stdout, data).map_err(Failure::Write),
+            None => Ok(()),
+        }
+    }
+
+    /// End a transfer: close its handle and output, report a failure at once.
+    fn finish(&mut self, i: usize, mut outcome: Result<(), Failure>) {
+        let t = &mut self.transfers[i];
+        if let Some(req) = t.req.take() {
+            req.close();
+        }
+        let closed = match t.sink.take() {
+            Some(sink) => sink.finish(&mut self.stdout),
+            None if t.job.target == Target::Stdout => self.stdout.finish(i),
+            None => Ok(()),
+        };
+        if let (Ok(()), Err(e)) = (&outcome, closed) {
+            outcome = Err(Failure::Write(e));
+        }
+        if let Err(f) = &outcome {
+            eprintln!("inet: {f}");
+        }
+        self.bars.finish(t.job.ctx, outcome.is_ok());
+        t.phase = Phase::Done(outcome);
+    }
+
+    /// The exit status of the first failed transfer in URL order, or 0.
+    fn exit_code(&self) -> u8 {
+        self.transfers
+            .iter()
+            .find_map(|t| match &t.phase {
+                Phase::Done(Err(f)) => Some(f.exit_code()),
+                Phase::Done(Ok(())) => None,
+                // Not finished: only when the session's callback went away, which it cannot.
+                _ => Some(exit::INET),
+            })
+            .unwrap_or(exit::OK)
+    }
+}

@@ -1,0 +1,104 @@
+//! Where `inet get` writes bodies: a file per `-o`, else stdout in URL order.
+//!
+//! Stdout is shared by every URL without `-o`, yet the transfers run at once. The first unfinished
+//! one streams straight to stdout; later ones are held in memory until every one before them has
+//! finished, so the bodies come out whole and in the order the URLs were given.
+
+use std::collections::{HashMap, HashSet};
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+/// Where one transfer's body goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// `-o FILE`.
+    File(PathBuf),
+    /// Stdout (no `-o`, or `-o -`).
+    Stdout,
+}
+
+/// An open destination for one transfer.
+#[derive(Debug)]
+pub enum Sink {
+    File(BufWriter<File>, PathBuf),
+    Stdout(usize),
+}
+
+impl Sink {
+    /// Create the file (when the response has arrived, so a failed transfer leaves no empty file).
+    pub fn open(target: &Target, job: usize) -> io::Result<Sink> {
+        match target {
+            Target::File(path) => File::create(path)
+                .map(|f| Sink::File(BufWriter::new(f), path.clone()))
+                .map_err(|e| annotate(e, "creating", path)),
+            Target::Stdout => Ok(Sink::Stdout(job)),
+        }
+    }
+
+    pub fn write(&mut self, stdout: &mut StdoutQueue, data: &[u8]) -> io::Result<()> {
+        match self {
+            Sink::File(f, path) => f.write_all(data).map_err(|e| annotate(e, "writing", path)),
+            Sink::Stdout(job) => stdout.write(*job, data),
+        }
+    }
+
+    /// Flush and close; for stdout, let the next transfer in line go.
+    pub fn finish(self, stdout: &mut StdoutQueue) -> io::Result<()> {
+        match self {
+            Sink::File(mut f, path) => f.flush().map_err(|e| annotate(e, "writing", &path)),
+            Sink::Stdout(job) => stdout.finish(job),
+        }
+    }
+}
+
+fn annotate(e: io::Error, doing: &str, path: &Path) -> io::Error {
+    io::Error::new(e.kind(), format!("{doing} {}: {e}", path.display()))
+}
+
+/// Orders the stdout bodies of concurrent transfers (see the module docs).
+#[derive(Debug, Default)]
+pub struct StdoutQueue {
+    /// The jobs writing to stdout, in URL order.
+    order: Vec<usize>,
+    /// `order[pos]` is the one streaming now.
+    pos: usize,
+    held: HashMap<usize, Vec<u8>>,
+    finished: HashSet<usize>,
+}
+
+impl StdoutQueue {
+    /// A queue for these jobs (URL indices), in the order their bodies must appear.
+    pub fn new(order: Vec<usize>) -> Self {
+        StdoutQueue {
+            order,
+            ..Self::default()
+        }
+    }
+
+    fn write(&mut self, job: usize, data: &[u8]) -> io::Result<()> {
+        if self.order.get(self.pos) == Some(&job) {
+            io::stdout().lock().write_all(data)
+        } else {
+            self.held.entry(job).or_default().extend_from_slice(data);
+            Ok(())
+        }
+    }
+
+    /// `job` is complete (or failed): release the bodies waiting behind it. Jobs that never
+    /// opened a sink (failed before a response) must be finished too, or they block the line.
+    pub fn finish(&mut self, job: usize) -> io::Result<()> {
+        self.finished.insert(job);
+        let mut out = io::stdout().lock();
+        while let Some(&current) = self.order.get(self.pos) {
+            if let Some(held) = self.held.remove(&current) {
+                out.write_all(&held)?;
+            }
+            if !self.finished.contains(&current) {
+                break;
+            }
+            self.pos += 1;
+        }
+        out.flush()
+    }
+}

@@ -1,0 +1,618 @@
+//! The `inet` binary, run as a user would, against small HTTP/1.1 servers in this process.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+
+use serde_json::Value;
+
+// ----- running the binary ---------------------------------------------------------------------
+
+fn inet(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_inet"))
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("the inet binary runs")
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// The one error line a failed run prints (trace lines aside), checked for its shape.
+fn error_line(out: &Output) -> String {
+    let err = stderr(out);
+    assert!(!err.contains("panicked"), "inet panicked: {err}");
+    let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("inet: ")).collect();
+    assert_eq!(lines.len(), 1, "one `inet:` error line expected:\n{err}");
+    lines[0].to_string()
+}
+
+fn temp_path(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("inet-cli-tests-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir.join(name)
+}
+
+/// A port nothing listens on.
+fn refused_port() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    l.local_addr().expect("addr").port()
+}
+
+// ----- inet get: bodies ---------------------------------------------------------------------------
+
+#[test]
+fn get_writes_the_body_to_the_output_file() {
+    let server = Server::start();
+    let file = temp_path("hello.txt");
+    let out = inet(&["get", &server.url("/hello"), "-o", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "hello, inet\n");
+    assert_eq!(stdout(&out), "");
+}
+
+#[test]
+fn get_writes_a_body_arriving_in_pieces_whole() {
+    let server = Server::start();
+    let file = temp_path("big.bin");
+    let out = inet(&["get", &server.url("/big"), "-o", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(std::fs::read(&file).unwrap(), big_body());
+}
+
+#[test]
+fn without_output_the_body_goes_to_stdout() {
+    let server = Server::start();
+    let out = inet(&["get", &server.url("/hello")]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "hello, inet\n");
+}
+
+#[test]
+fn several_urls_are_fetched_at_once() {
+    // /together answers only once two requests are waiting at the same time ("alone" after 3 s).
+    let server = Server::start();
+    let out = inet(&["get", &server.url("/together"), &server.url("/together")]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "together\ntogether\n");
+}
+
+#[test]
+fn stdout_bodies_come_in_url_order_even_when_a_later_one_finishes_first() {
+    let server = Server::start();
+    let out = inet(&["get", &server.url("/slow"), &server.url("/hello")]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "slow\nhello, inet\n");
+}
+
+#[test]
+fn each_output_option_pairs_with_the_url_in_the_same_place() {
+    let server = Server::start();
+    let (a, b) = (temp_path("pair-a"), temp_path("pair-b"));
+    let out = inet(&[
+        "get",
+        &server.url("/slow"),
+        "-o",
+        a.to_str().unwrap(),
+        &server.url("/hello"),
+        "-o",
+        b.to_str().unwrap(),
+        &server.url("/hello"),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(std::fs::read_to_string(&a).unwrap(), "slow\n");
+    assert_eq!(std::fs::read_to_string(&b).unwrap(), "hello, inet\n");
+    assert_eq!(stdout(&out), "hello, inet\n", "the third URL has no -o");
+}
+
+#[test]
+fn more_outputs_than_urls_is_a_usage_error() {
+    let out = inet(&["get", "http://127.0.0.1:1/", "-o", "a", "-o", "b"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(error_line(&out).contains("-o"));
+}
+
+// ----- inet get: requests -------------------------------------------------------------------------
+
+#[test]
+fn data_is_posted_as_a_form_unless_a_header_sets_the_type() {
+    let server = Server::start();
+    let out = inet(&["get", &server.url("/echo"), "--data", "a=1&b=2"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "POST /echo type=application/x-www-form-urlencoded auth=-\na=1&b=2"
+    );
+
+    let out = inet(&[
+        "get",
+        &server.url("/echo"),
+        "--data",
+        "{}",
+        "-H",
+        "content-type: application/json",
+    ]);
+    assert_eq!(stdout(&out), "POST /echo type=application/json auth=-\n{}");
+}
+
+#[test]
+fn data_from_a_file_is_the_file() {
+    let server = Server::start();
+    let file = temp_path("form.txt");
+    std::fs::write(&file, "from=file").unwrap();
+    let at = format!("@{}", file.display());
+    let out = inet(&["get", &server.url("/echo"), "--data", &at]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).ends_with("\nfrom=file"), "{}", stdout(&out));
+}
+
+#[test]
+fn an_unreadable_data_file_fails_before_anything_is_sent() {
+    let server = Server::start();
+    let out = inet(&["get", &server.url("/echo"), "--data", "@/no/such/file"]);
+    assert_eq!(out.status.code(), Some(1));
+    let line = error_line(&out);
+    assert!(
+        line.contains("/no/such/file") && line.contains("87"),
+        "{line}"
+    );
+    assert_eq!(server.requests(), 0);
+}
+
+#[test]
+fn user_sends_basic_credentials() {
+    let server = Server::start();
+    let out = inet(&["get", &server.url("/echo"), "--user", "u:p@ss"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // base64("u:p@ss")
+    assert_eq!(stdout(&out), "GET /echo type=- auth=Basic dTpwQHNz\n");
+}
+
+#[test]
+fn a_header_is_sent() {
+    let server = Server::start();
+    let out = inet(&["get", &server.url("/echo"), "-H", "Authorization: Bearer t"]);
+    assert_eq!(stdout(&out), "GET /echo type=- auth=Bearer t\n");
+}
+
+#[test]
+fn redirects_are_followed_up_to_max_redirects() {
+    let server = Server::start();
+    let out = inet(&["get", &server.url("/redirect")]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "hello, inet\n");
+
+    let out = inet(&["get", &server.url("/redirect"), "--max-redirects", "0"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(error_line(&out).contains("12156"), "{}", stderr(&out));
+}
+
+#[test]
+fn an_http_error_status_is_a_successful_transfer_without_fail() {
+    let server = Server::start();
+    let out = inet(&["get", &server.url("/missing")]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "no such thing\n");
+}
+
+#[test]
+fn fail_exits_22_on_an_http_error_status_and_writes_no_body() {
+    let server = Server::start();
+    let out = inet(&["get", "--fail", &server.url("/missing")]);
+    assert_eq!(out.status.code(), Some(22));
+    assert_eq!(stdout(&out), "");
+    assert!(error_line(&out).contains("404"), "{}", stderr(&out));
+}
+
+// ----- inet get: failures -------------------------------------------------------------------------
+
+#[test]
+fn a_refused_port_exits_non_zero_naming_12029() {
+    let url = format!("http://127.0.0.1:{}/", refused_port());
+    let out = inet(&["get", &url]);
+    assert_eq!(out.status.code(), Some(1));
+    let line = error_line(&out);
+    assert!(
+        line.contains("ERROR_INTERNET_CANNOT_CONNECT 12029"),
+        "{line}"
+    );
+}
+
+#[test]
+fn a_bad_header_exits_non_zero_naming_12153_and_sends_nothing() {
+    let server = Server::start();
+    let out = inet(&["get", &server.url("/hello"), "-H", "no colon here"]);
+    assert_eq!(out.status.code(), Some(1));
+    let line = error_line(&out);
+    assert!(line.contains("ERROR_HTTP_INVALID_HEADER 12153"), "{line}");
+    assert_eq!(server.requests(), 0);
+}
+
+#[test]
+fn a_bad_url_exits_non_zero_naming_its_code() {
+    let out = inet(&["get", "not a url"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(error_line(&out).contains("12005"), "{}", stderr(&out));
+
+    let out = inet(&["get", "gopher://example.test/"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(error_line(&out).contains("12006"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_missing_ca_file_exits_non_zero_naming_87() {
+    let out = inet(&["get", "https://127.0.0.1:1/", "--cacert", "/no/such.pem"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(error_line(&out).contains("87"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_silent_server_times_out_with_12002() {
+    let server = Server::start();
+    let out = inet(&["get", &server.url("/silent"), "--timeout", "0.3"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        error_line(&out).contains("ERROR_INTERNET_TIMEOUT 12002"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn one_failed_url_does_not_stop_the_others() {
+    let server = Server::start();
+    let bad = format!("http://127.0.0.1:{}/", refused_port());
+    let out = inet(&["get", &server.url("/hello"), &bad, &server.url("/slow")]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stdout(&out), "hello, inet\nslow\n");
+    assert!(error_line(&out).contains("12029"));
+}
+
+// ----- inet get --trace -------------------------------------------------------------------------
+
+fn json_trace(out: &Output) -> Vec<Value> {
+    stderr(out)
+        .lines()
+        .filter(|l| !l.starts_with("inet: "))
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"));
+            v
+        })
+        .collect()
+}
+
+#[test]
+fn trace_json_writes_one_object_per_notification_in_the_issue_shape() {
+    let server = Server::start();
+    let out = inet(&["get", &server.url("/hello"), "--trace", "json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "hello, inet\n");
+    let keys = [
+        "t_ms", "handle", "parent", "kind", "context", "status", "code", "info",
+    ];
+    for line in stderr(&out).lines() {
+        let at: Vec<usize> = keys
+            .iter()
+            .map(|k| line.find(&format!("\"{k}\":")).unwrap_or(usize::MAX))
+            .collect();
+        assert!(
+            at.windows(2).all(|w| w[0] < w[1]),
+            "keys out of order: {line}"
+        );
+    }
+    let trace = json_trace(&out);
+    let find = |kind: &str, status: &str| {
+        trace
+            .iter()
+            .find(|n| n["kind"] == kind && n["status"] == status)
+            .unwrap_or_else(|| panic!("no {kind} {status} in {trace:#?}"))
+    };
+    let session = find("session", "HANDLE_CREATED");
+    let conn = find("connection", "HANDLE_CREATED");
+    let created = find("request", "HANDLE_CREATED");
+    assert_eq!(created["code"], 60);
+    assert_eq!(session["parent"], Value::Null);
+    assert_eq!(conn["parent"], session["handle"]);
+    assert_eq!(created["parent"], conn["handle"]);
+    assert_eq!(created["context"], 1);
+    assert_eq!(created["info"]["handle"], created["handle"]);
+    assert_eq!(
+        find("request", "RESOLVING_NAME")["info"]["host"],
+        "127.0.0.1"
+    );
+    assert_eq!(find("request", "SENDING_REQUEST")["code"], 30);
+    let complete = find("request", "REQUEST_COMPLETE");
+    assert_eq!(complete["code"], 100);
+    assert_eq!(complete["info"]["result"], 1);
+    assert_eq!(complete["info"]["error"], 0);
+    assert!(find("request", "RESPONSE_RECEIVED")["info"]["bytes"].as_u64() > Some(0));
+    let t: Vec<f64> = trace.iter().map(|n| n["t_ms"].as_f64().unwrap()).collect();
+    assert!(
+        t.windows(2).all(|w| w[0] <= w[1]),
+        "time goes forward: {t:?}"
+    );
+    let last = trace.last().unwrap();
+    assert_eq!(
+        (&last["kind"], &last["code"]),
+        (&"session".into(), &70.into())
+    );
+}
+
+#[test]
+fn trace_json_reports_a_refused_connection_in_request_complete() {
+    let url = format!("http://127.0.0.1:{}/", refused_port());
+    let out = inet(&["get", &url, "--trace", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let trace = json_trace(&out);
+    let complete = trace
+        .iter()
+        .find(|n| n["status"] == "REQUEST_COMPLETE")
+        .expect("REQUEST_COMPLETE");
+    assert_eq!(complete["info"]["result"], 0);
+    assert_eq!(complete["info"]["error"], 12029);
+    assert_eq!(complete["info"]["name"], "ERROR_INTERNET_CANNOT_CONNECT");
+    assert!(trace.iter().any(|n| n["status"] == "CONNECTING_TO_SERVER"));
+    assert!(error_line(&out).contains("12029"));
+}
+
+#[test]
+fn trace_text_writes_one_human_line_per_notification() {
+    let server = Server::start();
+    let out = inet(&["get", &server.url("/hello"), "--trace", "text"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    let sending = err
+        .lines()
+        .find(|l| l.ends_with("SENDING_REQUEST"))
+        .unwrap_or_else(|| panic!("no SENDING_REQUEST line:\n{err}"));
+    // `+12.3ms #3 request ctx=1 SENDING_REQUEST`
+    let words: Vec<&str> = sending.split(' ').collect();
+    assert_eq!(words.len(), 5, "{sending}");
+    assert!(
+        words[0].starts_with('+') && words[0].ends_with("ms"),
+        "{sending}"
+    );
+    assert!(
+        words[0][1..words[0].len() - 2].parse::<f64>().is_ok(),
+        "{sending}"
+    );
+    assert!(words[1].starts_with('#'), "{sending}");
+    assert_eq!(&words[2..], ["request", "ctx=1", "SENDING_REQUEST"]);
+    assert!(err.lines().all(|l| l.starts_with('+')), "{err}");
+}
+
+// ----- inet demo ----------------------------------------------------------------------------------
+
+#[test]
+fn demo_charts_both_phases_and_async_beats_sequential() {
+    let out = inet(&["demo"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let total = |label: &str| -> u64 {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(label))
+            .unwrap_or_else(|| panic!("no `{label}` line:\n{text}"));
+        line[label.len()..]
+            .split_whitespace()
+            .next()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no number in {line:?}"))
+    };
+    let (sequential, concurrent) = (total("sequential:"), total("async:"));
+    assert!(concurrent < sequential, "{text}");
+    assert!(sequential >= 800, "the latencies add up: {text}");
+    assert!(concurrent >= 500, "the slower site sets the pace: {text}");
+    assert!(text.contains("Downfall Coffee & Tea  3.10"), "{text}");
+    assert!(text.contains("Fourth Coffee"), "{text}");
+    let rows: Vec<&str> = text.lines().filter(|l| l.starts_with("ctx ")).collect();
+    assert_eq!(rows.len(), 4, "two requests, two phases:\n{text}");
+    for row in &rows {
+        for mark in ["r", "c", "s", ".", "|"] {
+            assert!(row.contains(mark), "{mark:?} missing in {row:?}");
+        }
+    }
+    // Sequential: the second request starts after the first is done; async: both at the start.
+    let start = |row: &str| row.find("rcs").unwrap();
+    assert!(start(rows[1]) > start(rows[0]), "{text}");
+    assert_eq!(start(rows[2]), start(rows[3]), "{text}");
+    assert!(text.lines().all(|l| l.chars().count() <= 80), "{text}");
+}
+
+// ----- the test server ----------------------------------------------------------------------------
+
+/// A request as the server read it.
+#[derive(Debug)]
+struct Request {
+    method: String,
+    path: String,
+    headers: HashMap<String, String>,
+    body: Vec<u8>,
+}
+
+/// What the server answers.
+struct Reply {
+    status: &'static str,
+    headers: Vec<(&'static str, String)>,
+    pieces: Vec<Vec<u8>>,
+}
+
+impl Reply {
+    fn ok(body: impl Into<Vec<u8>>) -> Reply {
+        Reply {
+            status: "200 OK",
+            headers: Vec::new(),
+            pieces: vec![body.into()],
+        }
+    }
+}
+
+fn big_body() -> Vec<u8> {
+    (0..(1u32 << 20)).map(|i| (i % 251) as u8).collect()
+}
+
+#[derive(Default)]
+struct Shared {
+    requests: AtomicUsize,
+    waiting: Mutex<usize>,
+    arrived: Condvar,
+}
+
+/// An HTTP/1.1 server on 127.0.0.1 with a few routes; keep-alive, one thread per connection.
+struct Server {
+    port: u16,
+    shared: Arc<Shared>,
+}
+
+impl Server {
+    fn start() -> Server {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let shared = Arc::new(Shared::default());
+        let s = shared.clone();
+        std::thread::spawn(move || {
+            for conn in listener.incoming().flatten() {
+                let s = s.clone();
+                std::thread::spawn(move || serve(conn, &s));
+            }
+        });
+        Server { port, shared }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// How many requests arrived.
+    fn requests(&self) -> usize {
+        self.shared.requests.load(Ordering::SeqCst)
+    }
+}
+
+fn route(req: &Request, shared: &Shared) -> Reply {
+    match req.path.as_str() {
+        "/hello" => Reply::ok("hello, inet\n"),
+        "/slow" => {
+            std::thread::sleep(Duration::from_millis(300));
+            Reply::ok("slow\n")
+        }
+        "/missing" => Reply {
+            status: "404 Not Found",
+            ..Reply::ok("no such thing\n")
+        },
+        "/redirect" => Reply {
+            status: "302 Found",
+            headers: vec![("Location", "/hello".into())],
+            ..Reply::ok("")
+        },
+        "/echo" => {
+            let h = |name: &str| req.headers.get(name).cloned().unwrap_or("-".into());
+            let mut body = format!(
+                "{} {} type={} auth={}\n",
+                req.method,
+                req.path,
+                h("content-type"),
+                h("authorization")
+            )
+            .into_bytes();
+            body.extend_from_slice(&req.body);
+            Reply::ok(body)
+        }
+        "/big" => Reply {
+            pieces: big_body().chunks(64 * 1024).map(<[u8]>::to_vec).collect(),
+            ..Reply::ok("")
+        },
+        "/together" => {
+            let mut waiting = shared.waiting.lock().unwrap();
+            *waiting += 1;
+            shared.arrived.notify_all();
+            let (waiting, timeout) = shared
+                .arrived
+                .wait_timeout_while(waiting, Duration::from_secs(3), |w| *w < 2)
+                .unwrap();
+            drop(waiting);
+            Reply::ok(if timeout.timed_out() {
+                "alone\n"
+            } else {
+                "together\n"
+            })
+        }
+        "/silent" => {
+            std::thread::sleep(Duration::from_secs(5));
+            Reply::ok("too late\n")
+        }
+        _ => Reply {
+            status: "404 Not Found",
+            ..Reply::ok("")
+        },
+    }
+}
+
+fn serve(conn: TcpStream, shared: &Shared) -> std::io::Result<()> {
+    conn.set_nodelay(true)?;
+    let mut reader = BufReader::new(conn.try_clone()?);
+    let mut conn = conn;
+    while let Some(req) = read_request(&mut reader)? {
+        shared.requests.fetch_add(1, Ordering::SeqCst);
+        let reply = route(&req, shared);
+        let length: usize = reply.pieces.iter().map(Vec::len).sum();
+        let mut head = format!("HTTP/1.1 {}\r\nContent-Length: {length}\r\n", reply.status);
+        for (name, value) in &reply.headers {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        head.push_str("\r\n");
+        conn.write_all(head.as_bytes())?;
+        for (i, piece) in reply.pieces.iter().enumerate() {
+            if i > 0 {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            conn.write_all(piece)?;
+        }
+    }
+    Ok(())
+}
+
+fn read_request(reader: &mut BufReader<TcpStream>) -> std::io::Result<Option<Request>> {
+    let mut line = String::new();
+    if reader.read_line(&mut line)? == 0 {
+        return Ok(None);
+    }
+    let mut parts = line.split_whitespace();
+    let method = parts.next().unwrap_or_default().to_string();
+    let path = parts.next().unwrap_or_default().to_string();
+    let mut headers = HashMap::new();
+    loop {
+        line.clear();
+        reader.read_line(&mut line)?;
+        let l = line.trim_end();
+        if l.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = l.split_once(':') {
+            headers.insert(name.trim().to_ascii_lowercase(), value.trim().to_string());
+        }
+    }
+    let length = headers
+        .get("content-length")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body)?;
+    Ok(Some(Request {
+        method,
+        path,
+        headers,
+        body,
+    }))
+}
