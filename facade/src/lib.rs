@@ -28,11 +28,14 @@
 #![forbid(unsafe_code)]
 
 pub use inet_core::{
-    transport, Completion, Context, Direction, Error, ErrorKind, Handle, HandleId, HandleKind, HandleRef,
-    LowSpeed, Notification, Options, Pending, Progress, Proxy, Resolve, Result, Session, SessionBuilder, Spawn,
-    Started, StaticResolver, Status, StatusCallback, SystemResolver, Task, STATUS_PROGRESS,
+    transport, Completion, Context, Direction, Error, ErrorKind, Handle, HandleId, HandleKind,
+    HandleRef, LowSpeed, Notification, Options, Pending, Progress, Proxy, Resolve, Result, Session,
+    SessionBuilder, Spawn, Started, StaticResolver, Status, StatusCallback, SystemResolver, Task,
+    STATUS_PROGRESS,
 };
-pub use inet_http::{BodyLength, HttpConnection, HttpRequest, Modifier, RequestFlags, RequestOptions};
+pub use inet_http::{
+    BodyLength, HttpConnection, HttpRequest, Modifier, RequestFlags, RequestOptions,
+};
 
 /// HTTP and HTTPS: [`inet_http`].
 pub mod http {
