@@ -15,6 +15,12 @@ use crate::handle::{Context, Handle, HandleId, HandleKind};
 /// different handles may be notified in parallel. No inet lock is held while it runs, so it may call
 /// any inet function, including closing the handle it is told about. A panic in it is caught and
 /// does not stop later notifications.
+///
+/// Delivery is by whichever thread finds the handle's mailbox idle. So when another thread is
+/// already delivering to a handle (say a worker finishing a callback-mode operation), the
+/// notifications of a blocking call made meanwhile on that handle are queued behind, and may reach
+/// the callback just after the call returns — still in order. (WinINet calls back synchronously
+/// there.)
 pub type StatusCallback = Arc<dyn Fn(&Notification) + Send + Sync>;
 
 /// One notification: which handle, its context, and what happened.

@@ -34,7 +34,7 @@ pub use inet_core::{
     STATUS_PROGRESS,
 };
 pub use inet_http::{
-    BodyLength, HttpConnection, HttpRequest, Modifier, RequestFlags, RequestOptions,
+    BodyLength, HttpConnection, HttpRequest, Modifier, RequestFlags, RequestOptions, Version,
 };
 
 /// HTTP and HTTPS: [`inet_http`].

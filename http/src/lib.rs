@@ -31,6 +31,8 @@ pub mod proto;
 mod request;
 
 pub use connection::HttpConnection;
+/// HTTP versions for [`RequestOptions::version`] (the `http` crate's type).
+pub use http::Version;
 pub use options::{BodyLength, RequestFlags, RequestOptions};
 pub use proto::Modifier;
 pub use request::HttpRequest;
