@@ -28,6 +28,7 @@ pub(crate) struct Shared {
     table: Mutex<HashMap<HandleId, Weak<Record>>>,
     spawner: Option<Arc<dyn Spawn>>,
     builtin: Builtin,
+    pub(crate) tls: crate::transport::tls::Connectors,
 }
 
 impl Shared {
@@ -286,6 +287,7 @@ impl SessionBuilder {
             table: Mutex::new(HashMap::new()),
             spawner: self.spawner,
             builtin: Builtin::new(self.worker_threads.unwrap_or(2)),
+            tls: crate::transport::tls::Connectors::default(),
             options: self.options,
         });
         let handle = handle::new_root(shared.clone(), self.context, self.callback);

@@ -84,8 +84,8 @@ pub(crate) async fn send(
     mut plan: Plan,
     body: Option<Bytes>,
 ) -> Result<(Plan, Response)> {
-    let response = exchange(h, &plan, body.as_ref()).await?;
-    follow_redirects(h, &mut plan, response, body, false)
+    let response = Box::pin(exchange(h, &plan, body.as_ref())).await?;
+    Box::pin(follow_redirects(h, &mut plan, response, body, false))
         .await
         .map(|r| (plan, r))
 }
@@ -137,7 +137,7 @@ pub(crate) async fn follow_redirects(
                 ),
             ));
         }
-        drain(h, response.reader).await;
+        Box::pin(drain(h, response.reader)).await;
         h.notify(Status::Redirect(next.to_string()));
         if !same_origin(&plan.url, &next) {
             // Credentials meant for one origin must not travel to another.
@@ -153,7 +153,7 @@ pub(crate) async fn follow_redirects(
         plan.method = rule.method;
         plan.url = next;
         followed += 1;
-        response = exchange(h, plan, body.as_ref()).await?;
+        response = Box::pin(exchange(h, plan, body.as_ref())).await?;
     }
 }
 
@@ -193,9 +193,10 @@ impl From<Error> for Failed {
 async fn exchange(h: &HandleRef, plan: &Plan, body: Option<&Bytes>) -> Result<Response> {
     let mut retried = false;
     loop {
-        let (conn, lease) = obtain(h, plan).await?;
+        // Boxed: nested async state machines add up, and futures are moved around by executors.
+        let (conn, lease) = Box::pin(obtain(h, plan)).await?;
         let reused = conn.is_reused();
-        match attempt(h, plan, conn, lease, body).await {
+        match Box::pin(attempt(h, plan, conn, lease, body)).await {
             Ok(r) => return Ok(r),
             Err(f) if f.retry && reused && !retried => retried = true,
             Err(f) => return Err(f.error),
@@ -517,8 +518,8 @@ async fn obtain(h: &HandleRef, plan: &Plan) -> Result<(Conn, Lease)> {
         return Ok((conn, lease));
     }
     let conn = match &proxy {
-        None => connect_tcp(h, &host, port).await?,
-        Some(p) => connect_tcp(h, &p.host, p.port).await?,
+        None => Box::pin(connect_tcp(h, &host, port)).await?,
+        Some(p) => Box::pin(connect_tcp(h, &p.host, p.port)).await?,
     };
     if !https {
         return Ok((conn, lease));
@@ -527,7 +528,7 @@ async fn obtain(h: &HandleRef, plan: &Plan) -> Result<(Conn, Lease)> {
         Some(p) => tunnel(h, conn, &host, port, p).await?,
         None => conn,
     };
-    Ok((start_tls(h, conn, &host, verify).await?, lease))
+    Ok((Box::pin(start_tls(h, conn, &host, verify)).await?, lease))
 }
 
 /// `CONNECT host:port` through an HTTP proxy; the proxy must answer 2xx.
@@ -781,7 +782,7 @@ pub(crate) async fn begin_upload(h: &HandleRef, plan: &Plan, length: BodyLength)
     let mut wire = Vec::with_capacity(512);
     head.encode(&mut wire)
         .map_err(|e| proto_error(e, &format!("encoding {} {}", plan.method, plan.url)))?;
-    let (mut conn, lease) = obtain(h, plan).await?;
+    let (mut conn, lease) = Box::pin(obtain(h, plan)).await?;
     h.notify(Status::SendingRequest);
     conn.write_all(&wire).await?;
     h.notify(Status::RequestSent(wire.len() as u64));

@@ -142,20 +142,21 @@ impl HttpRequest {
     /// follows redirects, and returns once the response head has arrived. The body is kept, so
     /// redirects (307/308) and a retry on a stale pooled connection can send it again.
     pub async fn send(&self, headers: Option<&str>, body: Option<Bytes>) -> Result<()> {
-        let op = self.send_op(headers, body);
-        self.handle.run(async { op?.await }).await
+        // Boxed: the exchange is a deep state machine, and a future is moved by value.
+        let op = Box::pin(self.send_op(headers, body)?);
+        self.handle.run(op).await
     }
 
     /// [`send`](Self::send) in callback mode: returns at once; REQUEST_COMPLETE follows.
     pub fn start_send(&self, headers: Option<&str>, body: Option<Bytes>) -> Result<Pending> {
-        let op = self.send_op(headers, body)?;
+        let op = Box::pin(self.send_op(headers, body)?);
         self.handle.start(op)
     }
 
     /// [`send`](Self::send), blocking.
     pub fn send_blocking(&self, headers: Option<&str>, body: Option<Bytes>) -> Result<()> {
-        let op = self.send_op(headers, body);
-        self.handle.block(async { op?.await })
+        let op = Box::pin(self.send_op(headers, body)?);
+        self.handle.block(op)
     }
 
     /// Validate the extra headers (before anything is sent) and build the operation.
@@ -199,8 +200,8 @@ impl HttpRequest {
     /// WinINet: HttpSendRequestEx. Sends the head with a declared body length (or chunked); write
     /// the body with [`write`](Self::write), then [`end_request`](Self::end_request).
     pub async fn send_ex(&self, headers: Option<&str>, length: BodyLength) -> Result<()> {
-        let op = self.send_ex_op(headers, length);
-        self.handle.run(async { op?.await }).await
+        let op = Box::pin(self.send_ex_op(headers, length)?);
+        self.handle.run(op).await
     }
 
     /// [`send_ex`](Self::send_ex) in callback mode.
@@ -211,8 +212,8 @@ impl HttpRequest {
 
     /// [`send_ex`](Self::send_ex), blocking.
     pub fn send_ex_blocking(&self, headers: Option<&str>, length: BodyLength) -> Result<()> {
-        let op = self.send_ex_op(headers, length);
-        self.handle.block(async { op?.await })
+        let op = Box::pin(self.send_ex_op(headers, length)?);
+        self.handle.block(op)
     }
 
     fn send_ex_op(
@@ -334,14 +335,27 @@ impl HttpRequest {
 
     /// Read the whole (rest of the) body.
     pub async fn read_to_end(&self) -> Result<Vec<u8>> {
+        // Read straight into the result's spare room; start small (most bodies are), grow by
+        // doubling, so a 1 KiB body costs no 64 KiB buffer.
         let mut out = Vec::new();
-        let mut buf = vec![0u8; 64 * 1024];
+        let mut room = 16 * 1024;
         loop {
-            let n = self.read(&mut buf).await?;
-            if n == 0 {
-                return Ok(out);
+            let len = out.len();
+            out.resize(len + room, 0);
+            let n = self.read(&mut out[len..]).await;
+            match n {
+                Ok(0) => {
+                    out.truncate(len);
+                    return Ok(out);
+                }
+                Ok(n) => {
+                    out.truncate(len + n);
+                    if n == room {
+                        room = (room * 2).min(1 << 20);
+                    }
+                }
+                Err(e) => return Err(e),
             }
-            out.extend_from_slice(&buf[..n]);
         }
     }
 

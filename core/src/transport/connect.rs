@@ -109,7 +109,7 @@ pub async fn start_tls(
     verify: TlsVerify,
 ) -> Result<Conn> {
     let options = handle.options();
-    let connector = tls::connector(&options.tls, verify);
+    let connector = handle.rec.shared.tls.get(&options.tls, verify).await?;
     let name = host
         .trim_start_matches('[')
         .trim_end_matches(']')
@@ -124,8 +124,7 @@ pub async fn start_tls(
             ));
         };
         let handshake = async {
-            connector
-                .connect(name.as_str(), tcp)
+            tls::handshake(&connector, name.as_str(), tcp)
                 .await
                 .map_err(|e| tls::classify(e, &label))
         };

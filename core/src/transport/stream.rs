@@ -14,7 +14,7 @@ pub enum Stream {
     /// Plain TCP.
     Tcp(Async<TcpStream>),
     /// TLS over TCP (boxed: the TLS state is large, and most streams in a pool are alike).
-    Tls(Box<async_native_tls::TlsStream<Async<TcpStream>>>),
+    Tls(Box<crate::transport::tls::TlsStream>),
 }
 
 impl Stream {

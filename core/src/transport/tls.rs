@@ -1,5 +1,24 @@
-//! TLS through native-tls: connectors from the session's trust settings, and errors mapped onto
-//! WinINet's certificate codes.
+//! TLS through native-tls: one connector per session and verification setting (built once: loading
+//! the system's trust store costs tens of milliseconds), an async stream over native-tls's
+//! non-blocking API, and handshake errors mapped onto WinINet's certificate codes.
+//!
+//! Why not async-native-tls, as the design card first named: its API rebuilds the native-tls
+//! connector — and so reloads the system root bundle — on every connect (measured: ~70 ms per new
+//! HTTPS connection, 64 parallel connections took 4.5 s). The adapter below is the same technique
+//! (drive native-tls over a non-blocking socket, wait for readiness on `WouldBlock`) with a
+//! reusable connector, and without unsafe code.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::future::poll_fn;
+use std::io::{self, Read, Write};
+use std::net::TcpStream;
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
+
+use async_io::Async;
+use futures_lite::{AsyncRead, AsyncWrite};
+use parking_lot::Mutex;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::options::TlsOptions;
@@ -15,14 +34,174 @@ pub struct TlsVerify {
     pub accept_invalid_hostnames: bool,
 }
 
-pub(crate) fn connector(options: &TlsOptions, verify: TlsVerify) -> async_native_tls::TlsConnector {
-    let mut builder = native_tls::TlsConnector::builder();
-    for cert in &options.extra_roots {
-        builder.add_root_certificate(cert.clone());
+/// The session's connectors, one per verification setting, built on first use.
+#[derive(Default)]
+pub(crate) struct Connectors {
+    built: Mutex<HashMap<TlsVerify, native_tls::TlsConnector>>,
+}
+
+impl fmt::Debug for Connectors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Connectors")
+            .field("built", &self.built.lock().len())
+            .finish()
     }
-    builder.danger_accept_invalid_certs(verify.accept_invalid_certs);
-    builder.danger_accept_invalid_hostnames(verify.accept_invalid_hostnames);
-    async_native_tls::TlsConnector::from(builder)
+}
+
+impl Connectors {
+    /// The connector for `verify`, building it (off this thread: it reads the trust store) the
+    /// first time.
+    pub(crate) async fn get(
+        &self,
+        options: &TlsOptions,
+        verify: TlsVerify,
+    ) -> Result<native_tls::TlsConnector> {
+        if let Some(c) = self.built.lock().get(&verify) {
+            return Ok(c.clone());
+        }
+        let roots = options.extra_roots.clone();
+        let built = blocking::unblock(move || {
+            let mut builder = native_tls::TlsConnector::builder();
+            for cert in roots {
+                builder.add_root_certificate(cert);
+            }
+            builder.danger_accept_invalid_certs(verify.accept_invalid_certs);
+            builder.danger_accept_invalid_hostnames(verify.accept_invalid_hostnames);
+            builder.build()
+        })
+        .await
+        .map_err(|e| Error::new(ErrorKind::SecurityChannel, "setting up TLS").with_source(e))?;
+        Ok(self.built.lock().entry(verify).or_insert(built).clone())
+    }
+}
+
+/// A TLS stream over an async TCP socket.
+pub struct TlsStream {
+    inner: native_tls::TlsStream<Bridge>,
+}
+
+impl fmt::Debug for TlsStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TlsStream")
+            .field("tcp", self.get_ref().get_ref())
+            .finish()
+    }
+}
+
+/// The socket as native-tls sees it: plain blocking-style `Read`/`Write` over a non-blocking
+/// socket, remembering which way the last `WouldBlock` went so the caller knows what to wait for.
+struct Bridge {
+    io: Async<TcpStream>,
+    blocked_on_write: bool,
+}
+
+impl Read for Bridge {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.blocked_on_write = false;
+        (&*self.io.get_ref()).read(buf)
+    }
+}
+
+impl Write for Bridge {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let r = (&*self.io.get_ref()).write(buf);
+        self.blocked_on_write = matches!(&r, Err(e) if e.kind() == io::ErrorKind::WouldBlock);
+        r
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Bridge {
+    /// Wait until the socket is ready the way the last `WouldBlock` needs.
+    fn poll_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if self.blocked_on_write {
+            self.io.poll_writable(cx)
+        } else {
+            self.io.poll_readable(cx)
+        }
+    }
+}
+
+/// TLS handshake for `domain` (SNI and certificate checks) over `tcp`.
+pub(crate) async fn handshake(
+    connector: &native_tls::TlsConnector,
+    domain: &str,
+    tcp: Async<TcpStream>,
+) -> std::result::Result<TlsStream, native_tls::Error> {
+    let bridge = Bridge {
+        io: tcp,
+        blocked_on_write: false,
+    };
+    let mut mid = match connector.connect(domain, bridge) {
+        Ok(inner) => return Ok(TlsStream { inner }),
+        Err(native_tls::HandshakeError::Failure(e)) => return Err(e),
+        Err(native_tls::HandshakeError::WouldBlock(mid)) => mid,
+    };
+    loop {
+        if let Err(e) = poll_fn(|cx| mid.get_ref().poll_ready(cx)).await {
+            // The socket itself failed; let native-tls report it as a handshake failure.
+            drop(e);
+        }
+        mid = match mid.handshake() {
+            Ok(inner) => return Ok(TlsStream { inner }),
+            Err(native_tls::HandshakeError::Failure(e)) => return Err(e),
+            Err(native_tls::HandshakeError::WouldBlock(mid)) => mid,
+        };
+    }
+}
+
+impl TlsStream {
+    /// The TCP socket under the TLS layer.
+    pub fn get_ref(&self) -> &Async<TcpStream> {
+        &self.inner.get_ref().io
+    }
+
+    /// Run `op` until it does not block, waiting for readiness in between.
+    fn poll_io<T>(
+        &mut self,
+        cx: &mut Context<'_>,
+        mut op: impl FnMut(&mut native_tls::TlsStream<Bridge>) -> io::Result<T>,
+    ) -> Poll<io::Result<T>> {
+        loop {
+            match op(&mut self.inner) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    ready!(self.inner.get_ref().poll_ready(cx))?;
+                }
+                r => return Poll::Ready(r),
+            }
+        }
+    }
+}
+
+impl AsyncRead for TlsStream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        self.get_mut().poll_io(cx, |s| s.read(buf))
+    }
+}
+
+impl AsyncWrite for TlsStream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.get_mut().poll_io(cx, |s| s.write(buf))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.get_mut().poll_io(cx, |s| s.flush())
+    }
+
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.get_mut().poll_io(cx, |s| s.shutdown())
+    }
 }
 
 /// Map a handshake failure onto WinINet's codes by what the TLS library says.
