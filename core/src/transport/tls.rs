@@ -98,13 +98,13 @@ struct Bridge {
 impl Read for Bridge {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         self.blocked_on_write = false;
-        (&*self.io.get_ref()).read(buf)
+        self.io.get_ref().read(buf)
     }
 }
 
 impl Write for Bridge {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let r = (&*self.io.get_ref()).write(buf);
+        let r = self.io.get_ref().write(buf);
         self.blocked_on_write = matches!(&r, Err(e) if e.kind() == io::ErrorKind::WouldBlock);
         r
     }
