@@ -257,7 +257,7 @@ impl HttpRequest {
     /// returns the bytes written.
     pub async fn write(&self, data: &[u8]) -> Result<usize> {
         let (h, state) = ((*self.handle).clone(), self.state.clone());
-        self.handle.run(write_op(h, state, data)).await
+        self.handle.run(Box::pin(write_op(h, state, data))).await
     }
 
     /// [`write`](Self::write) in callback mode; REQUEST_COMPLETE carries the count.
@@ -270,13 +270,13 @@ impl HttpRequest {
     /// [`write`](Self::write), blocking.
     pub fn write_blocking(&self, data: &[u8]) -> Result<usize> {
         let (h, state) = ((*self.handle).clone(), self.state.clone());
-        self.handle.block(write_op(h, state, data))
+        self.handle.block(Box::pin(write_op(h, state, data)))
     }
 
     /// WinINet: HttpEndRequest. Ends the body and waits for the response head.
     pub async fn end_request(&self) -> Result<()> {
         let (h, state) = ((*self.handle).clone(), self.state.clone());
-        self.handle.run(end_op(h, state)).await
+        self.handle.run(Box::pin(end_op(h, state))).await
     }
 
     /// [`end_request`](Self::end_request) in callback mode.
@@ -288,16 +288,19 @@ impl HttpRequest {
     /// [`end_request`](Self::end_request), blocking.
     pub fn end_request_blocking(&self) -> Result<()> {
         let (h, state) = ((*self.handle).clone(), self.state.clone());
-        self.handle.block(end_op(h, state))
+        self.handle.block(Box::pin(end_op(h, state)))
     }
 
     // ----- read -------------------------------------------------------------------------------
 
     /// WinINet: InternetReadFile. Reads body bytes into `buf`; 0 means the body has ended. The
     /// body is decoded (gzip/deflate) unless the request opted out.
+    ///
+    /// (Operations are boxed once each: the futures beneath are deep state machines, and
+    /// executors move futures by value.)
     pub async fn read(&self, buf: &mut [u8]) -> Result<usize> {
         let (h, state) = ((*self.handle).clone(), self.state.clone());
-        self.handle.run(read_op(h, state, buf)).await
+        self.handle.run(Box::pin(read_op(h, state, buf))).await
     }
 
     /// [`read`](Self::read) in callback mode, with an owned buffer of up to `max` bytes: done at
@@ -323,7 +326,7 @@ impl HttpRequest {
     /// [`read`](Self::read), blocking.
     pub fn read_blocking(&self, buf: &mut [u8]) -> Result<usize> {
         let (h, state) = ((*self.handle).clone(), self.state.clone());
-        self.handle.block(read_op(h, state, buf))
+        self.handle.block(Box::pin(read_op(h, state, buf)))
     }
 
     /// WinINet: InternetReadFileEx with IRF_NO_WAIT. Reads only what is already buffered:
@@ -335,27 +338,25 @@ impl HttpRequest {
 
     /// Read the whole (rest of the) body.
     pub async fn read_to_end(&self) -> Result<Vec<u8>> {
-        // Read straight into the result's spare room; start small (most bodies are), grow by
-        // doubling, so a 1 KiB body costs no 64 KiB buffer.
+        // Read straight into the result's spare room, sized by Content-Length when there is one
+        // (most bodies are small: no 64 KiB buffer for a 1 KiB body), else growing by doubling.
+        let expected = self.content_length().ok().and_then(|n| usize::try_from(n).ok());
+        let mut room = expected.map_or(16 * 1024, |n| n.clamp(1, 1 << 20));
         let mut out = Vec::new();
-        let mut room = 16 * 1024;
         loop {
             let len = out.len();
             out.resize(len + room, 0);
-            let n = self.read(&mut out[len..]).await;
-            match n {
-                Ok(0) => {
-                    out.truncate(len);
-                    return Ok(out);
-                }
-                Ok(n) => {
-                    out.truncate(len + n);
-                    if n == room {
-                        room = (room * 2).min(1 << 20);
-                    }
-                }
-                Err(e) => return Err(e),
+            let n = self.read(&mut out[len..]).await?;
+            out.truncate(len + n);
+            if n == 0 {
+                return Ok(out);
             }
+            room = match expected {
+                // All announced bytes are in: a small read to see the end.
+                Some(e) if out.len() >= e => 64,
+                _ if n == room => (room * 2).min(1 << 20),
+                _ => room,
+            };
         }
     }
 
@@ -368,7 +369,7 @@ impl HttpRequest {
     /// when none are buffered; 0 at the end of the body.
     pub async fn query_data_available(&self) -> Result<u64> {
         let (h, state) = ((*self.handle).clone(), self.state.clone());
-        self.handle.run(available_op(h, state)).await
+        self.handle.run(Box::pin(available_op(h, state))).await
     }
 
     /// [`query_data_available`](Self::query_data_available) in callback mode: done at once when
@@ -392,7 +393,7 @@ impl HttpRequest {
     /// [`query_data_available`](Self::query_data_available), blocking.
     pub fn query_data_available_blocking(&self) -> Result<u64> {
         let (h, state) = ((*self.handle).clone(), self.state.clone());
-        self.handle.block(available_op(h, state))
+        self.handle.block(Box::pin(available_op(h, state)))
     }
 
     // ----- query info -------------------------------------------------------------------------

@@ -14,9 +14,11 @@ use std::future::poll_fn;
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
 use async_io::Async;
+use async_lock::OnceCell;
 use futures_lite::{AsyncRead, AsyncWrite};
 use parking_lot::Mutex;
 
@@ -34,44 +36,41 @@ pub struct TlsVerify {
     pub accept_invalid_hostnames: bool,
 }
 
-/// The session's connectors, one per verification setting, built on first use.
+/// The session's connectors, one per verification setting, built on first use — once, even when
+/// many connections ask at the same moment.
 #[derive(Default)]
 pub(crate) struct Connectors {
-    built: Mutex<HashMap<TlsVerify, native_tls::TlsConnector>>,
+    built: Mutex<HashMap<TlsVerify, Arc<OnceCell<native_tls::TlsConnector>>>>,
 }
 
 impl fmt::Debug for Connectors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Connectors")
-            .field("built", &self.built.lock().len())
-            .finish()
+        f.debug_struct("Connectors").field("settings", &self.built.lock().len()).finish()
     }
 }
 
 impl Connectors {
     /// The connector for `verify`, building it (off this thread: it reads the trust store) the
     /// first time.
-    pub(crate) async fn get(
-        &self,
-        options: &TlsOptions,
-        verify: TlsVerify,
-    ) -> Result<native_tls::TlsConnector> {
-        if let Some(c) = self.built.lock().get(&verify) {
-            return Ok(c.clone());
-        }
-        let roots = options.extra_roots.clone();
-        let built = blocking::unblock(move || {
-            let mut builder = native_tls::TlsConnector::builder();
-            for cert in roots {
-                builder.add_root_certificate(cert);
-            }
-            builder.danger_accept_invalid_certs(verify.accept_invalid_certs);
-            builder.danger_accept_invalid_hostnames(verify.accept_invalid_hostnames);
-            builder.build()
-        })
-        .await
-        .map_err(|e| Error::new(ErrorKind::SecurityChannel, "setting up TLS").with_source(e))?;
-        Ok(self.built.lock().entry(verify).or_insert(built).clone())
+    pub(crate) async fn get(&self, options: &TlsOptions, verify: TlsVerify) -> Result<native_tls::TlsConnector> {
+        let cell = self.built.lock().entry(verify).or_default().clone();
+        let connector = cell
+            .get_or_try_init(|| async {
+                let roots = options.extra_roots.clone();
+                blocking::unblock(move || {
+                    let mut builder = native_tls::TlsConnector::builder();
+                    for cert in roots {
+                        builder.add_root_certificate(cert);
+                    }
+                    builder.danger_accept_invalid_certs(verify.accept_invalid_certs);
+                    builder.danger_accept_invalid_hostnames(verify.accept_invalid_hostnames);
+                    builder.build()
+                })
+                .await
+                .map_err(|e| Error::new(ErrorKind::SecurityChannel, "setting up TLS").with_source(e))
+            })
+            .await?;
+        Ok(connector.clone())
     }
 }
 
