@@ -1,7 +1,6 @@
 //! The session (WinINet: InternetOpen): the root handle, the handle table, the pool and the
 //! executor. Two sessions share nothing.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::num::NonZeroU64;
@@ -14,7 +13,7 @@ use std::time::Duration;
 use parking_lot::Mutex;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::handle::{self, Context, Handle, HandleId, HandleRef, Record};
+use crate::handle::{self, Context, Handle, HandleId, HandleRef, IdMap, Record};
 use crate::options::{LowSpeed, Options, Proxy};
 use crate::spawn::{Builtin, Spawn, Task};
 use crate::status::{Notification, StatusCallback};
@@ -25,7 +24,7 @@ pub(crate) struct Shared {
     pub(crate) options: Options,
     pub(crate) pool: Pool,
     next_id: AtomicU64,
-    table: Mutex<HashMap<HandleId, Weak<Record>>>,
+    table: Mutex<IdMap<Weak<Record>>>,
     spawner: Option<Arc<dyn Spawn>>,
     builtin: Builtin,
     pub(crate) tls: crate::transport::tls::Connectors,
@@ -284,7 +283,7 @@ impl SessionBuilder {
         let shared = Arc::new(Shared {
             pool,
             next_id: AtomicU64::new(1),
-            table: Mutex::new(HashMap::new()),
+            table: Mutex::new(IdMap::default()),
             spawner: self.spawner,
             builtin: Builtin::new(self.worker_threads.unwrap_or(2)),
             tls: crate::transport::tls::Connectors::default(),

@@ -123,6 +123,16 @@ impl HttpConnection {
         HttpRequest::open(&self.handle, self.server.clone(), method, url, options)
     }
 
+    /// HttpOpenRequest for an already parsed absolute URL on this connection's server.
+    pub(crate) fn open_url(
+        &self,
+        method: Method,
+        url: url::Url,
+        options: RequestOptions,
+    ) -> Result<HttpRequest> {
+        HttpRequest::open(&self.handle, self.server.clone(), method, url, options)
+    }
+
     /// The connection's handle.
     pub fn handle(&self) -> &Handle {
         &self.handle

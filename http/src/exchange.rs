@@ -44,7 +44,7 @@ pub(crate) struct Plan {
 /// A response head and the reader of its body.
 pub(crate) struct Response {
     pub head: ResponseHead,
-    pub reader: BodyReader,
+    pub reader: Box<BodyReader>,
     pub sent: HeaderList,
 }
 
@@ -159,7 +159,7 @@ pub(crate) async fn follow_redirects(
 
 /// Read and drop a redirect response's body so its connection can serve the next hop; a long
 /// one is cut off and its connection closed.
-async fn drain(h: &HandleRef, mut reader: BodyReader) {
+async fn drain(h: &HandleRef, mut reader: Box<BodyReader>) {
     let mut scratch = vec![0u8; 16 * 1024];
     let mut total = 0;
     while total <= REDIRECT_DRAIN_LIMIT {
@@ -241,7 +241,7 @@ async fn attempt(
     }
     let mut sent = wire.len() as u64;
     let mut rx = Incoming {
-        buf: vec![0u8; 16 * 1024],
+        buf: vec![0u8; 8 * 1024],
         start: 0,
         end: 0,
     };
@@ -354,7 +354,7 @@ fn build_response(
         (crate::proto::BodyKind::None, _) => Some(0),
         _ => None,
     };
-    let mut reader = BodyReader::new(
+    let mut reader = Box::new(BodyReader::new(
         conn,
         lease,
         keep_alive,
@@ -364,7 +364,7 @@ fn build_response(
         BodyDecoder::new(kind),
         content,
         total,
-    );
+    ));
     reader.finish_if_empty(h);
     Ok(Response {
         head,
@@ -436,6 +436,12 @@ async fn read_head(
             rx.buf.resize(grown, 0);
         }
         h.notify(Status::ReceivingResponse);
+        if deadline.is_none() && !received_any && rx.start == rx.end {
+            if let Err(error) = conn.wait_readable().await {
+                let retry = error.kind() != ErrorKind::Timeout;
+                return Err(Failed { error, retry });
+            }
+        }
         let at = rx.end;
         let read = conn.read(&mut rx.buf[at..]);
         let n = match deadline {
@@ -857,7 +863,7 @@ pub(crate) async fn end_upload(h: &HandleRef, plan: &mut Plan, mut up: Upload) -
     }
     up.progress.finish(h);
     let mut rx = Incoming {
-        buf: vec![0u8; 16 * 1024],
+        buf: vec![0u8; 8 * 1024],
         start: 0,
         end: 0,
     };

@@ -81,11 +81,18 @@ pub fn open_method(
     let credentials = (!user.is_empty()).then_some((user.as_str(), password.as_str()));
     let conn =
         HttpConnection::connect_with(session, host, port, credentials, Context(options.context.0))?;
-    let target = match parsed.query() {
-        Some(q) => format!("{}?{q}", parsed.path()),
-        None => parsed.path().to_string(),
-    };
-    conn.open_request(method, &target, options)
+    let method = http::Method::from_bytes(method.as_bytes()).map_err(|_| {
+        Error::new(
+            ErrorKind::InvalidParameter,
+            format!("opening {url}: {method:?} is not an HTTP method"),
+        )
+    })?;
+    // The request's URL carries neither credentials (they went to the connection) nor fragment.
+    let mut target = parsed;
+    let _ = target.set_username("");
+    let _ = target.set_password(None);
+    target.set_fragment(None);
+    conn.open_url(method, target, options)
 }
 
 fn percent_decode(s: &str) -> String {

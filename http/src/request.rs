@@ -27,7 +27,7 @@ struct State {
     plan: Plan,
     response: Option<ResponseHead>,
     sent: Option<HeaderList>,
-    body: Option<BodyReader>,
+    body: Option<Box<BodyReader>>,
     upload: Option<Upload>,
     /// Why the body can no longer be read (an earlier read failed).
     broken: Option<Error>,
@@ -340,7 +340,10 @@ impl HttpRequest {
     pub async fn read_to_end(&self) -> Result<Vec<u8>> {
         // Read straight into the result's spare room, sized by Content-Length when there is one
         // (most bodies are small: no 64 KiB buffer for a 1 KiB body), else growing by doubling.
-        let expected = self.content_length().ok().and_then(|n| usize::try_from(n).ok());
+        let expected = self
+            .content_length()
+            .ok()
+            .and_then(|n| usize::try_from(n).ok());
         let mut room = expected.map_or(16 * 1024, |n| n.clamp(1, 1 << 20));
         let mut out = Vec::new();
         loop {
@@ -536,7 +539,7 @@ async fn end_op(h: HandleRef, state: Arc<Mutex<State>>) -> Result<()> {
 }
 
 /// Take the body reader out for an operation (the lock is not held across the network).
-fn take_body(state: &Mutex<State>) -> Result<Option<BodyReader>> {
+fn take_body(state: &Mutex<State>) -> Result<Option<Box<BodyReader>>> {
     let mut st = state.lock();
     if let Some(e) = &st.broken {
         return Err(e.clone());
@@ -558,7 +561,7 @@ fn take_body(state: &Mutex<State>) -> Result<Option<BodyReader>> {
     }
 }
 
-fn put_back(h: &HandleRef, state: &Mutex<State>, body: BodyReader, result: &Result<usize>) {
+fn put_back(h: &HandleRef, state: &Mutex<State>, body: Box<BodyReader>, result: &Result<usize>) {
     match result {
         Ok(_) => state.lock().body = Some(body),
         Err(e) => {

@@ -194,6 +194,45 @@ impl Conn {
         }
     }
 
+    /// Wait, within the receive timeout, until the socket has something to read (or has closed),
+    /// without reading. Right after a request is sent its answer cannot be there yet: waiting
+    /// first saves the read that would find nothing. Plain TCP only: a TLS stream may already
+    /// hold decrypted bytes, so it returns at once.
+    pub async fn wait_readable(&mut self) -> Result<()> {
+        let Conn {
+            stream,
+            timer,
+            receive_timeout,
+            label,
+            ..
+        } = self;
+        let Stream::Tcp(tcp) = stream else {
+            return Ok(());
+        };
+        let outcome = match receive_timeout {
+            None => Raced::Done(tcp.readable().await),
+            Some(t) => {
+                timer.set_after(*t);
+                async { Raced::Done(tcp.readable().await) }
+                    .or(async {
+                        (&mut *timer).await;
+                        Raced::TimerFired
+                    })
+                    .await
+            }
+        };
+        match outcome {
+            Raced::Done(r) => r.map_err(|e| Error::io(e, format!("receiving from {label}"))),
+            Raced::TimerFired => Err(Error::new(
+                ErrorKind::Timeout,
+                format!(
+                    "receiving from {label}: nothing arrived in {:?}",
+                    receive_timeout.unwrap_or_default()
+                ),
+            )),
+        }
+    }
+
     /// Count a finished read against the low-speed window.
     fn account(&mut self, ready: std::io::Result<usize>) -> Result<usize> {
         match ready {

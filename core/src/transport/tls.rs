@@ -45,14 +45,20 @@ pub(crate) struct Connectors {
 
 impl fmt::Debug for Connectors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Connectors").field("settings", &self.built.lock().len()).finish()
+        f.debug_struct("Connectors")
+            .field("settings", &self.built.lock().len())
+            .finish()
     }
 }
 
 impl Connectors {
     /// The connector for `verify`, building it (off this thread: it reads the trust store) the
     /// first time.
-    pub(crate) async fn get(&self, options: &TlsOptions, verify: TlsVerify) -> Result<native_tls::TlsConnector> {
+    pub(crate) async fn get(
+        &self,
+        options: &TlsOptions,
+        verify: TlsVerify,
+    ) -> Result<native_tls::TlsConnector> {
         let cell = self.built.lock().entry(verify).or_default().clone();
         let connector = cell
             .get_or_try_init(|| async {
@@ -67,7 +73,9 @@ impl Connectors {
                     builder.build()
                 })
                 .await
-                .map_err(|e| Error::new(ErrorKind::SecurityChannel, "setting up TLS").with_source(e))
+                .map_err(|e| {
+                    Error::new(ErrorKind::SecurityChannel, "setting up TLS").with_source(e)
+                })
             })
             .await?;
         Ok(connector.clone())
@@ -181,7 +189,21 @@ impl AsyncRead for TlsStream {
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
-        self.get_mut().poll_io(cx, |s| s.read(buf))
+        let this = self.get_mut();
+        let mut n = ready!(this.poll_io(cx, |s| s.read(buf)))?;
+        // One TLS record is at most 16 KiB: keep filling a large buffer with what is already here,
+        // so that bulk reads cost one trip through the layers above per buffer, not per record.
+        while n > 0 && n < buf.len() {
+            match this.inner.read(&mut buf[n..]) {
+                Ok(0) => break,
+                Ok(more) => n += more,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                // WouldBlock: that was all for now. Another error: report what was read; the
+                // error comes back on the next read.
+                Err(_) => break,
+            }
+        }
+        Poll::Ready(Ok(n))
     }
 }
 

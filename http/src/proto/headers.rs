@@ -100,9 +100,35 @@ impl std::error::Error for HeaderError {}
 ///
 /// WinINet: the request headers built by `HttpOpenRequest`/`HttpAddRequestHeaders`, and the
 /// response headers read by `HttpQueryInfo`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+///
+/// Stored as one text buffer plus spans into it: a response's dozen headers cost two allocations,
+/// not two per header. Replaced or removed text stays in the buffer until the list is dropped
+/// (lists are small and short-lived).
+#[derive(Clone, Default)]
 pub struct HeaderList {
-    entries: Vec<(String, String)>,
+    text: String,
+    entries: Vec<Entry>,
+}
+
+/// Where one header's name and value sit in [`HeaderList::text`].
+#[derive(Clone, Copy, Debug)]
+struct Entry {
+    name: (u32, u32),
+    value: (u32, u32),
+}
+
+impl PartialEq for HeaderList {
+    fn eq(&self, other: &Self) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for HeaderList {}
+
+impl std::fmt::Debug for HeaderList {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
 }
 
 impl HeaderList {
@@ -145,7 +171,7 @@ impl HeaderList {
     pub fn push(&mut self, name: &str, value: &str) -> Result<(), HeaderError> {
         let value = trim_ows(value);
         validate(name, value)?;
-        self.entries.push((name.to_owned(), value.to_owned()));
+        self.push_unchecked(name, value);
         Ok(())
     }
 
@@ -154,7 +180,7 @@ impl HeaderList {
         let value = trim_ows(value);
         validate(name, value)?;
         self.remove(name);
-        self.entries.push((name.to_owned(), value.to_owned()));
+        self.push_unchecked(name, value);
         Ok(())
     }
 
@@ -181,29 +207,30 @@ impl HeaderList {
 
     /// The values of every header called `name`, in order.
     pub fn get_all<'a, 'n>(&'a self, name: &'n str) -> impl Iterator<Item = &'a str> + use<'a, 'n> {
-        self.entries
-            .iter()
+        self.iter()
             .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+            .map(|(_, v)| v)
     }
 
     /// Whether a header called `name` exists.
     pub fn contains(&self, name: &str) -> bool {
-        self.entries
-            .iter()
-            .any(|(n, _)| n.eq_ignore_ascii_case(name))
+        self.iter().any(|(n, _)| n.eq_ignore_ascii_case(name))
     }
 
     /// Removes every header called `name`; returns how many there were.
     pub fn remove(&mut self, name: &str) -> usize {
         let before = self.entries.len();
-        self.entries.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+        let text = &self.text;
+        self.entries
+            .retain(|e| !slice(text, e.name).eq_ignore_ascii_case(name));
         before - self.entries.len()
     }
 
     /// All headers in order, as `(name, value)`.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
-        self.entries.iter().map(|(n, v)| (n.as_str(), v.as_str()))
+        self.entries
+            .iter()
+            .map(|e| (slice(&self.text, e.name), slice(&self.text, e.value)))
     }
 
     /// How many headers there are (repeated names count once per line).
@@ -221,7 +248,7 @@ impl HeaderList {
     /// WinINet: `HttpQueryInfo(HTTP_QUERY_RAW_HEADERS_CRLF | HTTP_QUERY_FLAG_REQUEST_HEADERS)`.
     pub fn to_raw(&self) -> String {
         let mut raw = String::new();
-        for (name, value) in &self.entries {
+        for (name, value) in self.iter() {
             raw.push_str(name);
             raw.push_str(": ");
             raw.push_str(value);
@@ -232,7 +259,7 @@ impl HeaderList {
 
     /// Writes [`to_raw`](Self::to_raw)'s text as bytes, without an intermediate `String`.
     pub(crate) fn write_raw(&self, out: &mut Vec<u8>) {
-        for (name, value) in &self.entries {
+        for (name, value) in self.iter() {
             out.extend_from_slice(name.as_bytes());
             out.extend_from_slice(b": ");
             out.extend_from_slice(value.as_bytes());
@@ -242,15 +269,23 @@ impl HeaderList {
 
     /// Appends a pair that the caller has already validated.
     fn push_unchecked(&mut self, name: &str, value: &str) {
-        self.entries.push((name.to_owned(), value.to_owned()));
+        let entry = Entry {
+            name: self.append(name),
+            value: self.append(value),
+        };
+        self.entries.push(entry);
+    }
+
+    /// Copies `s` into the buffer; returns where it is.
+    fn append(&mut self, s: &str) -> (u32, u32) {
+        let start = self.text.len();
+        self.text.push_str(s);
+        (offset(start), offset(self.text.len()))
     }
 
     /// Applies one already-validated line.
     fn apply(&mut self, name: &str, value: &str, modifier: Modifier) -> Result<(), HeaderError> {
-        let first = self
-            .entries
-            .iter()
-            .position(|(n, _)| n.eq_ignore_ascii_case(name));
+        let first = self.iter().position(|(n, _)| n.eq_ignore_ascii_case(name));
         match (modifier, first) {
             (Modifier::Add, _) | (Modifier::AddIfNew, None) => self.push_unchecked(name, value),
             (Modifier::AddIfNew, Some(_)) => {
@@ -261,13 +296,16 @@ impl HeaderList {
             }
             (Modifier::Replace, Some(i)) => {
                 // The caller's spelling of the name wins along with the value.
-                self.entries[i] = (name.to_owned(), value.to_owned());
+                self.entries[i] = Entry {
+                    name: self.append(name),
+                    value: self.append(value),
+                };
             }
             // Nothing to remove, and an empty header is not worth adding.
             (Modifier::Replace, None) if value.is_empty() => {}
             (Modifier::Replace, None) => self.push_unchecked(name, value),
-            (Modifier::CoalesceComma, Some(i)) => coalesce(&mut self.entries[i].1, ", ", value),
-            (Modifier::CoalesceSemicolon, Some(i)) => coalesce(&mut self.entries[i].1, "; ", value),
+            (Modifier::CoalesceComma, Some(i)) => self.coalesce(i, ", ", value),
+            (Modifier::CoalesceSemicolon, Some(i)) => self.coalesce(i, "; ", value),
             (Modifier::CoalesceComma | Modifier::CoalesceSemicolon, None) => {
                 self.push_unchecked(name, value)
             }
@@ -276,16 +314,31 @@ impl HeaderList {
     }
 }
 
-/// Appends `value` to `existing` after `separator`, skipping empty sides so that no dangling
-/// `", "` appears.
-fn coalesce(existing: &mut String, separator: &str, value: &str) {
-    if value.is_empty() {
-        return;
+/// Where a span of the buffer ends; header text is capped far below 4 GiB by the head limit and
+/// by what a caller could send.
+fn offset(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+fn slice(text: &str, (start, end): (u32, u32)) -> &str {
+    text.get(start as usize..end as usize).unwrap_or("")
+}
+
+impl HeaderList {
+    /// Appends `value` to header `i`'s value after `separator`, skipping empty sides so that no
+    /// dangling `", "` appears.
+    fn coalesce(&mut self, i: usize, separator: &str, value: &str) {
+        if value.is_empty() {
+            return;
+        }
+        let existing = slice(&self.text, self.entries[i].value).to_owned();
+        let merged = if existing.is_empty() {
+            value.to_owned()
+        } else {
+            format!("{existing}{separator}{value}")
+        };
+        self.entries[i].value = self.append(&merged);
     }
-    if !existing.is_empty() {
-        existing.push_str(separator);
-    }
-    existing.push_str(value);
 }
 
 /// Splits `text` into validated `(name, value)` pairs, failing on the first bad line.
