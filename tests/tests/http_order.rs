@@ -229,3 +229,34 @@ fn async_reads_wrap_network_reads_and_complete_each_pending_read() {
         .collect();
     assert!(wrapped.chunks(2).all(|p| p == [40, 41]), "{wrapped:?}");
 }
+
+#[test]
+fn closing_a_request_pending_on_a_silent_server_completes_cancelled_then_closes_within_100ms() {
+    use inet_tests::fault::{Behaviour, FaultServer};
+    let server = FaultServer::start(Behaviour::Stall).expect("fault server");
+    let rec = Recorder::new();
+    let s = session(&rec);
+    let req = inet_http::open(&s, &server.url("/never"), RequestOptions::default()).expect("open");
+    let h = req.handle().id();
+    let _p = req.start_send(None, None).expect("start");
+    // Sent, and waiting for an answer that never comes.
+    assert!(rec.wait_code(h, 40, T));
+    let closed_at = std::time::Instant::now();
+    req.close();
+    assert!(rec.wait_code(h, 70, T));
+    let mine: Vec<_> = rec.all().into_iter().filter(|n| n.handle == h).collect();
+    let n = mine.len();
+    assert_eq!((mine[n - 2].code, mine[n - 2].error), (100, Some(12017)));
+    assert_eq!(mine[n - 1].code, 70);
+    let took = mine[n - 1].at - closed_at;
+    assert!(
+        took < Duration::from_millis(100),
+        "HANDLE_CLOSING {took:?} after close"
+    );
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(
+        rec.all().into_iter().filter(|x| x.handle == h).count(),
+        n,
+        "a notification came after HANDLE_CLOSING"
+    );
+}
