@@ -570,6 +570,12 @@ impl Operation {
     /// `HANDLE_CLOSING` after it.
     pub fn complete(self, result: Result<crate::Completion>) {
         let mut st = self.rec.state.lock();
+        self.release(&mut st);
+        self.rec.push_locked(st, Status::RequestComplete(result));
+    }
+
+    /// Free the handle for the next operation (if this one still holds it).
+    fn release(&self, st: &mut State) {
         if st
             .op
             .as_ref()
@@ -577,22 +583,12 @@ impl Operation {
         {
             st.op = None;
         }
-        self.rec.push_locked(st, Status::RequestComplete(result));
     }
 }
 
 impl Drop for Operation {
     fn drop(&mut self) {
-        {
-            let mut st = self.rec.state.lock();
-            if st
-                .op
-                .as_ref()
-                .is_some_and(|op| Arc::ptr_eq(op, &self.signal))
-            {
-                st.op = None;
-            }
-        }
+        self.release(&mut self.rec.state.lock());
         self.rec.maybe_finish_close();
     }
 }

@@ -130,18 +130,8 @@ impl BodyReader {
     /// Wait until some body bytes can be handed out, or the body has ended.
     pub(crate) async fn fill(&mut self, h: &HandleRef) -> Result<()> {
         while !self.finished && self.avail.is_empty() {
-            if self.start < self.end {
-                let decoded = self
-                    .framing
-                    .decode(&self.buf[self.start..self.end])
-                    .map_err(|e| self.error(e))?;
-                if let Some(d) = decoded.data {
-                    self.avail = self.start + d.start..self.start + d.end;
-                }
-                self.start += decoded.consumed;
-                if decoded.consumed > 0 || !self.avail.is_empty() {
-                    continue;
-                }
+            if self.unframe()? {
+                continue;
             }
             if self.framing.is_done() {
                 // Only content-decoder output (or nothing) is left: readable without the network.
@@ -151,6 +141,23 @@ impl BodyReader {
             self.fetch(h, &mut none).await?;
         }
         Ok(())
+    }
+
+    /// Run buffered network bytes through the framing decoder; true when that made progress
+    /// (framing consumed, or body bytes now in `avail`).
+    fn unframe(&mut self) -> Result<bool> {
+        if self.start == self.end || self.framing.is_done() {
+            return Ok(false);
+        }
+        let decoded = self
+            .framing
+            .decode(&self.buf[self.start..self.end])
+            .map_err(|e| self.error(e))?;
+        if let Some(d) = decoded.data {
+            self.avail = self.start + d.start..self.start + d.end;
+        }
+        self.start += decoded.consumed;
+        Ok(decoded.consumed > 0 || !self.avail.is_empty())
     }
 
     /// Hand out what can be handed out without the network. `Ok(None)`: need more bytes.
@@ -184,18 +191,8 @@ impl BodyReader {
                 }
                 continue;
             }
-            if self.start < self.end && !self.framing.is_done() {
-                let decoded = self
-                    .framing
-                    .decode(&self.buf[self.start..self.end])
-                    .map_err(|e| self.error(e))?;
-                if let Some(d) = decoded.data {
-                    self.avail = self.start + d.start..self.start + d.end;
-                }
-                self.start += decoded.consumed;
-                if decoded.consumed > 0 || !self.avail.is_empty() {
-                    continue;
-                }
+            if self.unframe()? {
+                continue;
             }
             if self.framing.is_done() {
                 if let Some(dec) = &mut self.content {

@@ -165,34 +165,26 @@ impl HttpRequest {
         headers: Option<&str>,
         body: Option<Bytes>,
     ) -> Result<impl std::future::Future<Output = Result<()>> + Send + 'static> {
+        let plan = self.plan_with(headers)?;
+        let (h, state) = ((*self.handle).clone(), self.state.clone());
+        Ok(async move {
+            start_over(&h, &state, "sending")?;
+            let (plan, response) = exchange::send(&h, plan, body).await?;
+            store(&state, plan, response);
+            Ok(())
+        })
+    }
+
+    /// The request as it will be sent: its plan plus the extra header lines of this call,
+    /// validated now so that a bad line fails before anything happens.
+    fn plan_with(&self, headers: Option<&str>) -> Result<Plan> {
         let mut plan = self.state.lock().plan.clone();
         if let Some(extra) = headers {
             plan.headers
                 .add_lines(extra, Modifier::Replace)
                 .map_err(header_error)?;
         }
-        let (h, state) = ((*self.handle).clone(), self.state.clone());
-        Ok(async move {
-            let old = {
-                let mut st = state.lock();
-                if st.upload.is_some() {
-                    return Err(Error::new(
-                        ErrorKind::IncorrectHandleState,
-                        "sending: an upload (send-ex) is in progress",
-                    ));
-                }
-                st.response = None;
-                st.sent = None;
-                st.broken = None;
-                st.body.take()
-            };
-            if let Some(b) = old {
-                b.abandon(&h);
-            }
-            let (plan, response) = exchange::send(&h, plan, body).await?;
-            store(&state, plan, response);
-            Ok(())
-        })
+        Ok(plan)
     }
 
     // ----- send-ex / write / end --------------------------------------------------------------
@@ -221,30 +213,10 @@ impl HttpRequest {
         headers: Option<&str>,
         length: BodyLength,
     ) -> Result<impl std::future::Future<Output = Result<()>> + Send + 'static> {
-        let mut plan = self.state.lock().plan.clone();
-        if let Some(extra) = headers {
-            plan.headers
-                .add_lines(extra, Modifier::Replace)
-                .map_err(header_error)?;
-        }
+        let plan = self.plan_with(headers)?;
         let (h, state) = ((*self.handle).clone(), self.state.clone());
         Ok(async move {
-            let old = {
-                let mut st = state.lock();
-                if st.upload.is_some() {
-                    return Err(Error::new(
-                        ErrorKind::IncorrectHandleState,
-                        "send-ex: an upload is already in progress",
-                    ));
-                }
-                st.response = None;
-                st.sent = None;
-                st.broken = None;
-                st.body.take()
-            };
-            if let Some(b) = old {
-                b.abandon(&h);
-            }
+            start_over(&h, &state, "send-ex")?;
             let upload = exchange::begin_upload(&h, &plan, length).await?;
             let mut st = state.lock();
             st.plan = plan;
@@ -496,6 +468,28 @@ fn indexed(
             format!("{side} header {name:?} (index {index})"),
         )),
     }
+}
+
+/// A new send on this handle: forget the last response (closing its connection if its body was
+/// not read to the end). Refused while a send-ex upload is open.
+fn start_over(h: &HandleRef, state: &Mutex<State>, what: &str) -> Result<()> {
+    let old = {
+        let mut st = state.lock();
+        if st.upload.is_some() {
+            return Err(Error::new(
+                ErrorKind::IncorrectHandleState,
+                format!("{what}: an upload (send-ex) is in progress"),
+            ));
+        }
+        st.response = None;
+        st.sent = None;
+        st.broken = None;
+        st.body.take()
+    };
+    if let Some(b) = old {
+        b.abandon(h);
+    }
+    Ok(())
 }
 
 fn store(state: &Mutex<State>, plan: Plan, response: Response) {
