@@ -41,3 +41,8 @@ pub use inet_http::{
 pub mod http {
     pub use inet_http::*;
 }
+
+/// The README's example, compiled as a doc test so that it stays true.
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
