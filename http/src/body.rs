@@ -285,9 +285,12 @@ impl BodyReader {
         }
         self.finished = true;
         self.progress.finish(h);
-        if let Some((conn, lease)) = self.link.take() {
+        if let Some((mut conn, lease)) = self.link.take() {
             // Bytes after the body would be the start of a response nobody asked for.
             if self.keep_alive && self.start == self.end {
+                // The buffer goes back with the connection, for its next request.
+                conn.keep_buffer(std::mem::take(&mut self.buf));
+                (self.start, self.end, self.avail) = (0, 0, 0..0);
                 lease.put_back(conn);
             } else {
                 close_connection(h, conn, lease);

@@ -241,7 +241,7 @@ async fn attempt(
     }
     let mut sent = wire.len() as u64;
     let mut rx = Incoming {
-        buf: vec![0u8; 8 * 1024],
+        buf: conn.take_buffer(8 * 1024),
         start: 0,
         end: 0,
     };
@@ -863,7 +863,7 @@ pub(crate) async fn end_upload(h: &HandleRef, plan: &mut Plan, mut up: Upload) -
     }
     up.progress.finish(h);
     let mut rx = Incoming {
-        buf: vec![0u8; 8 * 1024],
+        buf: up.conn.take_buffer(8 * 1024),
         start: 0,
         end: 0,
     };

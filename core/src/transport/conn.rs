@@ -25,6 +25,7 @@ pub struct Conn {
     timer: Timer,
     reused: bool,
     written: u64,
+    buffer: Vec<u8>,
     pub(crate) idle_since: Instant,
 }
 
@@ -63,6 +64,7 @@ impl Conn {
             timer: Timer::never(),
             reused: false,
             written: 0,
+            buffer: Vec::new(),
             idle_since: now,
         }
     }
@@ -75,6 +77,25 @@ impl Conn {
     /// "host:port", as used in error messages.
     pub fn label(&self) -> &str {
         &self.label
+    }
+
+    /// The connection's read buffer, at least `min_len` long (contents unspecified). It travels
+    /// with the connection, through the pool too, so a request on a reused connection neither
+    /// allocates nor zeroes one. Give it back with [`keep_buffer`](Self::keep_buffer).
+    pub fn take_buffer(&mut self, min_len: usize) -> Vec<u8> {
+        let mut buf = std::mem::take(&mut self.buffer);
+        if buf.len() < min_len {
+            buf.resize(min_len, 0);
+        }
+        buf
+    }
+
+    /// Keep `buf` for the next [`take_buffer`](Self::take_buffer); a bulk-sized one (over
+    /// 64 KiB) is dropped rather than held by an idle connection.
+    pub fn keep_buffer(&mut self, buf: Vec<u8>) {
+        if buf.len() <= 64 * 1024 {
+            self.buffer = buf;
+        }
     }
 
     /// Bytes written on this connection so far (all requests).
@@ -114,6 +135,7 @@ impl Conn {
             timer,
             reused,
             written,
+            buffer,
             idle_since,
         } = self;
         let stream = f(stream).await?;
@@ -128,6 +150,7 @@ impl Conn {
             timer,
             reused,
             written,
+            buffer,
             idle_since,
         })
     }

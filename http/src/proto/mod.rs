@@ -106,10 +106,10 @@ impl From<HeaderError> for ProtoError {
 /// Headers are bytes, not text: servers send UTF-8, Latin-1 and worse. Valid UTF-8 is kept as
 /// is (what a user reading `Content-Disposition` expects); anything else is read as ISO-8859-1,
 /// which maps every byte to one `char`, so no byte is lost or replaced by U+FFFD.
-pub(crate) fn bytes_to_text(bytes: &[u8]) -> String {
+pub(crate) fn bytes_to_text(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
     match std::str::from_utf8(bytes) {
-        Ok(text) => text.to_owned(),
-        Err(_) => bytes.iter().map(|&b| char::from(b)).collect(),
+        Ok(text) => std::borrow::Cow::Borrowed(text),
+        Err(_) => std::borrow::Cow::Owned(bytes.iter().map(|&b| char::from(b)).collect()),
     }
 }
 

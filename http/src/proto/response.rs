@@ -140,7 +140,7 @@ fn build_head(
     let status_line = lines.first().copied().unwrap_or_default();
     // `httparse` has checked the shape "HTTP/1.x NNN[ reason]", so the reason starts at byte 13.
     // Taken from the raw bytes rather than `httparse`, which drops a non-UTF-8 reason.
-    let reason = bytes_to_text(status_line.get(13..).unwrap_or_default());
+    let reason = bytes_to_text(status_line.get(13..).unwrap_or_default()).into_owned();
 
     let mut raw = String::with_capacity(head.len() + lines.len());
     for line in &lines {
