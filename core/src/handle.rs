@@ -24,29 +24,8 @@ use crate::mailbox::Mailbox;
 use crate::session::Shared;
 use crate::status::{Status, StatusCallback};
 
-/// Handle tables are keyed by ids that count up: a multiplicative hash spreads them, at a fraction
-/// of SipHash's cost (ids come from inet, not from an attacker).
-#[derive(Default, Clone, Copy)]
-pub(crate) struct IdHasher(u64);
-
-impl std::hash::Hasher for IdHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = (self.0.rotate_left(8) ^ u64::from(*b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        }
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    }
-}
-
 /// A map keyed by handle id.
-pub(crate) type IdMap<V> = HashMap<HandleId, V, std::hash::BuildHasherDefault<IdHasher>>;
+pub(crate) type IdMap<V> = HashMap<HandleId, V, crate::hash::Quick>;
 
 /// A handle's identity: unique within its session and never reused.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -31,6 +31,7 @@
 
 mod error;
 mod handle;
+mod hash;
 mod mailbox;
 mod options;
 mod progress;

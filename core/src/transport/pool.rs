@@ -48,7 +48,7 @@ struct Inner {
 
 #[derive(Default)]
 struct State {
-    hosts: HashMap<PoolKey, Host>,
+    hosts: HashMap<PoolKey, Host, crate::hash::Quick>,
     in_use: usize,
     waiters: VecDeque<Arc<Waiter>>,
 }
