@@ -138,6 +138,7 @@ pub struct SessionBuilder {
     context: Context,
     spawner: Option<Arc<dyn Spawn>>,
     worker_threads: Option<usize>,
+    preload_tls: bool,
     error: Option<Error>,
 }
 
@@ -255,6 +256,13 @@ impl SessionBuilder {
         }
     }
 
+    /// Build the TLS connector (which loads the system's trust store, tens of milliseconds) in
+    /// `build` rather than on the first https connection.
+    pub fn preload_tls(mut self) -> Self {
+        self.preload_tls = true;
+        self
+    }
+
     /// Run callback-mode operations on this executor instead of the built-in one.
     pub fn spawner(mut self, spawner: Arc<dyn Spawn>) -> Self {
         self.spawner = Some(spawner);
@@ -289,6 +297,11 @@ impl SessionBuilder {
             tls: crate::transport::tls::Connectors::default(),
             options: self.options,
         });
+        if self.preload_tls {
+            shared
+                .tls
+                .preload(&shared.options.tls, crate::transport::TlsVerify::default())?;
+        }
         let handle = handle::new_root(shared.clone(), self.context, self.callback);
         let weak = Arc::downgrade(&shared);
         handle.on_close(move || {

@@ -82,3 +82,23 @@ fn a_chunked_gzip_body_over_https_decodes_to_the_file() {
     assert_eq!(body.len(), expected.len());
     assert!(body == expected, "decoded text differs");
 }
+
+#[test]
+fn a_session_that_preloads_tls_serves_https_on_its_prebuilt_connector() {
+    let s = Session::builder()
+        .add_root_certificates_file(&nginx().ca_cert)
+        .preload_tls()
+        .build()
+        .expect("session");
+    let req = inet_http::open(
+        &s,
+        &nginx().https_url("/hello.txt"),
+        RequestOptions::default(),
+    )
+    .expect("open");
+    req.send_blocking(None, None).expect("send");
+    assert_eq!(
+        req.read_to_end_blocking().expect("body"),
+        b"Hello, world!\n"
+    );
+}

@@ -219,8 +219,8 @@ impl Conn {
 
     /// Wait, within the receive timeout, until the socket has something to read (or has closed),
     /// without reading. Right after a request is sent its answer cannot be there yet: waiting
-    /// first saves the read that would find nothing. Plain TCP only: a TLS stream may already
-    /// hold decrypted bytes, so it returns at once.
+    /// first saves the read that would find nothing. A TLS stream that already holds decrypted
+    /// bytes returns at once.
     pub async fn wait_readable(&mut self) -> Result<()> {
         let Conn {
             stream,
@@ -229,8 +229,10 @@ impl Conn {
             label,
             ..
         } = self;
-        let Stream::Tcp(tcp) = stream else {
-            return Ok(());
+        let tcp = match stream {
+            Stream::Tcp(tcp) => &*tcp,
+            Stream::Tls(tls) if tls.buffered() == 0 => tls.get_ref(),
+            Stream::Tls(_) => return Ok(()),
         };
         let outcome = match receive_timeout {
             None => Raced::Done(tcp.readable().await),

@@ -52,6 +52,13 @@ impl fmt::Debug for Connectors {
 }
 
 impl Connectors {
+    /// Build the connector for `verify` now, on this thread (see `SessionBuilder::preload_tls`).
+    pub(crate) fn preload(&self, options: &TlsOptions, verify: TlsVerify) -> Result<()> {
+        let cell = self.built.lock().entry(verify).or_default().clone();
+        cell.get_or_try_init_blocking(|| build(options, verify))?;
+        Ok(())
+    }
+
     /// The connector for `verify`, building it (off this thread: it reads the trust store) the
     /// first time.
     pub(crate) async fn get(
@@ -62,24 +69,26 @@ impl Connectors {
         let cell = self.built.lock().entry(verify).or_default().clone();
         let connector = cell
             .get_or_try_init(|| async {
-                let roots = options.extra_roots.clone();
-                blocking::unblock(move || {
-                    let mut builder = native_tls::TlsConnector::builder();
-                    for cert in roots {
-                        builder.add_root_certificate(cert);
-                    }
-                    builder.danger_accept_invalid_certs(verify.accept_invalid_certs);
-                    builder.danger_accept_invalid_hostnames(verify.accept_invalid_hostnames);
-                    builder.build()
-                })
-                .await
-                .map_err(|e| {
-                    Error::new(ErrorKind::SecurityChannel, "setting up TLS").with_source(e)
-                })
+                let options = options.clone();
+                blocking::unblock(move || build(&options, verify)).await
             })
             .await?;
         Ok(connector.clone())
     }
+}
+
+/// A native-tls connector for the session's trust anchors and `verify`. Loads the system trust
+/// store: tens of milliseconds.
+fn build(options: &TlsOptions, verify: TlsVerify) -> Result<native_tls::TlsConnector> {
+    let mut builder = native_tls::TlsConnector::builder();
+    for cert in &options.extra_roots {
+        builder.add_root_certificate(cert.clone());
+    }
+    builder.danger_accept_invalid_certs(verify.accept_invalid_certs);
+    builder.danger_accept_invalid_hostnames(verify.accept_invalid_hostnames);
+    builder
+        .build()
+        .map_err(|e| Error::new(ErrorKind::SecurityChannel, "setting up TLS").with_source(e))
 }
 
 /// A TLS stream over an async TCP socket.
@@ -164,6 +173,11 @@ impl TlsStream {
     /// The TCP socket under the TLS layer.
     pub fn get_ref(&self) -> &Async<TcpStream> {
         &self.inner.get_ref().io
+    }
+
+    /// Decrypted bytes waiting to be read, without touching the socket.
+    pub fn buffered(&self) -> usize {
+        self.inner.buffered_read_size().unwrap_or(0)
     }
 
     /// Run `op` until it does not block, waiting for readiness in between.

@@ -24,6 +24,8 @@ pub fn run(job: &Job, ca: &Path) -> Result<Timing> {
     let session = Session::builder()
         .add_root_certificates_file(ca)
         .max_connections_per_host(in_flight)
+        // Load the trust store while setting up, as reqwest's client builder does.
+        .preload_tls()
         .build()?;
     let setup = started.elapsed();
     smol::block_on(async {
