@@ -102,11 +102,7 @@ impl HttpConnection {
         })?;
         let secure = options.flags.contains(RequestFlags::SECURE);
         let scheme = if secure { "https" } else { "http" };
-        let host = if self.server.host.contains(':') {
-            format!("[{}]", self.server.host)
-        } else {
-            self.server.host.clone()
-        };
+        let host = crate::exchange::bracketed(&self.server.host);
         let path = if path.starts_with('/') {
             path.to_string()
         } else {

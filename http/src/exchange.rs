@@ -191,12 +191,13 @@ impl From<Error> for Failed {
 /// server while idle) is replaced once by a fresh one, when nothing of the request can have been
 /// processed: the method is idempotent or no byte of it was written.
 async fn exchange(h: &HandleRef, plan: &Plan, body: Option<&Bytes>) -> Result<Response> {
+    let to = Target::of(plan)?;
     let mut retried = false;
     loop {
         // Boxed: nested async state machines add up, and futures are moved around by executors.
-        let (conn, lease) = Box::pin(obtain(h, plan)).await?;
+        let (conn, lease) = Box::pin(obtain(h, plan, &to)).await?;
         let reused = conn.is_reused();
-        match Box::pin(attempt(h, plan, conn, lease, body)).await {
+        match Box::pin(attempt(h, plan, &to, conn, lease, body)).await {
             Ok(r) => return Ok(r),
             Err(f) if f.retry && reused && !retried => retried = true,
             Err(f) => return Err(f.error),
@@ -207,6 +208,7 @@ async fn exchange(h: &HandleRef, plan: &Plan, body: Option<&Bytes>) -> Result<Re
 async fn attempt(
     h: &HandleRef,
     plan: &Plan,
+    to: &Target,
     mut conn: Conn,
     lease: Lease,
     body: Option<&Bytes>,
@@ -218,7 +220,7 @@ async fn attempt(
     let length = body_len
         .map(BodyLength::Known)
         .or_else(|| needs_length(&plan.method).then_some(BodyLength::Known(0)));
-    let (head, decode) = build_head(h, plan, length, expect)?;
+    let (head, decode) = build_head(h, plan, to, length, expect)?;
     let mut wire = Vec::with_capacity(512);
     head.encode(&mut wire)
         .map_err(|e| proto_error(e, &format!("encoding {} {}", plan.method, plan.url)))?;
@@ -508,10 +510,11 @@ async fn upload_all(h: &HandleRef, conn: &mut Conn, body: &[u8]) -> Result<()> {
 
 /// The connection for this request: an idle pooled one for the same (scheme, host, port, proxy,
 /// TLS settings), or a new one (through the proxy, with a CONNECT tunnel for https).
-async fn obtain(h: &HandleRef, plan: &Plan) -> Result<(Conn, Lease)> {
-    let (host, port, https) = target(plan)?;
+async fn obtain(h: &HandleRef, plan: &Plan, to: &Target) -> Result<(Conn, Lease)> {
+    let Target { host, port, https } = to;
+    let (port, https) = (*port, *https);
     let verify = tls_verify(plan.options.flags);
-    let proxy = h.options().proxy.clone();
+    let proxy = &h.options().proxy;
     let key = PoolKey {
         scheme: if https { "https" } else { "http" }.to_string(),
         host: host.clone(),
@@ -523,18 +526,18 @@ async fn obtain(h: &HandleRef, plan: &Plan) -> Result<(Conn, Lease)> {
     if let Some(conn) = lease.take_idle() {
         return Ok((conn, lease));
     }
-    let conn = match &proxy {
-        None => Box::pin(connect_tcp(h, &host, port)).await?,
+    let conn = match proxy {
+        None => Box::pin(connect_tcp(h, host, port)).await?,
         Some(p) => Box::pin(connect_tcp(h, &p.host, p.port)).await?,
     };
     if !https {
         return Ok((conn, lease));
     }
-    let conn = match &proxy {
-        Some(p) => tunnel(h, conn, &host, port, p).await?,
+    let conn = match proxy {
+        Some(p) => tunnel(h, conn, host, port, p).await?,
         None => conn,
     };
-    Ok((Box::pin(start_tls(h, conn, &host, verify)).await?, lease))
+    Ok((Box::pin(start_tls(h, conn, host, verify)).await?, lease))
 }
 
 /// `CONNECT host:port` through an HTTP proxy; the proxy must answer 2xx.
@@ -545,11 +548,7 @@ async fn tunnel(
     port: u16,
     proxy: &Proxy,
 ) -> Result<Conn> {
-    let authority = if host.contains(':') {
-        format!("[{host}]:{port}")
-    } else {
-        format!("{host}:{port}")
-    };
+    let authority = format!("{}:{port}", bracketed(host));
     let mut req = format!("CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\n");
     if let Some((u, p)) = &proxy.credentials {
         req.push_str(&format!("Proxy-Authorization: Basic {}\r\n", basic(u, p)));
@@ -607,29 +606,48 @@ async fn tunnel(
     }
 }
 
-fn target(plan: &Plan) -> Result<(String, u16, bool)> {
-    let https = match plan.url.scheme() {
-        "https" => true,
-        "http" => false,
-        other => {
-            return Err(Error::new(
-                ErrorKind::UnrecognizedScheme,
-                format!("{} {}: {other} is not http or https", plan.method, plan.url),
-            ))
-        }
-    };
-    let host = plan
-        .url
-        .host_str()
-        .ok_or_else(|| Error::new(ErrorKind::InvalidUrl, format!("{}: no host", plan.url)))?
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .to_ascii_lowercase();
-    let port = plan
-        .url
-        .port_or_known_default()
-        .unwrap_or(if https { 443 } else { 80 });
-    Ok((host, port, https))
+/// Where a request goes: its URL's host (lower case, no brackets), port and whether it is https.
+#[derive(Debug)]
+struct Target {
+    host: String,
+    port: u16,
+    https: bool,
+}
+
+impl Target {
+    fn of(plan: &Plan) -> Result<Target> {
+        let https = match plan.url.scheme() {
+            "https" => true,
+            "http" => false,
+            other => {
+                return Err(Error::new(
+                    ErrorKind::UnrecognizedScheme,
+                    format!("{} {}: {other} is not http or https", plan.method, plan.url),
+                ))
+            }
+        };
+        let host = plan
+            .url
+            .host_str()
+            .ok_or_else(|| Error::new(ErrorKind::InvalidUrl, format!("{}: no host", plan.url)))?
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_ascii_lowercase();
+        let port = plan
+            .url
+            .port_or_known_default()
+            .unwrap_or(if https { 443 } else { 80 });
+        Ok(Target { host, port, https })
+    }
+}
+
+/// A host as it stands in a URL or a Host header: IPv6 addresses in brackets.
+pub(crate) fn bracketed(host: &str) -> std::borrow::Cow<'_, str> {
+    if host.contains(':') {
+        format!("[{host}]").into()
+    } else {
+        host.into()
+    }
 }
 
 fn tls_verify(flags: RequestFlags) -> TlsVerify {
@@ -644,12 +662,14 @@ fn tls_verify(flags: RequestFlags) -> TlsVerify {
 fn build_head(
     h: &HandleRef,
     plan: &Plan,
+    to: &Target,
     length: Option<BodyLength>,
     expect: bool,
 ) -> Result<(RequestHead, bool)> {
     let options = &plan.options;
-    let (host, port, https) = target(plan)?;
-    let proxy = h.options().proxy.clone();
+    let Target { host, port, https } = to;
+    let (port, https) = (*port, *https);
+    let proxy = &h.options().proxy;
     let origin_form = match plan.url.query() {
         Some(q) => format!("{}?{q}", plan.url.path()),
         None => plan.url.path().to_string(),
@@ -664,16 +684,11 @@ fn build_head(
     let mut head = RequestHead::new(plan.method.clone(), request_target);
     head.version = options.version;
     let host_header = {
-        let h = if host.contains(':') {
-            format!("[{host}]")
-        } else {
-            host.clone()
-        };
         let default = if https { 443 } else { 80 };
         if port == default {
-            h
+            bracketed(host).into_owned()
         } else {
-            format!("{h}:{port}")
+            format!("{}:{port}", bracketed(host))
         }
     };
     let mut headers = HeaderList::new();
@@ -784,11 +799,12 @@ fn keeps_alive(head: &ResponseHead) -> bool {
 
 /// Begin a send-ex upload: connect, send the head (HttpSendRequestEx).
 pub(crate) async fn begin_upload(h: &HandleRef, plan: &Plan, length: BodyLength) -> Result<Upload> {
-    let (head, decode) = build_head(h, plan, Some(length), false)?;
+    let to = Target::of(plan)?;
+    let (head, decode) = build_head(h, plan, &to, Some(length), false)?;
     let mut wire = Vec::with_capacity(512);
     head.encode(&mut wire)
         .map_err(|e| proto_error(e, &format!("encoding {} {}", plan.method, plan.url)))?;
-    let (mut conn, lease) = Box::pin(obtain(h, plan)).await?;
+    let (mut conn, lease) = Box::pin(obtain(h, plan, &to)).await?;
     h.notify(Status::SendingRequest);
     conn.write_all(&wire).await?;
     h.notify(Status::RequestSent(wire.len() as u64));
