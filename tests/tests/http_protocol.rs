@@ -1047,20 +1047,9 @@ fn an_eleventh_redirect_fails_with_12156() {
 
 #[test]
 fn a_303_after_a_post_turns_into_a_get_without_the_body() {
-    let server = http_server(|r| match r.target.as_str() {
-        "/form" => redirect(303, "/result"),
-        _ => ok("result"),
-    });
-    let s = Session::new().expect("session");
-    let post = inet_http::open_method(&s, "POST", &server.url("/form"), RequestOptions::default())
-        .expect("open");
-    post.send_blocking(
-        Some("Content-Type: application/x-www-form-urlencoded"),
-        Some(b"a=1".to_vec().into()),
-    )
-    .expect("send");
-    assert_eq!(post.read_to_end_blocking().expect("body"), b"result");
-    let seen = received(&server);
+    let (body, seen) =
+        post_through_redirect(303, "/result", "application/x-www-form-urlencoded", b"a=1");
+    assert_eq!(body, b"result");
     assert_eq!(seen.len(), 2);
     assert_get_without_body(&seen[1]);
 }
@@ -1068,21 +1057,8 @@ fn a_303_after_a_post_turns_into_a_get_without_the_body() {
 #[test]
 fn a_301_or_302_after_a_post_turns_into_a_get_without_the_body() {
     for status in [301, 302] {
-        let server = http_server(move |r| match r.target.as_str() {
-            "/form" => redirect(status, "/result"),
-            _ => ok("result"),
-        });
-        let s = Session::new().expect("session");
-        let post =
-            inet_http::open_method(&s, "POST", &server.url("/form"), RequestOptions::default())
-                .expect("open");
-        post.send_blocking(
-            Some("Content-Type: text/plain"),
-            Some(b"a=1".to_vec().into()),
-        )
-        .expect("send");
-        assert_eq!(post.read_to_end_blocking().expect("body"), b"result");
-        let seen = received(&server);
+        let (body, seen) = post_through_redirect(status, "/result", "text/plain", b"a=1");
+        assert_eq!(body, b"result");
         assert_eq!(seen.len(), 2, "after a {status}");
         assert_get_without_body(&seen[1]);
     }
@@ -1091,21 +1067,8 @@ fn a_301_or_302_after_a_post_turns_into_a_get_without_the_body() {
 #[test]
 fn a_307_or_308_keeps_the_method_and_the_body() {
     for status in [307, 308] {
-        let server = http_server(move |r| match r.target.as_str() {
-            "/form" => redirect(status, "/again"),
-            _ => ok("kept"),
-        });
-        let s = Session::new().expect("session");
-        let post =
-            inet_http::open_method(&s, "POST", &server.url("/form"), RequestOptions::default())
-                .expect("open");
-        post.send_blocking(
-            Some("Content-Type: text/plain"),
-            Some(b"payload".to_vec().into()),
-        )
-        .expect("send");
-        assert_eq!(post.read_to_end_blocking().expect("body"), b"kept");
-        let seen = received(&server);
+        let (body, seen) = post_through_redirect(status, "/again", "text/plain", b"payload");
+        assert_eq!(body, b"kept");
         assert_eq!(seen.len(), 2, "after a {status}");
         let again = &seen[1];
         assert_eq!(
@@ -1120,6 +1083,31 @@ fn a_307_or_308_keeps_the_method_and_the_body() {
             "after a {status}"
         );
     }
+}
+
+/// POST `body` to a server whose `/form` redirects with `status` to `to`, which answers
+/// "result" at `/result` and "kept" elsewhere; the body read and what the server received.
+fn post_through_redirect(
+    status: u16,
+    to: &'static str,
+    content_type: &str,
+    body: &[u8],
+) -> (Vec<u8>, Vec<Seen>) {
+    let server = http_server(move |r| match r.target.as_str() {
+        "/form" => redirect(status, to),
+        "/result" => ok("result"),
+        _ => ok("kept"),
+    });
+    let s = Session::new().expect("session");
+    let post = inet_http::open_method(&s, "POST", &server.url("/form"), RequestOptions::default())
+        .expect("open");
+    post.send_blocking(
+        Some(&format!("Content-Type: {content_type}")),
+        Some(body.to_vec().into()),
+    )
+    .expect("send");
+    let read = post.read_to_end_blocking().expect("body");
+    (read, received(&server))
 }
 
 #[test]
