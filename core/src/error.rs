@@ -65,6 +65,8 @@ pub enum ErrorKind {
     SecurityChannel,
     /// ERROR_INTERNET_DECODING_FAILED (12175): Content-Encoding could not be decoded.
     DecodingFailed,
+    /// More data than the caller's limit (an endless stream, a decompression bomb): ERROR_NOT_ENOUGH_MEMORY (8).
+    TooLarge,
 }
 
 impl ErrorKind {
@@ -100,6 +102,7 @@ impl ErrorKind {
             RedirectFailed => 12156,
             SecurityChannel => 12157,
             DecodingFailed => 12175,
+            TooLarge => 8,
         }
     }
 
@@ -135,6 +138,7 @@ impl ErrorKind {
             RedirectFailed => "ERROR_HTTP_REDIRECT_FAILED",
             SecurityChannel => "ERROR_INTERNET_SECURITY_CHANNEL_ERROR",
             DecodingFailed => "ERROR_INTERNET_DECODING_FAILED",
+            TooLarge => "ERROR_NOT_ENOUGH_MEMORY",
         }
     }
 }
@@ -272,6 +276,7 @@ impl fmt::Display for Error {
             ErrorKind::RedirectFailed => "redirect failed",
             ErrorKind::SecurityChannel => "TLS failed",
             ErrorKind::DecodingFailed => "content decoding failed",
+            ErrorKind::TooLarge => "more data than the limit",
         };
         if self.inner.message.is_empty() {
             write!(f, "{what}")?;
@@ -358,6 +363,7 @@ mod tests {
             RedirectFailed,
             SecurityChannel,
             DecodingFailed,
+            TooLarge,
         ];
         let mut codes: Vec<u32> = all.iter().map(|k| k.code()).collect();
         codes.sort_unstable();

@@ -126,11 +126,15 @@ enum Life {
     Open,
     /// Close was asked; waiting for the pending operation and the children to finish.
     Closing,
+    /// The protocol's asynchronous cleanup is running (e.g. FTP's ABOR); HANDLE_CLOSING follows.
+    CleaningUp,
     /// HANDLE_CLOSING has been pushed.
     Closed,
 }
 
 type CloseHook = Box<dyn FnOnce() + Send>;
+/// Makes the future of an asynchronous cleanup step, bounded by its time limit.
+type CleanupHook = (std::time::Duration, Box<dyn FnOnce() -> crate::spawn::Task + Send>);
 
 /// Everything about a handle that changes; guarded by one lock that is never held while user code
 /// (a status callback) runs.
@@ -140,9 +144,12 @@ pub(crate) struct State {
     life: Life,
     children: IdMap<Weak<Record>>,
     op: Option<Arc<OpSignal>>,
+    /// The context the pending operation reports with, when its call gave one.
+    pub(crate) op_context: Option<Context>,
     /// Keeps the parent open while this handle is; released once this handle has closed.
     parent_owner: Option<Handle>,
     close_hooks: Vec<CloseHook>,
+    cleanups: Vec<CleanupHook>,
 }
 
 pub(crate) struct Record {
@@ -195,8 +202,10 @@ impl State {
             life: Life::Open,
             children: IdMap::default(),
             op: None,
+            op_context: None,
             parent_owner,
             close_hooks: Vec::new(),
+            cleanups: Vec::new(),
         }
     }
 }
@@ -380,6 +389,24 @@ impl HandleRef {
         }
     }
 
+    /// Run the asynchronous cleanup step that `make` returns when this handle has closed — after
+    /// its pending operation ended and its children closed, before the [`on_close`](Self::on_close)
+    /// hooks and `HANDLE_CLOSING` — for at most `limit` (then it is dropped). For protocol steps
+    /// such as FTP's ABOR and its replies. It runs on the session's executor; the ordering rules
+    /// hold meanwhile (the handle counts as closed, and its parent waits for it).
+    pub fn on_close_async(
+        &self,
+        limit: std::time::Duration,
+        make: impl FnOnce() -> crate::spawn::Task + Send + 'static,
+    ) {
+        let mut st = self.rec.state.lock();
+        match st.life {
+            Life::Open | Life::Closing => st.cleanups.push((limit, Box::new(make))),
+            // Too late to clean up asynchronously: the handle has (nearly) finished closing.
+            Life::CleaningUp | Life::Closed => {}
+        }
+    }
+
     /// Close the handle (WinINet: InternetCloseHandle): close its children, cancel its pending
     /// operation (which completes with `ERROR_INTERNET_OPERATION_CANCELLED`), then send
     /// `HANDLE_CLOSING`, its last notification. Returns at once; idempotent.
@@ -407,6 +434,13 @@ impl HandleRef {
     /// Register the pending operation of this handle. At most one may be pending: a second one
     /// fails with `ERROR_INTERNET_INCORRECT_HANDLE_STATE`; on a closed handle, `ERROR_INVALID_HANDLE`.
     pub fn begin_operation(&self) -> Result<Operation> {
+        self.begin_operation_in(None)
+    }
+
+    /// [`begin_operation`](Self::begin_operation) for a call with a context of its own: while
+    /// the operation is pending, the handle's notifications (REQUEST_COMPLETE included) carry
+    /// `context` when it is given.
+    pub fn begin_operation_in(&self, context: Option<Context>) -> Result<Operation> {
         let signal = Arc::new(OpSignal {
             cancelled: AtomicBool::new(false),
             event: Event::new(),
@@ -433,6 +467,7 @@ impl HandleRef {
             ));
         }
         st.op = Some(signal.clone());
+        st.op_context = context;
         Ok(Operation {
             rec: self.rec.clone(),
             signal,
@@ -441,9 +476,10 @@ impl HandleRef {
 }
 
 impl Record {
-    /// Push HANDLE_CLOSING if close was asked, no operation is pending and every child has closed.
+    /// Push HANDLE_CLOSING if close was asked, no operation is pending and every child has closed
+    /// — after the protocol's asynchronous cleanup, if it registered any.
     fn maybe_finish_close(self: &Arc<Self>) {
-        let (hooks, parent_owner) = {
+        let cleanups = {
             let mut st = self.state.lock();
             if st.life != Life::Closing || st.op.is_some() {
                 return;
@@ -453,7 +489,38 @@ impl Record {
             if !st.children.is_empty() {
                 return;
             }
-            st.life = Life::Closed;
+            if st.cleanups.is_empty() {
+                st.life = Life::Closed;
+                None
+            } else {
+                st.life = Life::CleaningUp;
+                Some(std::mem::take(&mut st.cleanups))
+            }
+        };
+        match cleanups {
+            None => self.finish_close(),
+            Some(steps) => {
+                let rec = self.clone();
+                let shared = self.shared.clone();
+                shared.spawn(Box::pin(async move {
+                    for (limit, make) in steps {
+                        let step = make();
+                        futures_lite::future::or(step, async {
+                            async_io::Timer::after(limit).await;
+                        })
+                        .await;
+                    }
+                    rec.state.lock().life = Life::Closed;
+                    rec.finish_close();
+                }));
+            }
+        }
+    }
+
+    /// The last steps of a close: the close hooks, HANDLE_CLOSING, and telling the parent.
+    fn finish_close(self: &Arc<Self>) {
+        let (hooks, parent_owner) = {
+            let mut st = self.state.lock();
             (std::mem::take(&mut st.close_hooks), st.parent_owner.take())
         };
         for hook in hooks {
@@ -481,6 +548,43 @@ impl OpSignal {
     fn cancel(&self) {
         self.cancelled.store(true, Ordering::Release);
         self.event.notify(usize::MAX);
+    }
+
+    fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::Acquire)
+    }
+
+    async fn cancelled(&self) {
+        loop {
+            if self.is_cancelled() {
+                return;
+            }
+            let listener = self.event.listen();
+            if self.is_cancelled() {
+                return;
+            }
+            listener.await;
+        }
+    }
+}
+
+/// An owned view of an operation's cancellation, for futures that must not borrow the
+/// [`Operation`] (a callback-mode task keeps the operation beside its future, to complete it even
+/// when the future panics).
+pub(crate) struct CancelSignal(Arc<OpSignal>);
+
+impl CancelSignal {
+    /// Run `fut` until it finishes or the handle is closed (then OPERATION_CANCELLED; `fut` is
+    /// dropped, releasing its sockets).
+    pub(crate) async fn race<T>(self, fut: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+        if self.0.is_cancelled() {
+            return Err(Error::cancelled());
+        }
+        futures_lite::future::or(fut, async {
+            self.0.cancelled().await;
+            Err(Error::cancelled())
+        })
+        .await
     }
 }
 
@@ -511,21 +615,16 @@ impl Operation {
 
     /// True once the handle was closed.
     pub fn is_cancelled(&self) -> bool {
-        self.signal.cancelled.load(Ordering::Acquire)
+        self.signal.is_cancelled()
     }
 
     /// Resolves when the handle is closed.
     pub async fn cancelled(&self) {
-        loop {
-            if self.is_cancelled() {
-                return;
-            }
-            let listener = self.signal.event.listen();
-            if self.is_cancelled() {
-                return;
-            }
-            listener.await;
-        }
+        self.signal.cancelled().await
+    }
+
+    pub(crate) fn cancel_signal(&self) -> CancelSignal {
+        CancelSignal(self.signal.clone())
     }
 
     /// Run `fut` until it finishes or the handle is closed, whichever is first; on close, `fut` is
@@ -549,8 +648,10 @@ impl Operation {
     /// `HANDLE_CLOSING` after it.
     pub fn complete(self, result: Result<crate::Completion>) {
         let mut st = self.rec.state.lock();
+        let context = st.op_context;
         self.release(&mut st);
-        self.rec.push_locked(st, Status::RequestComplete(result));
+        self.rec
+            .push_locked_as(st, Status::RequestComplete(result), context);
     }
 
     /// Free the handle for the next operation (if this one still holds it).
@@ -561,6 +662,7 @@ impl Operation {
             .is_some_and(|op| Arc::ptr_eq(op, &self.signal))
         {
             st.op = None;
+            st.op_context = None;
         }
     }
 }

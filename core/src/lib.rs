@@ -33,8 +33,10 @@ mod error;
 mod handle;
 mod hash;
 mod mailbox;
+mod operation;
 mod options;
 mod progress;
+mod reader;
 mod session;
 mod spawn;
 mod status;
@@ -44,7 +46,11 @@ pub use error::{Error, ErrorKind, Result};
 pub use handle::{Context, Handle, HandleId, HandleKind, HandleRef, Operation};
 pub use options::{LowSpeed, Options, Proxy, Resolve, StaticResolver, SystemResolver, TlsOptions};
 pub use progress::ProgressMeter;
-pub use session::{Pending, Session, SessionBuilder, Started};
+pub use operation::{Call, Pending, Started};
+pub use reader::{
+    close_connection, CloseAtEnd, Ending, Framed, Framing, Incoming, Reader, Transform,
+};
+pub use session::{Session, SessionBuilder};
 pub use spawn::{Spawn, Task};
 pub use status::{
     Completion, Direction, Notification, Progress, Status, StatusCallback, STATUS_PROGRESS,

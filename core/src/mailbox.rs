@@ -15,7 +15,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use parking_lot::MutexGuard;
 
-use crate::handle::{Record, State};
+use crate::handle::{Context, Record, State};
 use crate::status::{Notification, Status};
 
 #[derive(Default)]
@@ -32,7 +32,19 @@ impl Record {
 
     /// Push with the handle's lock already held (so that the caller's state change and the
     /// notification's place in the order are one step); delivery releases it.
-    pub(crate) fn push_locked(&self, mut st: MutexGuard<'_, State>, status: Status) {
+    pub(crate) fn push_locked(&self, st: MutexGuard<'_, State>, status: Status) {
+        let context = st.op_context;
+        self.push_locked_as(st, status, context);
+    }
+
+    /// [`push_locked`](Self::push_locked) with the context of the operation the notification
+    /// is about (a call may have given its own; `None`: the handle's).
+    pub(crate) fn push_locked_as(
+        &self,
+        mut st: MutexGuard<'_, State>,
+        status: Status,
+        op_context: Option<Context>,
+    ) {
         if st.mailbox.sealed {
             return;
         }
@@ -49,7 +61,7 @@ impl Record {
             handle: self.id,
             parent: self.parent_id(),
             kind: self.kind,
-            context: self.context(),
+            context: op_context.unwrap_or_else(|| self.context()),
             status,
         };
         if st.mailbox.delivering {

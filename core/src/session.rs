@@ -2,7 +2,6 @@
 //! executor. Two sessions share nothing.
 
 use std::fmt;
-use std::future::Future;
 use std::num::NonZeroU64;
 use std::ops::Deref;
 use std::path::Path;
@@ -311,64 +310,6 @@ impl SessionBuilder {
             }
         });
         Ok(Session { handle })
-    }
-}
-
-/// The three forms of every operation. Protocol crates write an operation once, as a future, and
-/// expose it through these.
-impl HandleRef {
-    /// Future form: register `op` as this handle's pending operation when first polled, run it until
-    /// it finishes or the handle is closed (then `ERROR_INTERNET_OPERATION_CANCELLED`). Dropping the
-    /// returned future cancels the operation. Works on any executor.
-    pub async fn run<T>(&self, op: impl Future<Output = Result<T>>) -> Result<T> {
-        let guard = self.begin_operation()?;
-        guard.guard(op).await
-    }
-
-    /// Callback form (WinINet's async mode): register `op` now, run it in the background, and
-    /// return at once — WinINet's `ERROR_IO_PENDING`. Its outcome arrives as `REQUEST_COMPLETE` on
-    /// this handle. Fails at once, sending nothing, if an operation is already pending
-    /// (`ERROR_INTERNET_INCORRECT_HANDLE_STATE`) or the handle is closed.
-    pub fn start<T, F>(&self, op: F) -> Result<Pending>
-    where
-        F: Future<Output = Result<T>> + Send + 'static,
-        T: Into<crate::Completion> + 'static,
-    {
-        let guard = self.begin_operation()?;
-        let shared = self.rec.shared.clone();
-        shared.spawn(Box::pin(async move {
-            let result = guard.guard(op).await;
-            guard.complete(result.map(Into::into));
-        }));
-        Ok(Pending(()))
-    }
-
-    /// Blocking form: run `op` on this thread until it finishes.
-    pub fn block<T>(&self, op: impl Future<Output = Result<T>>) -> Result<T> {
-        async_io::block_on(self.run(op))
-    }
-}
-
-/// How a callback-mode call began: finished at once (WinINet: the call returned TRUE and no
-/// REQUEST_COMPLETE follows), or pending (REQUEST_COMPLETE follows).
-#[derive(Debug)]
-#[must_use]
-pub enum Started<T> {
-    /// Completed synchronously, e.g. a read served from buffered data.
-    Done(T),
-    /// Under way; the outcome arrives as `REQUEST_COMPLETE`.
-    Pending(Pending),
-}
-
-/// "The operation is under way; REQUEST_COMPLETE will follow" (WinINet: `ERROR_IO_PENDING`, 997).
-#[derive(Debug)]
-#[must_use = "the outcome arrives as REQUEST_COMPLETE on the handle's status callback"]
-pub struct Pending(());
-
-impl Pending {
-    /// ERROR_IO_PENDING.
-    pub fn code(&self) -> u32 {
-        997
     }
 }
 

@@ -110,6 +110,10 @@ pub struct RequestOptions {
     pub max_head_bytes: usize,
     /// Bodies at least this large are sent with `Expect: 100-continue` (default 1 MiB).
     pub expect_continue_from: Option<u64>,
+    /// Largest body [`read_to_end`](crate::HttpRequest::read_to_end) collects (default 1 GiB);
+    /// more is [`ErrorKind::TooLarge`](inet_core::ErrorKind::TooLarge). Streaming reads have no
+    /// limit.
+    pub max_body_size: u64,
 }
 
 impl Default for RequestOptions {
@@ -124,11 +128,18 @@ impl Default for RequestOptions {
             allow_https_to_http: false,
             max_head_bytes: 64 * 1024,
             expect_continue_from: Some(1 << 20),
+            max_body_size: 1 << 30,
         }
     }
 }
 
 impl RequestOptions {
+    /// Set [`max_body_size`](Self::max_body_size).
+    pub fn max_body_size(mut self, bytes: u64) -> Self {
+        self.max_body_size = bytes;
+        self
+    }
+
     /// Set the flags.
     pub fn flags(mut self, flags: RequestFlags) -> Self {
         self.flags = flags;

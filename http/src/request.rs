@@ -8,12 +8,11 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http::{Method, Version};
 use inet_core::{
-    Completion, Error, ErrorKind, Handle, HandleKind, HandleRef, Pending, Result, Started,
+    Error, ErrorKind, Handle, HandleKind, HandleRef, Incoming, Pending, Result, Started,
 };
 use parking_lot::Mutex;
 use url::Url;
 
-use crate::body::BodyReader;
 use crate::connection::Server;
 use crate::errors::header_error;
 use crate::exchange::{self, Plan, Response, Upload};
@@ -27,10 +26,7 @@ struct State {
     plan: Plan,
     response: Option<ResponseHead>,
     sent: Option<HeaderList>,
-    body: Option<Box<BodyReader>>,
     upload: Option<Upload>,
-    /// Why the body can no longer be read (an earlier read failed).
-    broken: Option<Error>,
 }
 
 /// An HTTP request handle.
@@ -50,6 +46,8 @@ struct State {
 pub struct HttpRequest {
     handle: Handle,
     state: Arc<Mutex<State>>,
+    /// The response body, read through core's shared reader.
+    body: Incoming,
 }
 
 impl fmt::Debug for HttpRequest {
@@ -73,6 +71,7 @@ impl HttpRequest {
         options: RequestOptions,
     ) -> Result<Self> {
         let handle = parent.create_child(HandleKind::HttpRequest, options.context)?;
+        let body = Incoming::new(&handle, not_sent(&url));
         let plan = Plan {
             method,
             url,
@@ -85,28 +84,24 @@ impl HttpRequest {
             plan,
             response: None,
             sent: None,
-            body: None,
             upload: None,
-            broken: None,
         }));
-        // On close, a body not read to its end leaves its connection unusable: close it (and say
-        // so) before HANDLE_CLOSING.
+        // On close, an unfinished upload leaves its connection unusable: close it (and say so)
+        // before HANDLE_CLOSING. (`Incoming` does the same for a body not read to its end.)
         let weak = Arc::downgrade(&state);
         let h = (*handle).clone();
         handle.on_close(move || {
             let Some(state) = weak.upgrade() else { return };
-            let (body, upload) = {
-                let mut st = state.lock();
-                (st.body.take(), st.upload.take())
-            };
-            if let Some(b) = body {
-                b.abandon(&h);
-            }
+            let upload = state.lock().upload.take();
             if let Some(u) = upload {
                 u.abandon(&h);
             }
         });
-        Ok(HttpRequest { handle, state })
+        Ok(HttpRequest {
+            handle,
+            state,
+            body,
+        })
     }
 
     /// The request's handle.
@@ -166,11 +161,15 @@ impl HttpRequest {
         body: Option<Bytes>,
     ) -> Result<impl std::future::Future<Output = Result<()>> + Send + 'static> {
         let plan = self.plan_with(headers)?;
-        let (h, state) = ((*self.handle).clone(), self.state.clone());
+        let (h, state, incoming) = (
+            (*self.handle).clone(),
+            self.state.clone(),
+            self.body.clone(),
+        );
         Ok(async move {
-            start_over(&h, &state, "sending")?;
+            start_over(&state, &incoming, "sending")?;
             let (plan, response) = exchange::send(&h, plan, body).await?;
-            store(&state, plan, response);
+            store(&state, &incoming, plan, response);
             Ok(())
         })
     }
@@ -214,9 +213,13 @@ impl HttpRequest {
         length: BodyLength,
     ) -> Result<impl std::future::Future<Output = Result<()>> + Send + 'static> {
         let plan = self.plan_with(headers)?;
-        let (h, state) = ((*self.handle).clone(), self.state.clone());
+        let (h, state, incoming) = (
+            (*self.handle).clone(),
+            self.state.clone(),
+            self.body.clone(),
+        );
         Ok(async move {
-            start_over(&h, &state, "send-ex")?;
+            start_over(&state, &incoming, "send-ex")?;
             let upload = exchange::begin_upload(&h, &plan, length).await?;
             let mut st = state.lock();
             st.plan = plan;
@@ -248,91 +251,60 @@ impl HttpRequest {
     /// WinINet: HttpEndRequest. Ends the body and waits for the response head.
     pub async fn end_request(&self) -> Result<()> {
         let (h, state) = ((*self.handle).clone(), self.state.clone());
-        self.handle.run(Box::pin(end_op(h, state))).await
+        let incoming = self.body.clone();
+        self.handle.run(Box::pin(end_op(h, state, incoming))).await
     }
 
     /// [`end_request`](Self::end_request) in callback mode.
     pub fn start_end_request(&self) -> Result<Pending> {
         let (h, state) = ((*self.handle).clone(), self.state.clone());
-        self.handle.start(end_op(h, state))
+        let incoming = self.body.clone();
+        self.handle.start(end_op(h, state, incoming))
     }
 
     /// [`end_request`](Self::end_request), blocking.
     pub fn end_request_blocking(&self) -> Result<()> {
         let (h, state) = ((*self.handle).clone(), self.state.clone());
-        self.handle.block(Box::pin(end_op(h, state)))
+        let incoming = self.body.clone();
+        self.handle.block(Box::pin(end_op(h, state, incoming)))
     }
 
     // ----- read -------------------------------------------------------------------------------
+    // The body is core's shared reader (`inet_core::Incoming`): the same read paths serve FTP
+    // and Gopher files. Every future here is cancel-safe.
 
     /// WinINet: InternetReadFile. Reads body bytes into `buf`; 0 means the body has ended. The
     /// body is decoded (gzip/deflate) unless the request opted out.
-    ///
-    /// (Operations are boxed once each: the futures beneath are deep state machines, and
-    /// executors move futures by value.)
     pub async fn read(&self, buf: &mut [u8]) -> Result<usize> {
-        let (h, state) = ((*self.handle).clone(), self.state.clone());
-        self.handle.run(Box::pin(read_op(h, state, buf))).await
+        self.body.read(buf).await
     }
 
     /// [`read`](Self::read) in callback mode, with an owned buffer of up to `max` bytes: done at
-    /// once when data is buffered (no REQUEST_COMPLETE, as in WinINet), else pending, and
-    /// REQUEST_COMPLETE carries the bytes ([`Completion::Data`]; empty at the end of the body).
+    /// once when the bytes are there — buffered, or waiting in the socket — with no
+    /// REQUEST_COMPLETE (as in WinINet); else pending, and REQUEST_COMPLETE carries the bytes
+    /// ([`Completion::Data`](inet_core::Completion::Data); empty at the end of the body).
     pub fn start_read(&self, max: usize) -> Result<Started<Bytes>> {
-        let op = self.handle.begin_operation()?;
-        let mut buf = vec![0u8; max];
-        if let Some(n) = try_read_now(&self.handle, &self.state, &mut buf)? {
-            buf.truncate(n);
-            return Ok(Started::Done(Bytes::from(buf)));
-        }
-        drop(op);
-        let (h, state) = ((*self.handle).clone(), self.state.clone());
-        let pending = self.handle.start(async move {
-            let n = read_op(h, state, &mut buf).await?;
-            buf.truncate(n);
-            Ok(Completion::Data(Bytes::from(buf)))
-        })?;
-        Ok(Started::Pending(pending))
+        self.body.start_read(max)
     }
 
     /// [`read`](Self::read), blocking.
     pub fn read_blocking(&self, buf: &mut [u8]) -> Result<usize> {
-        let (h, state) = ((*self.handle).clone(), self.state.clone());
-        self.handle.block(Box::pin(read_op(h, state, buf)))
+        self.body.read_blocking(buf)
     }
 
     /// WinINet: InternetReadFileEx with IRF_NO_WAIT. Reads only what is already buffered:
     /// `Ok(None)` when a read would have to wait, `Ok(Some(0))` at the end of the body.
     pub fn try_read(&self, buf: &mut [u8]) -> Result<Option<usize>> {
-        let _op = self.handle.begin_operation()?;
-        try_read_now(&self.handle, &self.state, buf)
+        self.body.try_read(buf)
     }
 
-    /// Read the whole (rest of the) body.
+    /// Read the whole (rest of the) body, up to the request's
+    /// [`max_body_size`](RequestOptions::max_body_size) (1 GiB by default; past it,
+    /// [`ErrorKind::TooLarge`]).
     pub async fn read_to_end(&self) -> Result<Vec<u8>> {
-        // Read straight into the result's spare room, sized by Content-Length when there is one
-        // (most bodies are small: no 64 KiB buffer for a 1 KiB body), else growing by doubling.
-        let expected = self
-            .content_length()
-            .ok()
-            .and_then(|n| usize::try_from(n).ok());
-        let mut room = expected.map_or(16 * 1024, |n| n.clamp(1, 1 << 20));
-        let mut out = Vec::new();
-        loop {
-            let len = out.len();
-            out.resize(len + room, 0);
-            let n = self.read(&mut out[len..]).await?;
-            out.truncate(len + n);
-            if n == 0 {
-                return Ok(out);
-            }
-            room = match expected {
-                // All announced bytes are in: a small read to see the end.
-                Some(e) if out.len() >= e => 64,
-                _ if n == room => (room * 2).min(1 << 20),
-                _ => room,
-            };
-        }
+        let expected = self.content_length().ok();
+        let limit = self.state.lock().plan.options.max_body_size;
+        self.body.read_to_end(expected, limit).await
     }
 
     /// [`read_to_end`](Self::read_to_end), blocking.
@@ -343,32 +315,18 @@ impl HttpRequest {
     /// WinINet: InternetQueryDataAvailable. Bytes readable without waiting; waits for the network
     /// when none are buffered; 0 at the end of the body.
     pub async fn query_data_available(&self) -> Result<u64> {
-        let (h, state) = ((*self.handle).clone(), self.state.clone());
-        self.handle.run(Box::pin(available_op(h, state))).await
+        self.body.query_data_available().await
     }
 
     /// [`query_data_available`](Self::query_data_available) in callback mode: done at once when
-    /// bytes are buffered; else REQUEST_COMPLETE carries the count.
+    /// bytes are readable; else REQUEST_COMPLETE carries the count.
     pub fn start_query_data_available(&self) -> Result<Started<u64>> {
-        let op = self.handle.begin_operation()?;
-        {
-            let st = self.state.lock();
-            if let Some(b) = &st.body {
-                let n = b.buffered();
-                if n > 0 || b.is_finished() {
-                    return Ok(Started::Done(n as u64));
-                }
-            }
-        }
-        drop(op);
-        let (h, state) = ((*self.handle).clone(), self.state.clone());
-        Ok(Started::Pending(self.handle.start(available_op(h, state))?))
+        self.body.start_query_data_available()
     }
 
     /// [`query_data_available`](Self::query_data_available), blocking.
     pub fn query_data_available_blocking(&self) -> Result<u64> {
-        let (h, state) = ((*self.handle).clone(), self.state.clone());
-        self.handle.block(Box::pin(available_op(h, state)))
+        self.body.query_data_available_blocking()
     }
 
     // ----- query info -------------------------------------------------------------------------
@@ -472,32 +430,35 @@ fn indexed(
 
 /// A new send on this handle: forget the last response (closing its connection if its body was
 /// not read to the end). Refused while a send-ex upload is open.
-fn start_over(h: &HandleRef, state: &Mutex<State>, what: &str) -> Result<()> {
-    let old = {
-        let mut st = state.lock();
-        if st.upload.is_some() {
-            return Err(Error::new(
-                ErrorKind::IncorrectHandleState,
-                format!("{what}: an upload (send-ex) is in progress"),
-            ));
-        }
-        st.response = None;
-        st.sent = None;
-        st.broken = None;
-        st.body.take()
-    };
-    if let Some(b) = old {
-        b.abandon(h);
+/// The message of a read before any response.
+fn not_sent(url: &Url) -> String {
+    format!("reading {url}: no response yet (send the request first)")
+}
+
+fn start_over(state: &Mutex<State>, incoming: &Incoming, what: &str) -> Result<()> {
+    let mut st = state.lock();
+    if st.upload.is_some() {
+        return Err(Error::new(
+            ErrorKind::IncorrectHandleState,
+            format!("{what}: an upload (send-ex) is in progress"),
+        ));
     }
+    st.response = None;
+    st.sent = None;
+    let msg = not_sent(&st.plan.url);
+    drop(st);
+    incoming.reset(msg);
     Ok(())
 }
 
-fn store(state: &Mutex<State>, plan: Plan, response: Response) {
-    let mut st = state.lock();
-    st.plan = plan;
-    st.response = Some(response.head);
-    st.sent = Some(response.sent);
-    st.body = Some(response.reader);
+fn store(state: &Mutex<State>, incoming: &Incoming, plan: Plan, response: Response) {
+    {
+        let mut st = state.lock();
+        st.plan = plan;
+        st.response = Some(response.head);
+        st.sent = Some(response.sent);
+    }
+    incoming.set(response.reader.into_reader());
 }
 
 async fn write_op(h: HandleRef, state: Arc<Mutex<State>>, data: &[u8]) -> Result<usize> {
@@ -516,7 +477,7 @@ async fn write_op(h: HandleRef, state: Arc<Mutex<State>>, data: &[u8]) -> Result
     r
 }
 
-async fn end_op(h: HandleRef, state: Arc<Mutex<State>>) -> Result<()> {
+async fn end_op(h: HandleRef, state: Arc<Mutex<State>>, incoming: Incoming) -> Result<()> {
     let (up, mut plan) = {
         let mut st = state.lock();
         let up = st.upload.take().ok_or_else(|| {
@@ -528,67 +489,6 @@ async fn end_op(h: HandleRef, state: Arc<Mutex<State>>) -> Result<()> {
         (up, st.plan.clone())
     };
     let response = exchange::end_upload(&h, &mut plan, up).await?;
-    store(&state, plan, response);
+    store(&state, &incoming, plan, response);
     Ok(())
-}
-
-/// Take the body reader out for an operation (the lock is not held across the network).
-fn take_body(state: &Mutex<State>) -> Result<Option<Box<BodyReader>>> {
-    let mut st = state.lock();
-    if let Some(e) = &st.broken {
-        return Err(e.clone());
-    }
-    match st.body.take() {
-        Some(b) if b.is_finished() => {
-            st.body = Some(b);
-            Ok(None)
-        }
-        Some(b) => Ok(Some(b)),
-        None if st.response.is_some() => Ok(None),
-        None => Err(Error::new(
-            ErrorKind::IncorrectHandleState,
-            format!(
-                "reading {}: no response yet (send the request first)",
-                st.plan.url
-            ),
-        )),
-    }
-}
-
-fn put_back(h: &HandleRef, state: &Mutex<State>, body: Box<BodyReader>, result: &Result<usize>) {
-    match result {
-        Ok(_) => state.lock().body = Some(body),
-        Err(e) => {
-            state.lock().broken = Some(e.clone());
-            body.abandon(h);
-        }
-    }
-}
-
-async fn read_op(h: HandleRef, state: Arc<Mutex<State>>, buf: &mut [u8]) -> Result<usize> {
-    let Some(mut body) = take_body(&state)? else {
-        return Ok(0);
-    };
-    let r = body.read(&h, buf).await;
-    put_back(&h, &state, body, &r);
-    r
-}
-
-fn try_read_now(h: &HandleRef, state: &Mutex<State>, buf: &mut [u8]) -> Result<Option<usize>> {
-    let Some(mut body) = take_body(state)? else {
-        return Ok(Some(0));
-    };
-    let r = body.try_read(h, buf);
-    let as_count = r.as_ref().map(|n| n.unwrap_or(0)).map_err(Clone::clone);
-    put_back(h, state, body, &as_count);
-    r
-}
-
-async fn available_op(h: HandleRef, state: Arc<Mutex<State>>) -> Result<u64> {
-    let Some(mut body) = take_body(&state)? else {
-        return Ok(0);
-    };
-    let r = body.fill(&h).await.map(|()| body.buffered());
-    put_back(&h, &state, body, &r);
-    r.map(|n| n as u64)
 }

@@ -26,6 +26,16 @@ impl Stream {
         }
     }
 
+    /// Bytes read from the socket and held by the TLS layer, not yet handed out (0 for TCP). A
+    /// connection holding any cannot go back to the pool: they would be read as the start of the
+    /// next exchange's answer.
+    pub fn buffered(&self) -> usize {
+        match self {
+            Stream::Tcp(_) => 0,
+            Stream::Tls(s) => s.buffered(),
+        }
+    }
+
     /// True for TLS.
     pub fn is_tls(&self) -> bool {
         matches!(self, Stream::Tls(_))

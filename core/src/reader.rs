@@ -1,0 +1,795 @@
+//! One reader for every protocol's downloads: an HTTP response body, an FTP file or listing on its
+//! data connection, a Gopher item. It owns the connection while the stream lasts and does what is
+//! the same everywhere — buffering, reads straight into the caller's buffer, owned reads for
+//! callback mode, "how much is readable now" (WinINet's InternetQueryDataAvailable), progress,
+//! RECEIVING_RESPONSE / RESPONSE_RECEIVED around each network read, and handing the connection
+//! back when the stream ends or the handle gives up.
+//!
+//! What differs per protocol comes in through three small traits, so this file knows no protocol:
+//! - [`Framing`]: where the stream's payload is among the bytes on the wire, and where it ends
+//!   (HTTP's Content-Length and chunked framing; "until the peer closes" for FTP; Gopher's
+//!   `.` line);
+//! - [`Transform`]: an optional payload decoder (gzip/deflate; Gopher's dot-unstuffing);
+//! - [`Ending`]: what becomes of the connection at the end (back to the pool, closed, or the
+//!   protocol's own bookkeeping such as FTP's pending `226`).
+//!
+//! [`Incoming`] ties a reader to a handle and gives its operations in the three forms of every
+//! inet operation (future, callback mode, blocking), plus the no-wait `try_read`.
+
+use std::fmt;
+use std::ops::Range;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use parking_lot::Mutex;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::handle::HandleRef;
+use crate::progress::ProgressMeter;
+use crate::operation::Started;
+use crate::status::{Direction, Status};
+use crate::transport::Conn;
+
+/// Network reads go into a buffer of at most this size (bulk streams); small ones never grow it
+/// this far.
+const BULK_BUFFER: usize = 256 * 1024;
+/// Reads at least this large go straight into the caller's buffer when the framing allows it.
+const DIRECT_READ_MIN: usize = 8 * 1024;
+/// Decoded bytes staged for "how much is readable now" on transformed streams.
+const STAGE_SIZE: usize = 16 * 1024;
+
+/// What one [`Framing::frame`] call found at the start of the wire bytes it was given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Framed {
+    /// Bytes used (payload and framing); the reader drops them and offers the rest again.
+    pub consumed: usize,
+    /// Payload bytes among them, as a range of the input (within `..consumed`; may be empty).
+    pub payload: Range<usize>,
+}
+
+/// Where a stream's payload is among the bytes on the wire, and where the stream ends.
+pub trait Framing: Send + 'static {
+    /// Take framing and at most one run of payload bytes from the start of `wire`. Once
+    /// [`is_done`](Self::is_done), nothing more may be consumed: bytes left over belong to
+    /// whatever follows on the connection.
+    fn frame(&mut self, wire: &[u8]) -> Result<Framed>;
+
+    /// Payload bytes known to follow on the wire exactly as they are (a length-delimited body):
+    /// up to that many may be read straight into the caller's buffer. `None` when unknown.
+    fn verbatim(&self) -> Option<u64> {
+        None
+    }
+
+    /// The peer closed the connection: fine when that ends the stream, an error when the stream
+    /// was cut short.
+    fn end_of_stream(&mut self) -> Result<()>;
+
+    /// True once the whole stream has been framed.
+    fn is_done(&self) -> bool;
+}
+
+/// A payload decoder between the framing and the caller (gzip, deflate, dot-unstuffing).
+pub trait Transform: Send + 'static {
+    /// Decode from `input` into `output`; returns `(consumed, produced)`. Called with empty
+    /// input once the framing is done, to drain what the decoder holds back.
+    fn transform(&mut self, input: &[u8], output: &mut [u8]) -> Result<(usize, usize)>;
+
+    /// The stream has ended and every held-back byte was drained: check the encoded stream ended
+    /// too.
+    fn finish(&mut self) -> Result<()>;
+}
+
+/// What becomes of the connection when the stream is over.
+pub trait Ending: Send + 'static {
+    /// The stream ended as its framing says. `clean` is true when nothing at all was left
+    /// unread on the connection (neither in inet's buffer nor in the TLS layer's), so that it
+    /// can serve another exchange.
+    fn finished(self: Box<Self>, handle: &HandleRef, conn: Conn, clean: bool);
+
+    /// The stream is given up before its end (the handle closed, or a read failed): the
+    /// connection cannot be reused.
+    fn abandoned(self: Box<Self>, handle: &HandleRef, conn: Conn);
+}
+
+/// An [`Ending`] that closes the connection, telling the callback (CLOSING_CONNECTION,
+/// CONNECTION_CLOSED).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct CloseAtEnd;
+
+impl Ending for CloseAtEnd {
+    fn finished(self: Box<Self>, handle: &HandleRef, conn: Conn, _clean: bool) {
+        close_connection(handle, conn);
+    }
+
+    fn abandoned(self: Box<Self>, handle: &HandleRef, conn: Conn) {
+        close_connection(handle, conn);
+    }
+}
+
+/// Close `conn`, telling `handle`'s callback (CLOSING_CONNECTION, then CONNECTION_CLOSED).
+pub fn close_connection(handle: &HandleRef, conn: Conn) {
+    handle.notify(Status::ClosingConnection);
+    conn.stream().shutdown();
+    drop(conn);
+    handle.notify(Status::ConnectionClosed);
+}
+
+/// Where a reader is.
+enum Phase {
+    /// Payload may still come.
+    Reading,
+    /// The stream ended and the connection was handed on.
+    Finished,
+}
+
+/// A stream being read off a connection (see the module docs). Owns the connection until the
+/// stream ends.
+pub struct Reader {
+    link: Option<(Conn, Box<dyn Ending>)>,
+    /// Bytes from the network: `buf[start..end]` not yet through the framing.
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+    /// Payload bytes (after framing) in `buf` not yet handed out or decoded.
+    avail: Range<usize>,
+    framing: Box<dyn Framing>,
+    transform: Option<Box<dyn Transform>>,
+    /// Decoded bytes held for the caller: `stage[staged]` (transformed streams only, filled by
+    /// [`fill`](Self::fill) so that "how much is readable" is exact).
+    stage: Vec<u8>,
+    staged: Range<usize>,
+    /// Scratch for owned reads of transformed streams, kept between reads.
+    scratch: Vec<u8>,
+    progress: ProgressMeter,
+    label: String,
+    phase: Phase,
+    /// Bytes the last network read put straight into the caller's buffer.
+    direct: Option<usize>,
+}
+
+impl fmt::Debug for Reader {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Reader")
+            .field("label", &self.label)
+            .field("buffered", &(self.end - self.start + self.avail.len()))
+            .field("finished", &self.is_finished())
+            .finish()
+    }
+}
+
+impl Reader {
+    /// A reader of the stream on `conn`. `buf[start..end]` holds bytes already read from it (what
+    /// came after a response head, say), given as `filled`; `total` is the payload size when known, for progress.
+    pub fn new(
+        conn: Conn,
+        buf: Vec<u8>,
+        filled: Range<usize>,
+        framing: Box<dyn Framing>,
+        transform: Option<Box<dyn Transform>>,
+        total: Option<u64>,
+        ending: Box<dyn Ending>,
+    ) -> Self {
+        let label = conn.label().to_string();
+        let end = filled.end.min(buf.len());
+        let start = filled.start.min(end);
+        Reader {
+            link: Some((conn, ending)),
+            buf,
+            start,
+            end,
+            avail: 0..0,
+            framing,
+            transform,
+            stage: Vec::new(),
+            staged: 0..0,
+            scratch: Vec::new(),
+            progress: ProgressMeter::new(Direction::Receive, total),
+            label,
+            phase: Phase::Reading,
+            direct: None,
+        }
+    }
+
+    /// "host:port" of the connection, for messages.
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    /// True once the whole stream has been handed out.
+    pub fn is_finished(&self) -> bool {
+        matches!(self.phase, Phase::Finished)
+    }
+
+    /// Payload bytes handed out so far (after decoding).
+    pub fn delivered(&self) -> u64 {
+        self.progress.done()
+    }
+
+    /// When the stream is already over (an empty body: HEAD, 204, 304, `Content-Length: 0`):
+    /// hand the connection on now rather than on the first read. A transform has nothing to do
+    /// on an empty payload, so it is not consulted (an empty gzip body is no body at all).
+    pub fn finish_if_empty(&mut self, h: &HandleRef) {
+        if self.framing.is_done() && self.avail.is_empty() && self.progress.done() == 0 {
+            self.transform = None;
+            self.finish(h);
+        }
+    }
+
+    /// Read payload into `out`; 0 means the stream has ended. Waits for the network when nothing
+    /// is buffered.
+    pub async fn read(&mut self, h: &HandleRef, out: &mut [u8]) -> Result<usize> {
+        if out.is_empty() || self.is_finished() {
+            return Ok(0);
+        }
+        loop {
+            if let Some(n) = self.step(h, out)? {
+                return Ok(n);
+            }
+            self.fetch(h, out).await?;
+            if let Some(n) = self.direct.take() {
+                return Ok(n);
+            }
+        }
+    }
+
+    /// Read up to `max` bytes into a new owned buffer (callback mode); empty at the end. Network
+    /// reads go into the reader's own buffer (up to 256 KiB at a time), so that several owned
+    /// reads are served by one system call, and only the bytes read are copied out: nothing is
+    /// zeroed per read.
+    pub async fn read_owned(&mut self, h: &HandleRef, max: usize) -> Result<Bytes> {
+        if max == 0 || self.is_finished() {
+            return Ok(Bytes::new());
+        }
+        loop {
+            if let Some(b) = self.step_owned(h, max)? {
+                return Ok(b);
+            }
+            self.fetch(h, &mut []).await?;
+        }
+    }
+
+    /// Read only what can be had without waiting: `Ok(None)` when a read would have to wait.
+    pub fn try_read(&mut self, h: &HandleRef, out: &mut [u8]) -> Result<Option<usize>> {
+        if out.is_empty() || self.is_finished() {
+            return Ok(Some(0));
+        }
+        self.step(h, out)
+    }
+
+    /// Wait until some payload can be handed out or the stream has ended; returns how many
+    /// bytes a read would get now (0: the stream has ended). Exact also for transformed streams:
+    /// decoded bytes are staged, so a decoder holding output back is not mistaken for the end.
+    pub async fn fill(&mut self, h: &HandleRef) -> Result<usize> {
+        loop {
+            if self.is_finished() {
+                return Ok(0);
+            }
+            if !self.staged.is_empty() {
+                return Ok(self.staged.len());
+            }
+            if self.transform.is_none() && !self.avail.is_empty() {
+                return Ok(self.avail.len());
+            }
+            if self.transform.is_some() && self.stage_some(h)? {
+                continue;
+            }
+            if self.unframe()? {
+                continue;
+            }
+            if self.framing.is_done() {
+                if self.transform.is_none() || self.stage_some(h)? {
+                    continue;
+                }
+                self.finish_transform()?;
+                self.finish(h);
+                return Ok(0);
+            }
+            self.fetch(h, &mut []).await?;
+        }
+    }
+
+    /// Decode some payload into the stage; true when that made progress.
+    fn stage_some(&mut self, h: &HandleRef) -> Result<bool> {
+        let Some(dec) = self.transform.as_mut() else {
+            return Ok(false);
+        };
+        // With no input this drains what the decoder holds back (an inflater with output
+        // pending), which must count as readable, not as the end.
+        if self.stage.len() < STAGE_SIZE {
+            self.stage.resize(STAGE_SIZE, 0);
+        }
+        let (used, produced) = dec.transform(&self.buf[self.avail.clone()], &mut self.stage)?;
+        self.avail.start += used;
+        if produced > 0 {
+            self.staged = 0..produced;
+            // Counted as delivered when staged: "readable now" bytes are the caller's already.
+            self.progress.add(h, produced as u64);
+        }
+        Ok(used > 0 || produced > 0)
+    }
+
+    fn finish_transform(&mut self) -> Result<()> {
+        match self.transform.as_mut() {
+            Some(dec) => dec.finish(),
+            None => Ok(()),
+        }
+    }
+
+    /// Run buffered network bytes through the framing; true when that made progress (framing
+    /// consumed, or payload now in `avail`).
+    fn unframe(&mut self) -> Result<bool> {
+        if !self.avail.is_empty() || self.start == self.end || self.framing.is_done() {
+            return Ok(false);
+        }
+        let framed = self.framing.frame(&self.buf[self.start..self.end])?;
+        let consumed = framed.consumed.min(self.end - self.start);
+        if framed.payload.start < framed.payload.end && framed.payload.end <= consumed {
+            self.avail = self.start + framed.payload.start..self.start + framed.payload.end;
+        }
+        self.start += consumed;
+        Ok(consumed > 0 || !self.avail.is_empty())
+    }
+
+    /// Hand out what can be handed out without the network. `Ok(None)`: need more bytes.
+    fn step(&mut self, h: &HandleRef, out: &mut [u8]) -> Result<Option<usize>> {
+        loop {
+            if !self.staged.is_empty() {
+                let n = self.staged.len().min(out.len());
+                out[..n].copy_from_slice(&self.stage[self.staged.start..self.staged.start + n]);
+                self.staged.start += n;
+                return Ok(Some(n));
+            }
+            if !self.avail.is_empty() {
+                let n = match &mut self.transform {
+                    None => {
+                        let n = self.avail.len().min(out.len());
+                        out[..n].copy_from_slice(&self.buf[self.avail.start..self.avail.start + n]);
+                        self.avail.start += n;
+                        n
+                    }
+                    Some(dec) => {
+                        let (used, produced) =
+                            dec.transform(&self.buf[self.avail.clone()], out)?;
+                        self.avail.start += used;
+                        if used == 0 && produced == 0 {
+                            return Err(Error::new(
+                                ErrorKind::DecodingFailed,
+                                format!(
+                                    "decoding the data from {}: the decoder made no progress",
+                                    self.label
+                                ),
+                            ));
+                        }
+                        produced
+                    }
+                };
+                if n > 0 {
+                    self.progress.add(h, n as u64);
+                    return Ok(Some(n));
+                }
+                continue;
+            }
+            if self.unframe()? {
+                continue;
+            }
+            // A decoder may hold output back (it stopped when `out` was full): drain it before
+            // waiting for the network, or before calling the stream finished.
+            if let Some(dec) = &mut self.transform {
+                let (_, produced) = dec.transform(&[], out)?;
+                if produced > 0 {
+                    self.progress.add(h, produced as u64);
+                    return Ok(Some(produced));
+                }
+            }
+            if !self.framing.is_done() {
+                return Ok(None);
+            }
+            self.finish_transform()?;
+            self.finish(h);
+            return Ok(Some(0));
+        }
+    }
+
+    /// [`step`](Self::step) for owned reads: untransformed payload is copied straight out of the
+    /// buffer into the new `Bytes`.
+    fn step_owned(&mut self, h: &HandleRef, max: usize) -> Result<Option<Bytes>> {
+        if self.transform.is_none() && self.staged.is_empty() {
+            if self.avail.is_empty() {
+                self.unframe()?;
+            }
+            if !self.avail.is_empty() {
+                let n = self.avail.len().min(max);
+                let b = Bytes::copy_from_slice(&self.buf[self.avail.start..self.avail.start + n]);
+                self.avail.start += n;
+                self.progress.add(h, n as u64);
+                if self.avail.is_empty() && self.start == self.end && self.framing.is_done() {
+                    // The last payload byte went out: release the connection now, not on the
+                    // next read.
+                    self.finish(h);
+                }
+                return Ok(Some(b));
+            }
+        }
+        let want = max.min(BULK_BUFFER);
+        let mut out = std::mem::take(&mut self.scratch);
+        if out.len() < want {
+            out.resize(want, 0);
+        }
+        let result = self
+            .step(h, &mut out[..want])
+            .map(|r| r.map(|n| Bytes::copy_from_slice(&out[..n])));
+        self.scratch = out;
+        result
+    }
+
+    /// One network read, into `out` directly when the framing allows and nothing needs decoding
+    /// (then handed out as is, through `self.direct`), else into the buffer.
+    async fn fetch(&mut self, h: &HandleRef, out: &mut [u8]) -> Result<()> {
+        let direct = self.transform.is_none()
+            && self.start == self.end
+            && out.len() >= DIRECT_READ_MIN
+            && matches!(self.framing.verbatim(), Some(r) if r > 0);
+        if !direct {
+            self.make_room();
+        }
+        let Some((conn, _)) = self.link.as_mut() else {
+            return Err(Error::new(
+                ErrorKind::ConnectionAborted,
+                format!("reading from {}: the connection is gone", self.label),
+            ));
+        };
+        h.notify(Status::ReceivingResponse);
+        let n = if direct {
+            let limit = self.framing.verbatim().map_or(out.len(), |r| {
+                out.len().min(usize::try_from(r).unwrap_or(usize::MAX))
+            });
+            conn.read(&mut out[..limit]).await?
+        } else {
+            conn.read(&mut self.buf[self.end..]).await?
+        };
+        h.notify(Status::ResponseReceived(n as u64));
+        if n == 0 {
+            self.framing.end_of_stream()?;
+            return Ok(());
+        }
+        if direct {
+            let framed = self.framing.frame(&out[..n])?;
+            if framed.consumed != n || framed.payload != (0..n) {
+                return Err(Error::new(
+                    ErrorKind::Internal,
+                    format!(
+                        "reading from {}: the framing promised {n} verbatim bytes",
+                        self.label
+                    ),
+                ));
+            }
+            self.progress.add(h, n as u64);
+            if self.framing.is_done() {
+                self.finish(h);
+            }
+            self.direct = Some(n);
+        } else {
+            self.end += n;
+        }
+        Ok(())
+    }
+
+    /// Make room at the end of the buffer for a network read: reuse it from the start when
+    /// empty, move a partial frame down when full, grow it (up to 256 KiB) for bulk streams.
+    fn make_room(&mut self) {
+        if self.start == self.end && self.avail.is_empty() {
+            self.start = 0;
+            self.end = 0;
+        } else if self.end == self.buf.len() && self.avail.is_empty() {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        }
+        if self.end == self.buf.len()
+            || (self.buf.len() < BULK_BUFFER && self.end > self.buf.len() / 2)
+        {
+            let grown = (self.buf.len() * 2).clamp(16 * 1024, BULK_BUFFER.max(self.buf.len()));
+            self.buf.resize(grown, 0);
+        }
+    }
+
+    /// The stream has ended: final progress, and the connection goes to the [`Ending`].
+    fn finish(&mut self, h: &HandleRef) {
+        if self.is_finished() {
+            return;
+        }
+        self.phase = Phase::Finished;
+        self.progress.finish(h);
+        if let Some((mut conn, ending)) = self.link.take() {
+            // Bytes after the stream would be the start of an answer nobody asked for.
+            let clean = self.start == self.end && conn.stream().buffered() == 0;
+            if clean {
+                // The buffer travels with the connection, for its next exchange.
+                conn.keep_buffer(std::mem::take(&mut self.buf));
+                (self.start, self.end, self.avail) = (0, 0, 0..0);
+            }
+            ending.finished(h, conn, clean);
+        }
+    }
+
+    /// Give up on the rest of the stream: the connection cannot be reused.
+    pub fn abandon(mut self, h: &HandleRef) {
+        if let Some((conn, ending)) = self.link.take() {
+            ending.abandoned(h, conn);
+        }
+    }
+}
+
+/// What a handle's [`Incoming`] holds.
+enum Slot {
+    /// Nothing to read yet; the message says why (e.g. "send the request first").
+    NotYet(String),
+    /// A stream, between operations.
+    Ready(Box<Reader>),
+    /// Lent to the operation running now.
+    Lent,
+    /// A read failed: every later read fails the same way, loudly.
+    Failed(Error),
+}
+
+/// A handle's incoming stream (see the module docs), with its operations in the three forms.
+/// Cheap to clone; clones share the stream.
+///
+/// Every future here is cancel-safe: dropping a pending `read` (in a `select!`, under a timeout)
+/// puts the stream back as it was, and the next read goes on where it would have.
+#[derive(Clone)]
+pub struct Incoming {
+    handle: HandleRef,
+    slot: Arc<Mutex<Slot>>,
+}
+
+impl fmt::Debug for Incoming {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = match &*self.slot.lock() {
+            Slot::NotYet(_) => "not yet",
+            Slot::Ready(r) if r.is_finished() => "finished",
+            Slot::Ready(_) => "ready",
+            Slot::Lent => "reading",
+            Slot::Failed(_) => "failed",
+        };
+        f.debug_struct("Incoming")
+            .field("handle", &self.handle.id())
+            .field("state", &state)
+            .finish()
+    }
+}
+
+impl Incoming {
+    /// An empty stream for `handle`; reads fail with INCORRECT_HANDLE_STATE and `not_yet` as
+    /// the message until [`set`](Self::set) gives it a reader. On close, the reader (if any) is
+    /// abandoned before `HANDLE_CLOSING`.
+    pub fn new(handle: &HandleRef, not_yet: impl Into<String>) -> Self {
+        let slot = Arc::new(Mutex::new(Slot::NotYet(not_yet.into())));
+        let weak = Arc::downgrade(&slot);
+        let h = handle.clone();
+        handle.on_close(move || {
+            if let Some(slot) = weak.upgrade() {
+                let old = std::mem::replace(&mut *slot.lock(), Slot::NotYet(String::new()));
+                if let Slot::Ready(r) = old {
+                    r.abandon(&h);
+                }
+            }
+        });
+        Incoming {
+            handle: handle.clone(),
+            slot,
+        }
+    }
+
+    /// Start reading `reader` (a new response, a new transfer); a previous stream is abandoned.
+    pub fn set(&self, reader: Reader) {
+        let old = std::mem::replace(&mut *self.slot.lock(), Slot::Ready(Box::new(reader)));
+        if let Slot::Ready(r) = old {
+            r.abandon(&self.handle);
+        }
+    }
+
+    /// Forget the stream (abandoning it), with `not_yet` as the message for reads until the
+    /// next [`set`](Self::set).
+    pub fn reset(&self, not_yet: impl Into<String>) {
+        let old = std::mem::replace(&mut *self.slot.lock(), Slot::NotYet(not_yet.into()));
+        if let Slot::Ready(r) = old {
+            r.abandon(&self.handle);
+        }
+    }
+
+    /// True once a stream was set and has been read to its end.
+    pub fn is_finished(&self) -> bool {
+        matches!(&*self.slot.lock(), Slot::Ready(r) if r.is_finished())
+    }
+
+    /// WinINet: InternetReadFile. Read into `buf`; 0 means the stream has ended.
+    pub async fn read(&self, buf: &mut [u8]) -> Result<usize> {
+        self.handle.run(Box::pin(read_into(self, buf))).await
+    }
+
+    /// [`read`](Self::read) in callback mode, with an owned buffer of up to `max` bytes: done at
+    /// once when the bytes are there (buffered, or in the socket), as WinINet's InternetReadFile
+    /// returns TRUE, and no REQUEST_COMPLETE follows; else pending, and REQUEST_COMPLETE carries
+    /// the bytes (`Completion::Data`, empty at the end).
+    pub fn start_read(&self, max: usize) -> Result<Started<Bytes>> {
+        let this = self.clone();
+        self.handle
+            .start_now(async move { read_owned(&this, max).await })
+    }
+
+    /// [`read`](Self::read), blocking.
+    pub fn read_blocking(&self, buf: &mut [u8]) -> Result<usize> {
+        self.handle.block(Box::pin(read_into(self, buf)))
+    }
+
+    /// WinINet: InternetReadFileEx with IRF_NO_WAIT. Only what is buffered: `Ok(None)` when a
+    /// read would have to wait, `Ok(Some(0))` at the end.
+    pub fn try_read(&self, buf: &mut [u8]) -> Result<Option<usize>> {
+        let _op = self.handle.begin_operation()?;
+        let mut lent = Lent::take(self)?;
+        let Some(reader) = lent.reader.as_deref_mut() else {
+            return Ok(Some(0));
+        };
+        let r = reader.try_read(&self.handle, buf);
+        lent.settle(r)
+    }
+
+    /// WinINet: InternetQueryDataAvailable. Bytes readable without waiting; waits for the
+    /// network when none are; 0 at the end.
+    pub async fn query_data_available(&self) -> Result<u64> {
+        self.handle.run(Box::pin(available(self))).await
+    }
+
+    /// [`query_data_available`](Self::query_data_available) in callback mode: done at once when
+    /// bytes are readable; else REQUEST_COMPLETE carries the count.
+    pub fn start_query_data_available(&self) -> Result<Started<u64>> {
+        let this = self.clone();
+        self.handle
+            .start_now(async move { available(&this).await })
+    }
+
+    /// [`query_data_available`](Self::query_data_available), blocking.
+    pub fn query_data_available_blocking(&self) -> Result<u64> {
+        self.handle.block(Box::pin(available(self)))
+    }
+
+    /// Read the whole (rest of the) stream, failing with NOT_ENOUGH_MEMORY-class
+    /// [`ErrorKind::TooLarge`] once it passes `limit` bytes (an endless stream, a
+    /// decompression bomb). `expected` sizes the first allocation (a Content-Length); the
+    /// buffer then grows by doubling.
+    pub async fn read_to_end(&self, expected: Option<u64>, limit: u64) -> Result<Vec<u8>> {
+        let cap = usize::try_from(limit).unwrap_or(usize::MAX);
+        let first = expected
+            .and_then(|n| usize::try_from(n).ok())
+            .map_or(16 * 1024, |n| n.clamp(1, 1 << 20))
+            .min(cap.saturating_add(1));
+        let mut out = Vec::new();
+        let mut room = first;
+        loop {
+            let len = out.len();
+            out.resize(len + room, 0);
+            let n = self.read(&mut out[len..]).await?;
+            out.truncate(len + n);
+            if n == 0 {
+                return Ok(out);
+            }
+            if out.len() > cap {
+                return Err(Error::new(
+                    ErrorKind::TooLarge,
+                    format!("reading the whole stream: more than the limit of {limit} bytes"),
+                ));
+            }
+            room = if out.len() >= out.capacity() {
+                // Grow by doubling (not by small steps when a size hint was the compressed one).
+                out.len().clamp(16 * 1024, 1 << 24)
+            } else {
+                out.capacity() - out.len()
+            }
+            .min(cap.saturating_sub(out.len()).saturating_add(1));
+        }
+    }
+}
+
+/// The reader taken out of a slot for one operation. Dropped before it is settled (the
+/// operation's future was dropped mid-read), it puts the reader back as it is: a reader is
+/// consistent at every await point, since nothing is taken from the network or handed out
+/// across one.
+struct Lent<'a> {
+    slot: &'a Mutex<Slot>,
+    handle: &'a HandleRef,
+    reader: Option<Box<Reader>>,
+    /// None: the stream was over before this operation.
+    active: bool,
+}
+
+impl<'a> Lent<'a> {
+    fn take(incoming: &'a Incoming) -> Result<Self> {
+        let slot = &*incoming.slot;
+        let handle = &incoming.handle;
+        let mut st = slot.lock();
+        match std::mem::replace(&mut *st, Slot::Lent) {
+            Slot::Ready(r) if r.is_finished() => {
+                *st = Slot::Ready(r);
+                Ok(Lent {
+                    slot,
+                    handle,
+                    reader: None,
+                    active: false,
+                })
+            }
+            Slot::Ready(r) => Ok(Lent {
+                slot,
+                handle,
+                reader: Some(r),
+                active: true,
+            }),
+            Slot::Failed(e) => {
+                *st = Slot::Failed(e.clone());
+                Err(e)
+            }
+            Slot::NotYet(msg) => {
+                let e = Error::new(ErrorKind::IncorrectHandleState, msg.clone());
+                *st = Slot::NotYet(msg);
+                Err(e)
+            }
+            Slot::Lent => Err(Error::new(
+                ErrorKind::IncorrectHandleState,
+                "reading: another read is using the stream",
+            )),
+        }
+    }
+
+    /// End the operation: on an error the stream is abandoned and every later read fails with
+    /// that error.
+    fn settle<T>(mut self, result: Result<T>) -> Result<T> {
+        if let Err(e) = &result {
+            if let Some(r) = self.reader.take() {
+                *self.slot.lock() = Slot::Failed(e.clone());
+                r.abandon(self.handle);
+            }
+        }
+        result
+    }
+}
+
+impl Drop for Lent<'_> {
+    fn drop(&mut self) {
+        if !self.active {
+            return;
+        }
+        let mut st = self.slot.lock();
+        if let Some(r) = self.reader.take() {
+            if matches!(*st, Slot::Lent) {
+                *st = Slot::Ready(r);
+            }
+        }
+    }
+}
+
+async fn read_into(incoming: &Incoming, buf: &mut [u8]) -> Result<usize> {
+    let mut lent = Lent::take(incoming)?;
+    let Some(reader) = lent.reader.as_deref_mut() else {
+        return Ok(0);
+    };
+    let r = reader.read(&incoming.handle, buf).await;
+    lent.settle(r)
+}
+
+async fn read_owned(incoming: &Incoming, max: usize) -> Result<Bytes> {
+    let mut lent = Lent::take(incoming)?;
+    let Some(reader) = lent.reader.as_deref_mut() else {
+        return Ok(Bytes::new());
+    };
+    let r = reader.read_owned(&incoming.handle, max).await;
+    lent.settle(r)
+}
+
+async fn available(incoming: &Incoming) -> Result<u64> {
+    let mut lent = Lent::take(incoming)?;
+    let Some(reader) = lent.reader.as_deref_mut() else {
+        return Ok(0);
+    };
+    let r = reader.fill(&incoming.handle).await.map(|n| n as u64);
+    lent.settle(r)
+}
