@@ -134,7 +134,10 @@ enum Life {
 
 type CloseHook = Box<dyn FnOnce() + Send>;
 /// Makes the future of an asynchronous cleanup step, bounded by its time limit.
-type CleanupHook = (std::time::Duration, Box<dyn FnOnce() -> crate::spawn::Task + Send>);
+type CleanupHook = (
+    std::time::Duration,
+    Box<dyn FnOnce() -> crate::spawn::Task + Send>,
+);
 
 /// Everything about a handle that changes; guarded by one lock that is never held while user code
 /// (a status callback) runs.
@@ -576,7 +579,10 @@ pub(crate) struct CancelSignal(Arc<OpSignal>);
 impl CancelSignal {
     /// Run `fut` until it finishes or the handle is closed (then OPERATION_CANCELLED; `fut` is
     /// dropped, releasing its sockets).
-    pub(crate) async fn race<T>(self, fut: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+    pub(crate) async fn race<T>(
+        self,
+        fut: impl std::future::Future<Output = Result<T>>,
+    ) -> Result<T> {
         if self.0.is_cancelled() {
             return Err(Error::cancelled());
         }

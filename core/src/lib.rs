@@ -44,9 +44,9 @@ pub mod transport;
 
 pub use error::{Error, ErrorKind, Result};
 pub use handle::{Context, Handle, HandleId, HandleKind, HandleRef, Operation};
+pub use operation::{Call, Pending, Started};
 pub use options::{LowSpeed, Options, Proxy, Resolve, StaticResolver, SystemResolver, TlsOptions};
 pub use progress::ProgressMeter;
-pub use operation::{Call, Pending, Started};
 pub use reader::{
     close_connection, CloseAtEnd, Ending, Framed, Framing, Incoming, Reader, Transform,
 };

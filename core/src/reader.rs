@@ -25,8 +25,8 @@ use parking_lot::Mutex;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::handle::HandleRef;
-use crate::progress::ProgressMeter;
 use crate::operation::Started;
+use crate::progress::ProgressMeter;
 use crate::status::{Direction, Status};
 use crate::transport::Conn;
 
@@ -348,8 +348,7 @@ impl Reader {
                         n
                     }
                     Some(dec) => {
-                        let (used, produced) =
-                            dec.transform(&self.buf[self.avail.clone()], out)?;
+                        let (used, produced) = dec.transform(&self.buf[self.avail.clone()], out)?;
                         self.avail.start += used;
                         if used == 0 && produced == 0 {
                             return Err(Error::new(
@@ -645,8 +644,7 @@ impl Incoming {
     /// bytes are readable; else REQUEST_COMPLETE carries the count.
     pub fn start_query_data_available(&self) -> Result<Started<u64>> {
         let this = self.clone();
-        self.handle
-            .start_now(async move { available(&this).await })
+        self.handle.start_now(async move { available(&this).await })
     }
 
     /// [`query_data_available`](Self::query_data_available), blocking.

@@ -1,0 +1,266 @@
+//! Callback mode's first try on the caller's thread, parking until the first wakeup, panics turned
+//! into REQUEST_COMPLETE, per-call contexts, and asynchronous cleanup before HANDLE_CLOSING.
+
+mod common;
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::{session_with, Recorder};
+use inet_core::{Context, Handle, HandleKind, Session, Started};
+
+const COMPLETE: u32 = 100;
+const CLOSING: u32 = 70;
+
+fn request(session: &Session, ctx: u64) -> Handle {
+    let conn = session
+        .create_child(HandleKind::ConnectHttp, Context(ctx))
+        .unwrap();
+    conn.create_child(HandleKind::HttpRequest, Context(ctx))
+        .unwrap()
+}
+
+fn completions(rec: &Recorder, h: &Handle) -> Vec<(u64, Option<u32>)> {
+    rec.all()
+        .into_iter()
+        .filter(|s| s.handle == h.id() && s.code == COMPLETE)
+        .map(|s| (s.context, s.error))
+        .collect()
+}
+
+#[test]
+fn start_now_that_finishes_at_once_returns_done_and_sends_no_request_complete() {
+    let rec = Recorder::default();
+    let session = session_with(&rec, Session::builder());
+    let req = request(&session, 1);
+    let started = req.start_now(async { Ok(7u64) }).unwrap();
+    assert!(matches!(started, Started::Done(7)));
+    // The handle is free again at once.
+    assert!(matches!(
+        req.start_now(async { Ok(8u64) }).unwrap(),
+        Started::Done(8)
+    ));
+    std::thread::sleep(Duration::from_millis(50));
+    assert!(completions(&rec, &req).is_empty());
+}
+
+#[test]
+fn start_now_that_fails_at_once_returns_the_error_and_frees_the_handle() {
+    let rec = Recorder::default();
+    let session = session_with(&rec, Session::builder());
+    let req = request(&session, 1);
+    let err = req
+        .start_now(async {
+            Err::<u64, _>(inet_core::Error::new(
+                inet_core::ErrorKind::Timeout,
+                "made up",
+            ))
+        })
+        .unwrap_err();
+    assert_eq!(err.code(), 12002);
+    assert!(req.begin_operation().is_ok());
+}
+
+#[test]
+fn an_operation_that_waits_is_parked_until_its_wakeup_then_completes() {
+    let rec = Recorder::default();
+    let session = session_with(&rec, Session::builder());
+    let req = request(&session, 3);
+    let started = req
+        .start_now(async {
+            async_io::Timer::after(Duration::from_millis(30)).await;
+            Ok(42u64)
+        })
+        .unwrap();
+    assert!(matches!(started, Started::Pending(_)));
+    // While it is pending, the handle is taken.
+    assert_eq!(req.start_now(async { Ok(1u64) }).unwrap_err().code(), 12019);
+    assert!(rec.wait_for(Duration::from_secs(5), |s| s
+        .iter()
+        .any(|x| x.handle == req.id() && x.code == COMPLETE)));
+    assert_eq!(completions(&rec, &req), vec![(3, Some(0))]);
+}
+
+#[test]
+fn a_wakeup_during_the_first_poll_is_not_lost() {
+    // The future wakes its own waker before returning Pending: the parked task must still run.
+    let rec = Recorder::default();
+    let session = session_with(&rec, Session::builder());
+    let req = request(&session, 4);
+    let polled = Arc::new(AtomicUsize::new(0));
+    let p = polled.clone();
+    let started = req
+        .start_now(futures_lite::future::poll_fn(move |cx| {
+            if p.fetch_add(1, Ordering::SeqCst) == 0 {
+                cx.waker().wake_by_ref();
+                std::task::Poll::Pending
+            } else {
+                std::task::Poll::Ready(Ok(5u64))
+            }
+        }))
+        .unwrap();
+    assert!(matches!(started, Started::Pending(_)));
+    assert!(rec.wait_for(Duration::from_secs(5), |s| s
+        .iter()
+        .any(|x| x.handle == req.id() && x.code == COMPLETE)));
+    assert_eq!(polled.load(Ordering::SeqCst), 2);
+}
+
+#[test]
+fn start_that_finishes_at_once_still_sends_request_complete() {
+    let rec = Recorder::default();
+    let session = session_with(&rec, Session::builder());
+    let req = request(&session, 6);
+    let _pending = req.start(async { Ok(()) }).unwrap();
+    assert_eq!(completions(&rec, &req), vec![(6, Some(0))]);
+}
+
+#[test]
+fn a_panicking_operation_completes_with_internal_error_and_frees_the_handle() {
+    let rec = Recorder::default();
+    let session = session_with(&rec, Session::builder());
+    let req = request(&session, 7);
+
+    // Panicking on the first poll (caller's thread).
+    let _pending = req
+        .start(async {
+            panic!("boom");
+            #[allow(unreachable_code)]
+            Ok(())
+        })
+        .unwrap();
+    // Panicking later, on the executor.
+    let _pending = req
+        .start(async {
+            async_io::Timer::after(Duration::from_millis(10)).await;
+            panic!("boom later");
+            #[allow(unreachable_code)]
+            Ok(())
+        })
+        .unwrap();
+    assert!(rec.wait_for(Duration::from_secs(5), |s| s
+        .iter()
+        .filter(|x| x.handle == req.id() && x.code == COMPLETE)
+        .count()
+        == 2));
+    assert_eq!(
+        completions(&rec, &req),
+        vec![(7, Some(12004)), (7, Some(12004))]
+    );
+    // And the handle still works.
+    assert!(matches!(
+        req.start_now(async { Ok(1u64) }).unwrap(),
+        Started::Done(1)
+    ));
+    // start_now reports a panic on the first poll as an error, at once.
+    let err = req
+        .start_now(async {
+            panic!("boom now");
+            #[allow(unreachable_code)]
+            Ok(1u64)
+        })
+        .unwrap_err();
+    assert_eq!(err.code(), 12004);
+}
+
+#[test]
+fn a_call_context_is_carried_by_its_notifications_and_cancelled_by_close() {
+    let rec = Recorder::default();
+    let session = session_with(&rec, Session::builder());
+    let req = request(&session, 10);
+    let h = (*req).clone();
+    let _pending = req
+        .with_call_context(Context(99))
+        .start(async move {
+            h.notify(inet_core::Status::SendingRequest);
+            futures_lite::future::pending::<()>().await;
+            Ok(())
+        })
+        .unwrap();
+    req.notify(inet_core::Status::StateChange(1));
+    req.close();
+    assert!(rec.wait_for(Duration::from_secs(2), |s| s
+        .iter()
+        .any(|x| x.handle == req.id() && x.code == CLOSING)));
+    let mine: Vec<_> = rec
+        .all()
+        .into_iter()
+        .filter(|s| s.handle == req.id())
+        .map(|s| (s.code, s.context, s.error))
+        .collect();
+    assert_eq!(
+        mine,
+        vec![
+            (60, 10, None),  // HANDLE_CREATED, the handle's context
+            (30, 99, None),  // SENDING_REQUEST during the call
+            (200, 99, None), // anything about the handle while the call is pending
+            (COMPLETE, 99, Some(12017)),
+            (CLOSING, 10, None), // after the call: the handle's own again
+        ]
+    );
+}
+
+#[test]
+fn asynchronous_cleanup_runs_before_handle_closing_and_children_close_first() {
+    let rec = Recorder::default();
+    let session = session_with(&rec, Session::builder());
+    let conn = session
+        .create_child(HandleKind::ConnectFtp, Context(1))
+        .unwrap();
+    let file = conn.create_child(HandleKind::FtpFile, Context(2)).unwrap();
+    let cleaned = Arc::new(AtomicBool::new(false));
+    let c = cleaned.clone();
+    let h = (*file).clone();
+    file.on_close_async(Duration::from_secs(5), move || {
+        Box::pin(async move {
+            async_io::Timer::after(Duration::from_millis(50)).await;
+            // The step may still report about the handle: HANDLE_CLOSING has not been sent.
+            h.notify(inet_core::Status::StateChange(2));
+            c.store(true, Ordering::SeqCst);
+        })
+    });
+    conn.close();
+    assert!(rec.wait_for(Duration::from_secs(5), |s| s
+        .iter()
+        .any(|x| x.handle == conn.id() && x.code == CLOSING)));
+    assert!(cleaned.load(Ordering::SeqCst));
+    let order: Vec<_> = rec
+        .all()
+        .into_iter()
+        .filter(|s| s.handle == file.id() || s.handle == conn.id())
+        .map(|s| (s.handle, s.code))
+        .collect();
+    assert_eq!(
+        order,
+        vec![
+            (conn.id(), 60),
+            (file.id(), 60),
+            (file.id(), 200), // the cleanup step may still report
+            (file.id(), CLOSING),
+            (conn.id(), CLOSING),
+        ]
+    );
+}
+
+#[test]
+fn a_cleanup_step_that_hangs_is_cut_off_at_its_limit() {
+    let rec = Recorder::default();
+    let session = session_with(&rec, Session::builder());
+    let file = session
+        .create_child(HandleKind::FtpFile, Context(2))
+        .unwrap();
+    file.on_close_async(Duration::from_millis(100), || {
+        Box::pin(futures_lite::future::pending::<()>())
+    });
+    let t0 = std::time::Instant::now();
+    file.close();
+    assert!(rec.wait_for(Duration::from_secs(5), |s| s
+        .iter()
+        .any(|x| x.handle == file.id() && x.code == CLOSING)));
+    let took = t0.elapsed();
+    assert!(
+        took >= Duration::from_millis(90) && took < Duration::from_secs(3),
+        "{took:?}"
+    );
+}

@@ -1,0 +1,277 @@
+//! Response bodies through core's shared reader: reads that survive being dropped mid-way, an exact
+//! "data available" on compressed bodies, connections pooled only when nothing at all is left
+//! unread (the TLS layer's buffer included), `read_to_end`'s limit, empty compressed bodies that
+//! release their connection at once, and callback-mode reads served on the caller's thread.
+
+use std::io::{Read, Write};
+use std::sync::Arc;
+use std::time::Duration;
+
+use inet_core::{Session, Started};
+use inet_http::RequestOptions;
+use inet_tests::fault::{Behaviour, FaultServer};
+use inet_tests::servers::nginx;
+
+fn compress_zlib(data: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+    e.write_all(data).expect("compress");
+    e.finish().expect("compress")
+}
+
+fn compress_gzip(data: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    e.write_all(data).expect("compress");
+    e.finish().expect("compress")
+}
+
+/// Answers every request on a connection with `answer` (keep-alive), until the client closes.
+fn keep_alive_server(answer: Vec<u8>) -> FaultServer {
+    FaultServer::start(Behaviour::custom(move |c| {
+        let mut answered = 0;
+        let mut buf = [0u8; 16 * 1024];
+        loop {
+            let heads = c.received().windows(4).filter(|w| w == b"\r\n\r\n").count();
+            if heads > answered {
+                if c.write_all(&answer).is_err() {
+                    return;
+                }
+                answered += 1;
+            } else if !matches!(c.read(&mut buf), Ok(n) if n > 0) {
+                return;
+            }
+        }
+    }))
+    .expect("fault server")
+}
+
+fn pattern(len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i * 31 % 251) as u8).collect()
+}
+
+#[test]
+fn a_read_dropped_while_pending_loses_nothing_and_the_next_read_goes_on() {
+    let body = pattern(96 * 1024);
+    let server = FaultServer::start(Behaviour::SlowBody {
+        head: format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", body.len()).into_bytes(),
+        body: body.clone(),
+        bytes_per_sec: 400 * 1024,
+    })
+    .expect("fault server");
+    let session = Session::new().expect("session");
+    let req = inet_http::open(&session, &server.url("/"), RequestOptions::default()).expect("open");
+    req.send_blocking(None, None).expect("send");
+
+    let mut got = Vec::new();
+    let mut dropped = 0;
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        // A read raced against a short timer, as under `select!` with a progress tick: the
+        // losing read future is dropped.
+        let outcome = async_io::block_on(futures_lite::future::or(
+            async { Some(req.read(&mut buf).await) },
+            async {
+                async_io::Timer::after(Duration::from_millis(3)).await;
+                None
+            },
+        ));
+        match outcome {
+            None => dropped += 1,
+            Some(Ok(0)) => break,
+            Some(Ok(n)) => got.extend_from_slice(&buf[..n]),
+            Some(Err(e)) => panic!("read failed after {} bytes: {e}", got.len()),
+        }
+    }
+    assert!(
+        dropped > 0,
+        "no read was ever dropped: the test proved nothing"
+    );
+    assert_eq!(
+        got.len(),
+        body.len(),
+        "bytes lost after {dropped} dropped reads"
+    );
+    assert!(got == body);
+}
+
+#[test]
+fn query_data_available_counts_what_the_inflater_still_holds_and_the_connection_is_reused() {
+    let plain = vec![b'a'; 256 * 1024];
+    let packed = compress_zlib(&plain);
+    let mut answer = format!(
+        "HTTP/1.1 200 OK\r\nContent-Encoding: deflate\r\nContent-Length: {}\r\n\r\n",
+        packed.len()
+    )
+    .into_bytes();
+    answer.extend_from_slice(&packed);
+    let server = keep_alive_server(answer);
+    let session = Session::new().expect("session");
+
+    let req = inet_http::open(&session, &server.url("/"), RequestOptions::default()).expect("open");
+    req.send_blocking(None, None).expect("send");
+    let mut first = [0u8; 1024];
+    let mut total = req.read_blocking(&mut first).expect("read");
+    // The usual WinINet loop: ask how much is there, read that much, until 0.
+    loop {
+        let n = req.query_data_available_blocking().expect("available") as usize;
+        if n == 0 {
+            break;
+        }
+        let mut buf = vec![0u8; n];
+        let got = req.read_blocking(&mut buf).expect("read");
+        assert!(got > 0, "{n} bytes said available, but a read got none");
+        assert!(buf[..got].iter().all(|&b| b == b'a'));
+        total += got;
+    }
+    assert_eq!(total, plain.len(), "the loop stopped early");
+    drop(req);
+
+    let again =
+        inet_http::open(&session, &server.url("/"), RequestOptions::default()).expect("open");
+    again.send_blocking(None, None).expect("send");
+    assert_eq!(
+        again.read_to_end_blocking().expect("body").len(),
+        plain.len()
+    );
+    assert_eq!(server.connections(), 1, "the connection was not reused");
+}
+
+#[test]
+fn bytes_left_in_the_tls_layer_after_a_body_keep_its_connection_out_of_the_pool() {
+    let n = nginx();
+    let cert = std::fs::read(n.state_dir.join("tls/server.crt")).expect("server certificate");
+    let key = std::fs::read(n.state_dir.join("tls/server.key")).expect("server key");
+    let identity = native_tls::Identity::from_pkcs8(&cert, &key).expect("identity");
+    let acceptor = Arc::new(native_tls::TlsAcceptor::new(identity).expect("acceptor"));
+    let body = pattern(20 * 1024);
+    let b = body.clone();
+    let server = FaultServer::start(Behaviour::custom(move |c| {
+        let index = c.index();
+        let Ok(mut tls) = acceptor.accept(&mut *c) else {
+            return;
+        };
+        let mut buf = [0u8; 4096];
+        let mut head = Vec::new();
+        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+            match tls.read(&mut buf) {
+                Ok(0) | Err(_) => return,
+                Ok(n) => head.extend_from_slice(&buf[..n]),
+            }
+        }
+        if index == 0 {
+            // The head alone, then the body with an unasked-for response glued to its end, in
+            // one write: the client's last body read leaves those bytes in the TLS layer.
+            let _ = tls.write_all(
+                format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", b.len()).as_bytes(),
+            );
+            let _ = tls.flush();
+            std::thread::sleep(Duration::from_millis(150));
+            let mut rest = b.clone();
+            rest.extend_from_slice(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nWRONG");
+            let _ = tls.write_all(&rest);
+        } else {
+            let _ = tls.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nright");
+        }
+        let _ = tls.flush();
+        while matches!(tls.read(&mut buf), Ok(n) if n > 0) {}
+    }))
+    .expect("fault server");
+    let session = Session::builder()
+        .add_root_certificates_file(&n.ca_cert)
+        .build()
+        .expect("session");
+    let url = format!("https://127.0.0.1:{}/", server.port());
+
+    let req = inet_http::open(&session, &url, RequestOptions::default()).expect("open");
+    req.send_blocking(None, None).expect("send");
+    let mut got = Vec::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = req.read_blocking(&mut buf).expect("read");
+        if n == 0 {
+            break;
+        }
+        got.extend_from_slice(&buf[..n]);
+    }
+    assert!(got == body);
+    drop(req);
+
+    let next = inet_http::open(&session, &url, RequestOptions::default()).expect("open");
+    next.send_blocking(None, None).expect("send");
+    assert_eq!(next.read_to_end_blocking().expect("body"), b"right");
+    assert_eq!(server.connections(), 2);
+}
+
+#[test]
+fn read_to_end_stops_at_the_limit_on_long_bodies_and_decompression_bombs() {
+    let long = pattern(3 << 20);
+    let mut answer =
+        format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", long.len()).into_bytes();
+    answer.extend_from_slice(&long);
+    let server = keep_alive_server(answer);
+    let bomb = compress_gzip(&vec![0u8; 16 << 20]);
+    let mut answer = format!(
+        "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: {}\r\n\r\n",
+        bomb.len()
+    )
+    .into_bytes();
+    answer.extend_from_slice(&bomb);
+    let bomb_server = keep_alive_server(answer);
+    let session = Session::new().expect("session");
+    let limited = RequestOptions::default().max_body_size(1 << 20);
+
+    for url in [server.url("/"), bomb_server.url("/")] {
+        let req = inet_http::open(&session, &url, limited.clone()).expect("open");
+        req.send_blocking(None, None).expect("send");
+        let err = req.read_to_end_blocking().expect_err("over the limit");
+        assert_eq!(err.kind(), inet_core::ErrorKind::TooLarge, "{err}");
+        assert!(err.to_string().contains("1048576"), "{err}");
+    }
+    // Within the limit, the whole body.
+    let req = inet_http::open(&session, &server.url("/"), RequestOptions::default()).expect("open");
+    req.send_blocking(None, None).expect("send");
+    assert!(req.read_to_end_blocking().expect("body") == long);
+}
+
+#[test]
+fn an_empty_body_with_a_content_encoding_releases_its_connection_at_once() {
+    let server =
+        keep_alive_server(b"HTTP/1.1 204 No Content\r\nContent-Encoding: gzip\r\n\r\n".to_vec());
+    let session = Session::new().expect("session");
+    for _ in 0..3 {
+        let req =
+            inet_http::open(&session, &server.url("/"), RequestOptions::default()).expect("open");
+        req.send_blocking(None, None).expect("send");
+        assert_eq!(req.status_code().expect("status"), 204);
+        // Not read, not closed: the connection is back in the pool already.
+        assert_eq!(session.pool().in_use(), 0);
+        assert_eq!(req.read_to_end_blocking().expect("empty"), b"");
+    }
+    assert_eq!(server.connections(), 1);
+}
+
+#[test]
+fn callback_mode_reads_bytes_waiting_in_the_socket_without_going_pending() {
+    let session = Session::new().expect("session");
+    let url = nginx().http_url("/data/rand_1M.bin");
+    let req = inet_http::open(&session, &url, RequestOptions::default()).expect("open");
+    req.send_blocking(None, None).expect("send");
+    // Let the body pile up in the socket.
+    std::thread::sleep(Duration::from_millis(200));
+    let mut done = 0;
+    let mut bytes = 0;
+    loop {
+        match req.start_read(64 * 1024).expect("start_read") {
+            Started::Done(b) if b.is_empty() => break,
+            Started::Done(b) => {
+                done += 1;
+                bytes += b.len();
+            }
+            Started::Pending(_) => break,
+        }
+    }
+    // More than what came with the head: the socket itself was read on this thread.
+    assert!(
+        done >= 4 && bytes >= 256 * 1024,
+        "only {done} reads ({bytes} bytes) finished at once"
+    );
+}
