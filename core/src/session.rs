@@ -26,7 +26,7 @@ pub(crate) struct Shared {
     next_id: AtomicU64,
     table: Mutex<IdMap<Weak<Record>>>,
     spawner: Option<Arc<dyn Spawn>>,
-    builtin: Builtin,
+    pub(crate) builtin: Builtin,
     pub(crate) tls: crate::transport::tls::Connectors,
 }
 
@@ -44,9 +44,14 @@ impl Shared {
         self.table.lock().remove(&id);
     }
 
-    pub(crate) fn spawn(&self, task: Task) {
+    /// Run a callback-mode task on the embedder's executor or the built-in one. Fails (dropping
+    /// `task`, which frees its handle) when the built-in one has no worker to run it.
+    pub(crate) fn spawn(&self, task: Task) -> Result<()> {
         match &self.spawner {
-            Some(s) => s.spawn(task),
+            Some(s) => {
+                s.spawn(task);
+                Ok(())
+            }
             None => self.builtin.spawn(task),
         }
     }
@@ -270,6 +275,8 @@ impl SessionBuilder {
     }
 
     /// Threads of the built-in executor (default 2), started on the first callback-mode call.
+    /// Without a [`spawner`](Self::spawner), 0 is refused by [`build`](Self::build)
+    /// (`ERROR_INVALID_PARAMETER`): nothing would run callback-mode operations.
     pub fn worker_threads(mut self, n: usize) -> Self {
         self.worker_threads = Some(n);
         self
@@ -282,10 +289,17 @@ impl SessionBuilder {
     }
 
     /// Build the session; its `HANDLE_CREATED` is sent before this returns. Fails when a setting was
-    /// invalid (e.g. a CA file that cannot be read or parsed).
+    /// invalid (e.g. a CA file that cannot be read or parsed, or zero worker threads).
     pub fn build(self) -> Result<Session> {
         if let Some(e) = self.error {
             return Err(e);
+        }
+        if self.worker_threads == Some(0) && self.spawner.is_none() {
+            return Err(Error::new(
+                ErrorKind::InvalidParameter,
+                "worker_threads(0): callback-mode operations need at least one worker thread \
+                 (or a spawner)",
+            ));
         }
         let pool = Pool::new(&self.options);
         let shared = Arc::new(Shared {
@@ -328,7 +342,8 @@ impl HandleRef {
     /// Callback form (WinINet's async mode): register `op` now, run it in the background, and
     /// return at once — WinINet's `ERROR_IO_PENDING`. Its outcome arrives as `REQUEST_COMPLETE` on
     /// this handle. Fails at once, sending nothing, if an operation is already pending
-    /// (`ERROR_INTERNET_INCORRECT_HANDLE_STATE`) or the handle is closed.
+    /// (`ERROR_INTERNET_INCORRECT_HANDLE_STATE`), the handle is closed, or the built-in executor
+    /// has no worker thread to run it (`ERROR_INTERNET_INTERNAL_ERROR`).
     pub fn start<T, F>(&self, op: F) -> Result<Pending>
     where
         F: Future<Output = Result<T>> + Send + 'static,
@@ -339,7 +354,7 @@ impl HandleRef {
         shared.spawn(Box::pin(async move {
             let result = guard.guard(op).await;
             guard.complete(result.map(Into::into));
-        }));
+        }))?;
         Ok(Pending(()))
     }
 
