@@ -215,9 +215,22 @@ impl SessionBuilder {
         self
     }
 
-    /// How long an idle keep-alive connection is kept.
+    /// How long an idle keep-alive connection is kept (`Duration::MAX`: until the session closes).
     pub fn idle_timeout(mut self, t: Duration) -> Self {
         self.options.idle_timeout = t;
+        self
+    }
+
+    /// Idle keep-alive connections kept, all hosts together (default 32; 0 keeps none).
+    pub fn max_idle_connections(mut self, n: usize) -> Self {
+        self.options.max_idle_connections = n;
+        self
+    }
+
+    /// How long a request waits for a connection when the connection limits are reached
+    /// (default 60 s; None: no limit).
+    pub fn pool_wait_timeout(mut self, t: Option<Duration>) -> Self {
+        self.options.pool_wait_timeout = t;
         self
     }
 
@@ -316,11 +329,19 @@ impl SessionBuilder {
                 .tls
                 .preload(&shared.options.tls, crate::transport::TlsVerify::default())?;
         }
+        // Weak: the pool lives inside `Shared`, and its sweeper must not keep the session alive.
+        let weak = Arc::downgrade(&shared);
+        shared
+            .pool
+            .set_spawner(Box::new(move |task| match weak.upgrade() {
+                Some(shared) => shared.spawn(task),
+                None => Err(Error::new(ErrorKind::InvalidHandle, "the session is gone")),
+            }));
         let handle = handle::new_root(shared.clone(), self.context, self.callback);
         let weak = Arc::downgrade(&shared);
         handle.on_close(move || {
             if let Some(shared) = weak.upgrade() {
-                shared.pool.clear();
+                shared.pool.close();
                 shared.builtin.shutdown();
             }
         });
