@@ -287,7 +287,8 @@ impl SessionBuilder {
         self
     }
 
-    /// Threads of the built-in executor (default 2), started on the first callback-mode call.
+    /// Threads of the built-in executor (default 2, at most 256: more saturates), started on the
+    /// first callback-mode call.
     /// Without a [`spawner`](Self::spawner), 0 is refused by [`build`](Self::build)
     /// (`ERROR_INVALID_PARAMETER`): nothing would run callback-mode operations.
     pub fn worker_threads(mut self, n: usize) -> Self {

@@ -57,6 +57,10 @@ pub(crate) struct Builtin {
     inner: OnceLock<Arc<Pool>>,
 }
 
+/// Where a user's `worker_threads` saturates: the workers only drive I/O, and all are started at
+/// once, so a huge number would only exhaust the system's threads.
+pub(crate) const MAX_WORKER_THREADS: usize = 256;
+
 /// Starts one named worker thread; `std::thread::Builder` outside tests.
 type StartThread = fn(String, Box<dyn FnOnce() + Send>) -> std::io::Result<()>;
 
@@ -79,7 +83,7 @@ impl Builtin {
 
     fn with_starter(threads: usize, start_thread: StartThread) -> Self {
         Builtin {
-            threads: threads.max(1),
+            threads: threads.clamp(1, MAX_WORKER_THREADS),
             start_thread,
             inner: OnceLock::new(),
         }
@@ -97,7 +101,8 @@ impl Builtin {
         })
     }
 
-    /// Start workers until `threads` run; the error of the last failed start, if none runs.
+    /// Start workers until `threads` run, stopping at the first that cannot start; its error if
+    /// none runs.
     fn ensure_workers(&self, pool: &Arc<Pool>) -> Result<()> {
         if pool.live.load(Ordering::Acquire) > 0 {
             return Ok(());
@@ -115,6 +120,8 @@ impl Builtin {
             if let Err(e) = started {
                 pool.live.fetch_sub(1, Ordering::AcqRel);
                 last_err = Some(e);
+                // The system is out of threads: more attempts would fail the same way.
+                break;
             }
         }
         match (pool.live.load(Ordering::Acquire), last_err) {
@@ -277,6 +284,19 @@ mod tests {
         // The handle is free for the next operation, and no REQUEST_COMPLETE was promised.
         assert_eq!(conn.block(async { Ok(7) }).unwrap(), 7);
         assert_eq!(completions.load(Ordering::Relaxed), 0);
+    }
+
+    #[test]
+    fn a_huge_thread_count_saturates_and_thread_starts_stop_at_the_first_failure() {
+        static STARTS: AtomicU32 = AtomicU32::new(0);
+        fn count_and_refuse(name: String, f: Box<dyn FnOnce() + Send>) -> std::io::Result<()> {
+            STARTS.fetch_add(1, Ordering::Relaxed);
+            refuse(name, f)
+        }
+        let builtin = Builtin::with_starter(usize::MAX, count_and_refuse);
+        assert_eq!(builtin.threads, MAX_WORKER_THREADS);
+        assert!(builtin.spawn(Box::pin(async {})).is_err());
+        assert_eq!(STARTS.load(Ordering::Relaxed), 1);
     }
 
     #[test]

@@ -198,3 +198,37 @@ fn a_listener_on_an_address_that_is_not_ours_fails_with_cannot_connect() {
     assert_eq!(err.code(), 12029);
     assert!(err.message().contains("192.0.2.1"), "{err}");
 }
+
+#[test]
+fn a_session_with_every_duration_at_max_connects_checks_out_and_refuses() {
+    let echo = Server::start(Mode::Echo);
+    let session = Session::builder()
+        .connect_timeout(Some(Duration::MAX))
+        .send_timeout(Some(Duration::MAX))
+        .receive_timeout(Some(Duration::MAX))
+        .idle_timeout(Duration::MAX)
+        .pool_wait_timeout(Some(Duration::MAX))
+        .low_speed_limit(u64::MAX, Duration::MAX)
+        .max_connections(usize::MAX)
+        .max_connections_per_host(usize::MAX)
+        .max_idle_connections(usize::MAX)
+        .build()
+        .unwrap();
+    let h = session
+        .create_child(HandleKind::ConnectHttp, Context(0))
+        .unwrap();
+    let key = inet_core::transport::PoolKey {
+        scheme: "test".into(),
+        host: "127.0.0.1".into(),
+        port: echo.port(),
+        proxy: None,
+        tls: None,
+    };
+    let lease = h.block(session.pool().checkout(key.clone())).unwrap();
+    let mut conn = h.block(connect_tcp(&h, "127.0.0.1", echo.port())).unwrap();
+    h.block(conn.write_all(b"hi")).unwrap();
+    lease.put_back(conn);
+    assert_eq!(session.pool().stats(&key), (0, 1));
+    let refused = h.block(connect_tcp(&h, "127.0.0.1", closed_port()));
+    assert_eq!(refused.unwrap_err().code(), 12029);
+}
