@@ -382,3 +382,24 @@ fn the_idle_sweeper_ends_when_the_session_closes() {
         "the sweeper outlived the session"
     );
 }
+
+#[test]
+fn an_executor_that_drops_the_sweeper_does_not_stop_the_next_one_from_starting() {
+    // Counts the tasks it is given, and drops them unrun (a runtime shutting down).
+    #[derive(Default)]
+    struct Dropping(AtomicUsize);
+    impl Spawn for Dropping {
+        fn spawn(&self, _: Task) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    let server = Server::start(Mode::Stall);
+    let spawner = Arc::new(Dropping::default());
+    let session = Session::builder().spawner(spawner.clone()).build().unwrap();
+    let pool = session.pool();
+    for port in [1, 2] {
+        let lease = block_on(pool.checkout(key("h", port))).unwrap();
+        lease.put_back(connect(&session, &server));
+    }
+    assert_eq!(spawner.0.load(Ordering::SeqCst), 2);
+}

@@ -400,10 +400,28 @@ impl Inner {
             }
             st.sweeping = true;
         }
-        // Spawned outside the lock: a user's executor may run it inline.
-        if spawn(Box::pin(sweep(Arc::downgrade(self)))).is_err() {
-            // No executor to run it: expiry then happens on the next pool operation only.
-            self.state.lock().sweeping = false;
+        let guard = Sweeping {
+            pool: Arc::downgrade(self),
+            armed: true,
+        };
+        // Spawned outside the lock: a user's executor may run it inline, and one that drops the
+        // task drops the guard, which takes the lock. An error means the task was dropped, and
+        // with it the claim: expiry then happens on pool operations only.
+        let _ = spawn(Box::pin(sweep(guard)));
+    }
+}
+
+/// The sweeper's claim on `State::sweeping`: an executor that drops the task (shutting down)
+/// gives the claim up, so the next connection put back starts a new sweeper.
+struct Sweeping {
+    pool: Weak<Inner>,
+    armed: bool,
+}
+
+impl Drop for Sweeping {
+    fn drop(&mut self) {
+        if let (true, Some(inner)) = (self.armed, self.pool.upgrade()) {
+            inner.state.lock().sweeping = false;
         }
     }
 }
@@ -416,10 +434,12 @@ impl Inner {
 /// `Weak` reference to the pool: it never keeps the session alive, and it wakes only when the next
 /// connection expires or the session closes. When the session closes, [`Pool::close`] wakes it and
 /// it ends; the built-in executor stops as well.
-async fn sweep(pool: Weak<Inner>) {
+async fn sweep(mut claim: Sweeping) {
     loop {
         let (next, closed) = {
-            let Some(inner) = pool.upgrade() else { return };
+            let Some(inner) = claim.pool.upgrade() else {
+                return;
+            };
             let closed = inner.closed.listen();
             let next = inner.expire_idle();
             let mut st = inner.state.lock();
@@ -429,6 +449,7 @@ async fn sweep(pool: Weak<Inner>) {
                     // Cleared under the lock that saw nothing left to sweep, so a connection put
                     // back after this starts a new sweeper.
                     st.sweeping = false;
+                    claim.armed = false;
                     return;
                 }
             }
