@@ -101,15 +101,25 @@ pub struct GetArgs {
     fail: bool,
 }
 
+/// `--timeout`: seconds, fractions allowed. Refuses what is not a positive number (NaN,
+/// negatives, 0); saturates what no `Duration` holds (`1e30`, `inf`) to `Duration::MAX`, which
+/// inet takes as "no limit" — `Duration::from_secs_f64` would panic on it.
 fn parse_seconds(s: &str) -> Result<Duration, String> {
     let secs: f64 = s
         .trim()
         .parse()
         .map_err(|_| format!("{s:?} is not a number of seconds"))?;
+    if secs.is_nan() {
+        return Err(format!("{s:?} is not a number of seconds"));
+    }
     if secs <= 0.0 {
         return Err(format!("{s:?}: the timeout must be more than 0 seconds"));
     }
-    Duration::try_from_secs_f64(secs).map_err(|e| format!("{s:?}: {e}"))
+    // Positive and not NaN: the only failure left is "too big" (infinity included). A value so
+    // small it rounds to 0 ns becomes 1 ns, as 0 was refused above.
+    Ok(Duration::try_from_secs_f64(secs)
+        .unwrap_or(Duration::MAX)
+        .max(Duration::from_nanos(1)))
 }
 
 /// Run `inet get`; `t0` is when the program started (the trace's time origin).
@@ -539,5 +549,38 @@ impl Driver {
                 _ => Some(exit::INET),
             })
             .unwrap_or(exit::OK)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_seconds_takes_whole_and_fractional_seconds() {
+        assert_eq!(parse_seconds("5"), Ok(Duration::from_secs(5)));
+        assert_eq!(parse_seconds(" 0.25 "), Ok(Duration::from_millis(250)));
+    }
+
+    #[test]
+    fn parse_seconds_saturates_values_no_duration_holds() {
+        for huge in ["1e20", "1e300", "inf", "infinity", "+inf"] {
+            assert_eq!(parse_seconds(huge), Ok(Duration::MAX), "{huge}");
+        }
+        assert_eq!(
+            parse_seconds("1e19"),
+            Ok(Duration::from_secs(10_000_000_000_000_000_000))
+        );
+        assert_eq!(parse_seconds("1e-30"), Ok(Duration::from_nanos(1)));
+    }
+
+    #[test]
+    fn parse_seconds_refuses_negatives_zero_nan_and_words() {
+        for bad in ["-1", "-inf", "0", "-0", "nan", "NaN", "soon", ""] {
+            let err = parse_seconds(bad).expect_err(bad);
+            assert!(err.contains(&format!("{bad:?}")), "{bad}: {err}");
+        }
+        assert!(parse_seconds("nan").unwrap_err().contains("not a number"));
+        assert!(parse_seconds("-1").unwrap_err().contains("more than 0"));
     }
 }

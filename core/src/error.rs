@@ -5,141 +5,167 @@ use std::fmt;
 use std::io;
 use std::sync::Arc;
 
-/// What went wrong, in WinINet's terms. [`ErrorKind::code`] gives the `ERROR_INTERNET_*` number.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ErrorKind {
-    /// ERROR_INVALID_HANDLE (6): the handle was closed.
-    InvalidHandle,
-    /// ERROR_INVALID_PARAMETER (87): an argument was rejected before anything was sent.
-    InvalidParameter,
-    /// ERROR_INTERNET_TIMEOUT (12002): connect, send or receive timeout, or the low-speed limit.
-    Timeout,
-    /// ERROR_INTERNET_EXTENDED_ERROR (12003): the server said no (FTP reply, HTTP proxy refusal…).
-    ExtendedError,
-    /// ERROR_INTERNET_INTERNAL_ERROR (12004).
-    Internal,
-    /// ERROR_INTERNET_INVALID_URL (12005).
-    InvalidUrl,
-    /// ERROR_INTERNET_UNRECOGNIZED_SCHEME (12006).
-    UnrecognizedScheme,
-    /// ERROR_INTERNET_NAME_NOT_RESOLVED (12007).
-    NameNotResolved,
-    /// ERROR_INTERNET_LOGIN_FAILURE (12015).
-    LoginFailure,
-    /// ERROR_INTERNET_INVALID_OPERATION (12016).
-    InvalidOperation,
-    /// ERROR_INTERNET_OPERATION_CANCELLED (12017): the handle was closed (or the future dropped).
-    OperationCancelled,
-    /// ERROR_INTERNET_INCORRECT_HANDLE_TYPE (12018).
-    IncorrectHandleType,
-    /// ERROR_INTERNET_INCORRECT_HANDLE_STATE (12019): e.g. a second operation while one is pending.
-    IncorrectHandleState,
-    /// ERROR_INTERNET_CANNOT_CONNECT (12029).
-    CannotConnect,
-    /// ERROR_INTERNET_CONNECTION_ABORTED (12030): the peer went away mid-transfer.
-    ConnectionAborted,
-    /// ERROR_INTERNET_CONNECTION_RESET (12031).
-    ConnectionReset,
-    /// ERROR_INTERNET_SEC_CERT_DATE_INVALID (12037).
-    SecCertDateInvalid,
-    /// ERROR_INTERNET_SEC_CERT_CN_INVALID (12038): the certificate does not name the host.
-    SecCertCnInvalid,
-    /// ERROR_INTERNET_HTTPS_TO_HTTP_ON_REDIR (12040): a redirect would leave TLS.
-    HttpsToHttpOnRedirect,
-    /// ERROR_INTERNET_INVALID_CA (12045): the certificate chain is not trusted.
-    InvalidCa,
-    /// ERROR_INTERNET_FTP_TRANSFER_IN_PROGRESS (12110).
-    FtpTransferInProgress,
-    /// ERROR_HTTP_HEADER_NOT_FOUND (12150).
-    HeaderNotFound,
-    /// ERROR_HTTP_INVALID_SERVER_RESPONSE (12152).
-    InvalidServerResponse,
-    /// ERROR_HTTP_INVALID_HEADER (12153): a header the caller gave is malformed.
-    InvalidHeader,
-    /// ERROR_HTTP_HEADER_ALREADY_EXISTS (12155).
-    HeaderAlreadyExists,
-    /// ERROR_HTTP_REDIRECT_FAILED (12156): too many redirects, or a redirect that cannot be followed.
-    RedirectFailed,
-    /// ERROR_INTERNET_SECURITY_CHANNEL_ERROR (12157): TLS failed for another reason.
-    SecurityChannel,
-    /// ERROR_INTERNET_DECODING_FAILED (12175): Content-Encoding could not be decoded.
-    DecodingFailed,
-    /// More data than the caller's limit (an endless stream, a decompression bomb): ERROR_NOT_ENOUGH_MEMORY (8).
-    TooLarge,
+/// Defines [`ErrorKind`] from one table: each row `Variant = code, "NAME", "text";` (after its doc
+/// comment) gives the variant, its WinINet number, the WinINet constant's name and the words
+/// [`Error`]'s Display uses. The enum, `code()`, `name()`, `from_code()`, Display and `ALL` are
+/// all generated from the rows, so adding a code is adding a row and nothing can drift apart.
+macro_rules! error_kinds {
+    ($(
+        $(#[$doc:meta])*
+        $variant:ident = $code:literal, $name:literal, $text:literal;
+    )*) => {
+        /// What went wrong, in WinINet's terms. [`ErrorKind::code`] gives the WinINet number
+        /// (`ERROR_INTERNET_*`, `ERROR_HTTP_*`, `ERROR_FTP_*`, `ERROR_GOPHER_*` or a Win32 code),
+        /// [`ErrorKind::name`] the constant's name.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum ErrorKind {
+            $(
+                #[doc = concat!("`", $name, "` (", stringify!($code), "): ", $text, ".")]
+                #[doc = ""]
+                $(#[$doc])*
+                $variant,
+            )*
+        }
+
+        impl ErrorKind {
+            /// Every kind, in the order of the table (ascending codes).
+            pub const ALL: &'static [ErrorKind] = &[$(ErrorKind::$variant),*];
+
+            /// The WinINet error number, e.g. 12002 for [`ErrorKind::Timeout`].
+            pub const fn code(self) -> u32 {
+                match self {
+                    $(ErrorKind::$variant => $code,)*
+                }
+            }
+
+            /// The WinINet constant's name, e.g. `ERROR_INTERNET_TIMEOUT`.
+            pub const fn name(self) -> &'static str {
+                match self {
+                    $(ErrorKind::$variant => $name,)*
+                }
+            }
+
+            /// The kind with this WinINet number, if inet has one.
+            ///
+            /// ```
+            /// use inet_core::ErrorKind;
+            /// assert_eq!(ErrorKind::from_code(12002), Some(ErrorKind::Timeout));
+            /// assert_eq!(ErrorKind::from_code(1), None);
+            /// ```
+            pub const fn from_code(code: u32) -> Option<ErrorKind> {
+                match code {
+                    $($code => Some(ErrorKind::$variant),)*
+                    _ => None,
+                }
+            }
+
+            /// A few words for people, e.g. "timed out".
+            const fn text(self) -> &'static str {
+                match self {
+                    $(ErrorKind::$variant => $text,)*
+                }
+            }
+        }
+    };
 }
 
-impl ErrorKind {
-    /// The WinINet error number (`ERROR_INTERNET_*`, `ERROR_HTTP_*`, or a Win32 code).
-    pub fn code(self) -> u32 {
-        use ErrorKind::*;
-        match self {
-            InvalidHandle => 6,
-            InvalidParameter => 87,
-            Timeout => 12002,
-            ExtendedError => 12003,
-            Internal => 12004,
-            InvalidUrl => 12005,
-            UnrecognizedScheme => 12006,
-            NameNotResolved => 12007,
-            LoginFailure => 12015,
-            InvalidOperation => 12016,
-            OperationCancelled => 12017,
-            IncorrectHandleType => 12018,
-            IncorrectHandleState => 12019,
-            CannotConnect => 12029,
-            ConnectionAborted => 12030,
-            ConnectionReset => 12031,
-            SecCertDateInvalid => 12037,
-            SecCertCnInvalid => 12038,
-            HttpsToHttpOnRedirect => 12040,
-            InvalidCa => 12045,
-            FtpTransferInProgress => 12110,
-            HeaderNotFound => 12150,
-            InvalidServerResponse => 12152,
-            InvalidHeader => 12153,
-            HeaderAlreadyExists => 12155,
-            RedirectFailed => 12156,
-            SecurityChannel => 12157,
-            DecodingFailed => 12175,
-            TooLarge => 8,
-        }
-    }
+error_kinds! {
+    /// The handle was closed.
+    InvalidHandle = 6, "ERROR_INVALID_HANDLE", "the handle is closed";
+    /// More data than the caller's limit (an endless stream, a decompression bomb).
+    TooLarge = 8, "ERROR_NOT_ENOUGH_MEMORY", "more data than the limit";
+    /// No more entries in a listing (FTP/Gopher find handles).
+    NoMoreFiles = 18, "ERROR_NO_MORE_FILES", "no more files";
+    /// An argument was rejected before anything was sent.
+    InvalidParameter = 87, "ERROR_INVALID_PARAMETER", "invalid argument";
+    /// Connect, send or receive timeout, or the low-speed limit.
+    Timeout = 12002, "ERROR_INTERNET_TIMEOUT", "timed out";
+    /// The server said no (FTP reply, HTTP proxy refusal…).
+    ExtendedError = 12003, "ERROR_INTERNET_EXTENDED_ERROR", "the server refused";
+    /// A bug or an impossible state inside inet.
+    Internal = 12004, "ERROR_INTERNET_INTERNAL_ERROR", "internal error";
+    /// The URL could not be parsed.
+    InvalidUrl = 12005, "ERROR_INTERNET_INVALID_URL", "invalid URL";
+    /// The URL's scheme is not one inet speaks.
+    UnrecognizedScheme = 12006, "ERROR_INTERNET_UNRECOGNIZED_SCHEME", "unrecognized scheme";
+    /// The host name has no address.
+    NameNotResolved = 12007, "ERROR_INTERNET_NAME_NOT_RESOLVED", "name not resolved";
+    /// The server refused the user name or password.
+    LoginFailure = 12015, "ERROR_INTERNET_LOGIN_FAILURE", "login failed";
+    /// The operation makes no sense on this handle or with these settings.
+    InvalidOperation = 12016, "ERROR_INTERNET_INVALID_OPERATION", "invalid operation";
+    /// The handle was closed (or the future dropped).
+    OperationCancelled = 12017, "ERROR_INTERNET_OPERATION_CANCELLED", "cancelled";
+    /// The operation needs another kind of handle.
+    IncorrectHandleType = 12018, "ERROR_INTERNET_INCORRECT_HANDLE_TYPE", "wrong kind of handle";
+    /// E.g. a second operation while one is pending.
+    IncorrectHandleState = 12019, "ERROR_INTERNET_INCORRECT_HANDLE_STATE",
+        "the handle is busy or in the wrong state";
+    /// Refused, or no address could be reached.
+    CannotConnect = 12029, "ERROR_INTERNET_CANNOT_CONNECT", "cannot connect";
+    /// The peer went away mid-transfer.
+    ConnectionAborted = 12030, "ERROR_INTERNET_CONNECTION_ABORTED", "connection aborted";
+    /// The peer reset the connection.
+    ConnectionReset = 12031, "ERROR_INTERNET_CONNECTION_RESET", "connection reset";
+    /// The certificate has expired or is not valid yet.
+    SecCertDateInvalid = 12037, "ERROR_INTERNET_SEC_CERT_DATE_INVALID",
+        "certificate expired or not yet valid";
+    /// The certificate does not name the host.
+    SecCertCnInvalid = 12038, "ERROR_INTERNET_SEC_CERT_CN_INVALID",
+        "certificate does not match the host name";
+    /// A redirect would leave TLS.
+    HttpsToHttpOnRedirect = 12040, "ERROR_INTERNET_HTTPS_TO_HTTP_ON_REDIR",
+        "redirect from https to http refused";
+    /// The certificate chain is not trusted.
+    InvalidCa = 12045, "ERROR_INTERNET_INVALID_CA", "certificate not trusted (unknown CA)";
+    /// FTP: the control connection is busy with a transfer.
+    FtpTransferInProgress = 12110, "ERROR_FTP_TRANSFER_IN_PROGRESS",
+        "a transfer is in progress on this connection";
+    /// FTP: the transfer's data connection was dropped.
+    FtpDropped = 12111, "ERROR_FTP_DROPPED", "the FTP transfer was dropped";
+    /// FTP: the server does not offer passive mode (PASV/EPSV).
+    FtpNoPassiveMode = 12112, "ERROR_FTP_NO_PASSIVE_MODE", "passive mode is not available";
+    /// Gopher: the server broke the protocol.
+    GopherProtocolError = 12130, "ERROR_GOPHER_PROTOCOL_ERROR", "Gopher protocol error";
+    /// Gopher: the locator is not a file.
+    GopherNotFile = 12131, "ERROR_GOPHER_NOT_FILE", "the Gopher item is not a file";
+    /// Gopher: the data received is malformed.
+    GopherDataError = 12132, "ERROR_GOPHER_DATA_ERROR", "Gopher data error";
+    /// Gopher: the end of the data was reached.
+    GopherEndOfData = 12133, "ERROR_GOPHER_END_OF_DATA", "end of Gopher data";
+    /// Gopher: the locator could not be parsed.
+    GopherInvalidLocator = 12134, "ERROR_GOPHER_INVALID_LOCATOR", "invalid Gopher locator";
+    /// Gopher: the locator's type does not fit the operation.
+    GopherIncorrectLocatorType = 12135, "ERROR_GOPHER_INCORRECT_LOCATOR_TYPE",
+        "wrong type of Gopher locator";
+    /// Gopher: the item is not a Gopher+ item.
+    GopherNotGopherPlus = 12136, "ERROR_GOPHER_NOT_GOPHER_PLUS", "not a Gopher+ item";
+    /// Gopher: the Gopher+ attribute is not there.
+    GopherAttributeNotFound = 12137, "ERROR_GOPHER_ATTRIBUTE_NOT_FOUND",
+        "Gopher+ attribute not found";
+    /// Gopher: the locator's type is unknown.
+    GopherUnknownLocator = 12138, "ERROR_GOPHER_UNKNOWN_LOCATOR", "unknown Gopher locator type";
+    /// The header asked for is not there.
+    HeaderNotFound = 12150, "ERROR_HTTP_HEADER_NOT_FOUND", "header not found";
+    /// The server's answer is not valid HTTP.
+    InvalidServerResponse = 12152, "ERROR_HTTP_INVALID_SERVER_RESPONSE", "invalid server response";
+    /// A header the caller gave is malformed.
+    InvalidHeader = 12153, "ERROR_HTTP_INVALID_HEADER", "invalid header";
+    /// The header is already there and the caller asked not to replace it.
+    HeaderAlreadyExists = 12155, "ERROR_HTTP_HEADER_ALREADY_EXISTS", "header already exists";
+    /// Too many redirects, or a redirect that cannot be followed.
+    RedirectFailed = 12156, "ERROR_HTTP_REDIRECT_FAILED", "redirect failed";
+    /// TLS failed for another reason.
+    SecurityChannel = 12157, "ERROR_INTERNET_SECURITY_CHANNEL_ERROR", "TLS failed";
+    /// Content-Encoding could not be decoded.
+    DecodingFailed = 12175, "ERROR_INTERNET_DECODING_FAILED", "content decoding failed";
+}
 
-    /// The WinINet constant's name, e.g. `ERROR_INTERNET_TIMEOUT`.
-    pub fn name(self) -> &'static str {
-        use ErrorKind::*;
-        match self {
-            InvalidHandle => "ERROR_INVALID_HANDLE",
-            InvalidParameter => "ERROR_INVALID_PARAMETER",
-            Timeout => "ERROR_INTERNET_TIMEOUT",
-            ExtendedError => "ERROR_INTERNET_EXTENDED_ERROR",
-            Internal => "ERROR_INTERNET_INTERNAL_ERROR",
-            InvalidUrl => "ERROR_INTERNET_INVALID_URL",
-            UnrecognizedScheme => "ERROR_INTERNET_UNRECOGNIZED_SCHEME",
-            NameNotResolved => "ERROR_INTERNET_NAME_NOT_RESOLVED",
-            LoginFailure => "ERROR_INTERNET_LOGIN_FAILURE",
-            InvalidOperation => "ERROR_INTERNET_INVALID_OPERATION",
-            OperationCancelled => "ERROR_INTERNET_OPERATION_CANCELLED",
-            IncorrectHandleType => "ERROR_INTERNET_INCORRECT_HANDLE_TYPE",
-            IncorrectHandleState => "ERROR_INTERNET_INCORRECT_HANDLE_STATE",
-            CannotConnect => "ERROR_INTERNET_CANNOT_CONNECT",
-            ConnectionAborted => "ERROR_INTERNET_CONNECTION_ABORTED",
-            ConnectionReset => "ERROR_INTERNET_CONNECTION_RESET",
-            SecCertDateInvalid => "ERROR_INTERNET_SEC_CERT_DATE_INVALID",
-            SecCertCnInvalid => "ERROR_INTERNET_SEC_CERT_CN_INVALID",
-            HttpsToHttpOnRedirect => "ERROR_INTERNET_HTTPS_TO_HTTP_ON_REDIR",
-            InvalidCa => "ERROR_INTERNET_INVALID_CA",
-            FtpTransferInProgress => "ERROR_FTP_TRANSFER_IN_PROGRESS",
-            HeaderNotFound => "ERROR_HTTP_HEADER_NOT_FOUND",
-            InvalidServerResponse => "ERROR_HTTP_INVALID_SERVER_RESPONSE",
-            InvalidHeader => "ERROR_HTTP_INVALID_HEADER",
-            HeaderAlreadyExists => "ERROR_HTTP_HEADER_ALREADY_EXISTS",
-            RedirectFailed => "ERROR_HTTP_REDIRECT_FAILED",
-            SecurityChannel => "ERROR_INTERNET_SECURITY_CHANNEL_ERROR",
-            DecodingFailed => "ERROR_INTERNET_DECODING_FAILED",
-            TooLarge => "ERROR_NOT_ENOUGH_MEMORY",
-        }
+impl fmt::Display for ErrorKind {
+    /// The words for people ("timed out"); [`Error`]'s Display adds the message and the code.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.text())
     }
 }
 
@@ -247,37 +273,7 @@ impl fmt::Debug for Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let what = match self.inner.kind {
-            ErrorKind::InvalidHandle => "the handle is closed",
-            ErrorKind::InvalidParameter => "invalid argument",
-            ErrorKind::Timeout => "timed out",
-            ErrorKind::ExtendedError => "the server refused",
-            ErrorKind::Internal => "internal error",
-            ErrorKind::InvalidUrl => "invalid URL",
-            ErrorKind::UnrecognizedScheme => "unrecognized scheme",
-            ErrorKind::NameNotResolved => "name not resolved",
-            ErrorKind::LoginFailure => "login failed",
-            ErrorKind::InvalidOperation => "invalid operation",
-            ErrorKind::OperationCancelled => "cancelled",
-            ErrorKind::IncorrectHandleType => "wrong kind of handle",
-            ErrorKind::IncorrectHandleState => "the handle is busy or in the wrong state",
-            ErrorKind::CannotConnect => "cannot connect",
-            ErrorKind::ConnectionAborted => "connection aborted",
-            ErrorKind::ConnectionReset => "connection reset",
-            ErrorKind::SecCertDateInvalid => "certificate expired or not yet valid",
-            ErrorKind::SecCertCnInvalid => "certificate does not match the host name",
-            ErrorKind::HttpsToHttpOnRedirect => "redirect from https to http refused",
-            ErrorKind::InvalidCa => "certificate not trusted (unknown CA)",
-            ErrorKind::FtpTransferInProgress => "a transfer is in progress on this connection",
-            ErrorKind::HeaderNotFound => "header not found",
-            ErrorKind::InvalidServerResponse => "invalid server response",
-            ErrorKind::InvalidHeader => "invalid header",
-            ErrorKind::HeaderAlreadyExists => "header already exists",
-            ErrorKind::RedirectFailed => "redirect failed",
-            ErrorKind::SecurityChannel => "TLS failed",
-            ErrorKind::DecodingFailed => "content decoding failed",
-            ErrorKind::TooLarge => "more data than the limit",
-        };
+        let what = self.inner.kind;
         if self.inner.message.is_empty() {
             write!(f, "{what}")?;
         } else {
@@ -332,42 +328,116 @@ mod tests {
     }
 
     #[test]
-    fn every_kind_has_a_distinct_code() {
-        use ErrorKind::*;
-        let all = [
-            InvalidHandle,
-            InvalidParameter,
-            Timeout,
-            ExtendedError,
-            Internal,
-            InvalidUrl,
-            UnrecognizedScheme,
-            NameNotResolved,
-            LoginFailure,
-            InvalidOperation,
-            OperationCancelled,
-            IncorrectHandleType,
-            IncorrectHandleState,
-            CannotConnect,
-            ConnectionAborted,
-            ConnectionReset,
-            SecCertDateInvalid,
-            SecCertCnInvalid,
-            HttpsToHttpOnRedirect,
-            InvalidCa,
-            FtpTransferInProgress,
-            HeaderNotFound,
-            InvalidServerResponse,
-            InvalidHeader,
-            HeaderAlreadyExists,
-            RedirectFailed,
-            SecurityChannel,
-            DecodingFailed,
-            TooLarge,
-        ];
-        let mut codes: Vec<u32> = all.iter().map(|k| k.code()).collect();
+    fn every_kind_has_a_distinct_code_and_name_and_round_trips_through_from_code() {
+        let mut codes: Vec<u32> = ErrorKind::ALL.iter().map(|k| k.code()).collect();
         codes.sort_unstable();
         codes.dedup();
-        assert_eq!(codes.len(), all.len());
+        assert_eq!(codes.len(), ErrorKind::ALL.len());
+        let mut names: Vec<&str> = ErrorKind::ALL.iter().map(|k| k.name()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), ErrorKind::ALL.len());
+        for &k in ErrorKind::ALL {
+            assert_eq!(ErrorKind::from_code(k.code()), Some(k));
+            assert!(k.name().starts_with("ERROR_"), "{k:?}");
+            assert!(!k.to_string().is_empty(), "{k:?}");
+        }
+    }
+
+    #[test]
+    fn the_table_is_in_ascending_code_order() {
+        // Keeps the table readable as a list of WinINet's numbers, and ALL sorted.
+        assert!(ErrorKind::ALL.windows(2).all(|w| w[0].code() < w[1].code()));
+    }
+
+    #[test]
+    fn ftp_gopher_and_listing_codes_carry_wininets_numbers_and_names() {
+        let expected = [
+            (ErrorKind::NoMoreFiles, 18, "ERROR_NO_MORE_FILES"),
+            (
+                ErrorKind::FtpTransferInProgress,
+                12110,
+                "ERROR_FTP_TRANSFER_IN_PROGRESS",
+            ),
+            (ErrorKind::FtpDropped, 12111, "ERROR_FTP_DROPPED"),
+            (
+                ErrorKind::FtpNoPassiveMode,
+                12112,
+                "ERROR_FTP_NO_PASSIVE_MODE",
+            ),
+            (
+                ErrorKind::GopherProtocolError,
+                12130,
+                "ERROR_GOPHER_PROTOCOL_ERROR",
+            ),
+            (ErrorKind::GopherNotFile, 12131, "ERROR_GOPHER_NOT_FILE"),
+            (ErrorKind::GopherDataError, 12132, "ERROR_GOPHER_DATA_ERROR"),
+            (
+                ErrorKind::GopherEndOfData,
+                12133,
+                "ERROR_GOPHER_END_OF_DATA",
+            ),
+            (
+                ErrorKind::GopherInvalidLocator,
+                12134,
+                "ERROR_GOPHER_INVALID_LOCATOR",
+            ),
+            (
+                ErrorKind::GopherIncorrectLocatorType,
+                12135,
+                "ERROR_GOPHER_INCORRECT_LOCATOR_TYPE",
+            ),
+            (
+                ErrorKind::GopherNotGopherPlus,
+                12136,
+                "ERROR_GOPHER_NOT_GOPHER_PLUS",
+            ),
+            (
+                ErrorKind::GopherAttributeNotFound,
+                12137,
+                "ERROR_GOPHER_ATTRIBUTE_NOT_FOUND",
+            ),
+            (
+                ErrorKind::GopherUnknownLocator,
+                12138,
+                "ERROR_GOPHER_UNKNOWN_LOCATOR",
+            ),
+        ];
+        for (kind, code, name) in expected {
+            assert_eq!((kind.code(), kind.name()), (code, name));
+        }
+    }
+
+    #[test]
+    fn existing_codes_and_names_are_unchanged() {
+        let expected = [
+            (ErrorKind::InvalidHandle, 6, "ERROR_INVALID_HANDLE"),
+            (ErrorKind::InvalidParameter, 87, "ERROR_INVALID_PARAMETER"),
+            (ErrorKind::Timeout, 12002, "ERROR_INTERNET_TIMEOUT"),
+            (
+                ErrorKind::CannotConnect,
+                12029,
+                "ERROR_INTERNET_CANNOT_CONNECT",
+            ),
+            (
+                ErrorKind::HttpsToHttpOnRedirect,
+                12040,
+                "ERROR_INTERNET_HTTPS_TO_HTTP_ON_REDIR",
+            ),
+            (
+                ErrorKind::SecurityChannel,
+                12157,
+                "ERROR_INTERNET_SECURITY_CHANNEL_ERROR",
+            ),
+            (
+                ErrorKind::DecodingFailed,
+                12175,
+                "ERROR_INTERNET_DECODING_FAILED",
+            ),
+        ];
+        for (kind, code, name) in expected {
+            assert_eq!((kind.code(), kind.name()), (code, name));
+        }
+        assert_eq!(ErrorKind::ALL.len(), 41);
     }
 }

@@ -503,9 +503,10 @@ impl Record {
         match cleanups {
             None => self.finish_close(),
             Some(steps) => {
-                let rec = self.clone();
-                let shared = self.shared.clone();
-                shared.spawn(Box::pin(async move {
+                // However the task ends — run to its end, refused by the executor, dropped with
+                // it — the close finishes: HANDLE_CLOSING must come.
+                let finisher = FinishClose(self.clone());
+                let _ = self.shared.spawn(Box::pin(async move {
                     for (limit, make) in steps {
                         let step = make();
                         futures_lite::future::or(step, async {
@@ -513,8 +514,7 @@ impl Record {
                         })
                         .await;
                     }
-                    rec.state.lock().life = Life::Closed;
-                    rec.finish_close();
+                    drop(finisher);
                 }));
             }
         }
@@ -539,6 +539,16 @@ impl Record {
         }
         // Last: this may drop the parent's last owner and so close it.
         drop(parent_owner);
+    }
+}
+
+/// Finishes a close when dropped (see `maybe_finish_close`).
+struct FinishClose(Arc<Record>);
+
+impl Drop for FinishClose {
+    fn drop(&mut self) {
+        self.0.state.lock().life = Life::Closed;
+        self.0.finish_close();
     }
 }
 

@@ -177,6 +177,8 @@ impl Call<'_> {
         F: Future<Output = Result<T>> + Send + 'static,
         T: Into<Completion> + Send + 'static,
     {
+        // A parked operation needs the executor when it wakes: fail now, not then.
+        self.handle.rec.shared.check_spawn()?;
         let guard = self.handle.begin_operation_in(self.context)?;
         let cancelled = guard.cancel_signal();
         let mut fut: Pin<Box<dyn Future<Output = Result<T>> + Send>> =
@@ -189,12 +191,14 @@ impl Call<'_> {
         match catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(&mut cx))) {
             Ok(Poll::Ready(result)) => Ok(Launched::Done(guard, result)),
             Ok(Poll::Pending) => {
+                let h = guard.handle();
+                let completer = Completer(Some(guard));
                 let task: Task = Box::pin(async move {
                     let result = match AssertUnwindSafe(fut).catch_unwind().await {
                         Ok(result) => result,
-                        Err(_) => Err(panicked(&guard.handle())),
+                        Err(_) => Err(panicked(&h)),
                     };
-                    guard.complete(result.map(Into::into));
+                    completer.complete(result.map(Into::into));
                 });
                 parked.park(task, self.handle.rec.shared.clone());
                 Ok(Launched::Pending)
@@ -226,6 +230,36 @@ fn panicked(h: &HandleRef) -> Error {
     )
 }
 
+/// Completes a parked operation. A task can be dropped without running to its end — its executor
+/// refused it (no worker thread, the session closed) or was dropped with it — and then the
+/// operation still ends loudly, with `REQUEST_COMPLETE(ERROR_INTERNET_INTERNAL_ERROR)`, rather
+/// than never.
+struct Completer(Option<Operation>);
+
+impl Completer {
+    fn complete(mut self, result: Result<Completion>) {
+        if let Some(op) = self.0.take() {
+            op.complete(result);
+        }
+    }
+}
+
+impl Drop for Completer {
+    fn drop(&mut self) {
+        if let Some(op) = self.0.take() {
+            let h = op.handle();
+            op.complete(Err(Error::new(
+                ErrorKind::Internal,
+                format!(
+                    "the executor dropped an operation on {} handle {} before it ended",
+                    h.kind().short_name(),
+                    h.id()
+                ),
+            )));
+        }
+    }
+}
+
 /// The waker of a callback-mode operation between its first poll (on the caller's thread) and
 /// its first wakeup, which hands it to the executor.
 struct Parked {
@@ -249,7 +283,8 @@ impl Parked {
         match std::mem::replace(&mut *st, Park::Spawned) {
             Park::Woken => {
                 drop(st);
-                shared.spawn(task);
+                // On failure the task is dropped, and its `Completer` reports that.
+                let _ = shared.spawn(task);
             }
             _ => *st = Park::Waiting(task, shared),
         }
@@ -267,7 +302,8 @@ impl Wake for Parked {
             Park::Polling => *st = Park::Woken,
             Park::Waiting(task, shared) => {
                 drop(st);
-                shared.spawn(task);
+                // On failure the task is dropped, and its `Completer` reports that.
+                let _ = shared.spawn(task);
             }
             other => *st = other,
         }

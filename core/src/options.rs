@@ -26,8 +26,15 @@ pub struct Options {
     pub max_connections_per_host: usize,
     /// At most this many connections in use in all (default 256).
     pub max_connections: usize,
-    /// Idle keep-alive connections are dropped after this long (default 90 s).
+    /// Idle keep-alive connections are dropped after this long (default 90 s; `Duration::MAX`:
+    /// never).
     pub idle_timeout: Duration,
+    /// At most this many idle keep-alive connections are kept, all hosts together (default 32);
+    /// beyond it the one idle longest is closed. 0 keeps none.
+    pub max_idle_connections: usize,
+    /// How long a request waits for a connection when the per-host or total limit is reached
+    /// before failing with `ERROR_INTERNET_TIMEOUT` (default 60 s; None: no limit).
+    pub pool_wait_timeout: Option<Duration>,
     /// Proxy for every request (INTERNET_OPEN_TYPE_PROXY).
     pub proxy: Option<Proxy>,
     /// TLS settings.
@@ -47,6 +54,8 @@ impl Default for Options {
             max_connections_per_host: 6,
             max_connections: 256,
             idle_timeout: Duration::from_secs(90),
+            max_idle_connections: 32,
+            pool_wait_timeout: Some(Duration::from_secs(60)),
             proxy: None,
             tls: TlsOptions::default(),
             resolver: Arc::new(SystemResolver),
@@ -65,6 +74,8 @@ impl fmt::Debug for Options {
             .field("max_connections_per_host", &self.max_connections_per_host)
             .field("max_connections", &self.max_connections)
             .field("idle_timeout", &self.idle_timeout)
+            .field("max_idle_connections", &self.max_idle_connections)
+            .field("pool_wait_timeout", &self.pool_wait_timeout)
             .field("proxy", &self.proxy)
             .field("tls", &self.tls)
             .field("resolver", &self.resolver)

@@ -25,7 +25,7 @@ pub(crate) struct Shared {
     next_id: AtomicU64,
     table: Mutex<IdMap<Weak<Record>>>,
     spawner: Option<Arc<dyn Spawn>>,
-    builtin: Builtin,
+    pub(crate) builtin: Builtin,
     pub(crate) tls: crate::transport::tls::Connectors,
 }
 
@@ -43,9 +43,22 @@ impl Shared {
         self.table.lock().remove(&id);
     }
 
-    pub(crate) fn spawn(&self, task: Task) {
+    /// Run a callback-mode task on the embedder's executor or the built-in one. Fails (dropping
+    /// `task`, which frees its handle) when the built-in one has no worker to run it.
+    /// Whether [`spawn`](Self::spawn) would take a task now.
+    pub(crate) fn check_spawn(&self) -> Result<()> {
         match &self.spawner {
-            Some(s) => s.spawn(task),
+            Some(_) => Ok(()),
+            None => self.builtin.check(),
+        }
+    }
+
+    pub(crate) fn spawn(&self, task: Task) -> Result<()> {
+        match &self.spawner {
+            Some(s) => {
+                s.spawn(task);
+                Ok(())
+            }
             None => self.builtin.spawn(task),
         }
     }
@@ -209,9 +222,22 @@ impl SessionBuilder {
         self
     }
 
-    /// How long an idle keep-alive connection is kept.
+    /// How long an idle keep-alive connection is kept (`Duration::MAX`: until the session closes).
     pub fn idle_timeout(mut self, t: Duration) -> Self {
         self.options.idle_timeout = t;
+        self
+    }
+
+    /// Idle keep-alive connections kept, all hosts together (default 32; 0 keeps none).
+    pub fn max_idle_connections(mut self, n: usize) -> Self {
+        self.options.max_idle_connections = n;
+        self
+    }
+
+    /// How long a request waits for a connection when the connection limits are reached
+    /// (default 60 s; None: no limit).
+    pub fn pool_wait_timeout(mut self, t: Option<Duration>) -> Self {
+        self.options.pool_wait_timeout = t;
         self
     }
 
@@ -268,7 +294,10 @@ impl SessionBuilder {
         self
     }
 
-    /// Threads of the built-in executor (default 2), started on the first callback-mode call.
+    /// Threads of the built-in executor (default 2, at most 256: more saturates), started on the
+    /// first callback-mode call.
+    /// Without a [`spawner`](Self::spawner), 0 is refused by [`build`](Self::build)
+    /// (`ERROR_INVALID_PARAMETER`): nothing would run callback-mode operations.
     pub fn worker_threads(mut self, n: usize) -> Self {
         self.worker_threads = Some(n);
         self
@@ -281,10 +310,17 @@ impl SessionBuilder {
     }
 
     /// Build the session; its `HANDLE_CREATED` is sent before this returns. Fails when a setting was
-    /// invalid (e.g. a CA file that cannot be read or parsed).
+    /// invalid (e.g. a CA file that cannot be read or parsed, or zero worker threads).
     pub fn build(self) -> Result<Session> {
         if let Some(e) = self.error {
             return Err(e);
+        }
+        if self.worker_threads == Some(0) && self.spawner.is_none() {
+            return Err(Error::new(
+                ErrorKind::InvalidParameter,
+                "worker_threads(0): callback-mode operations need at least one worker thread \
+                 (or a spawner)",
+            ));
         }
         let pool = Pool::new(&self.options);
         let shared = Arc::new(Shared {
@@ -301,11 +337,19 @@ impl SessionBuilder {
                 .tls
                 .preload(&shared.options.tls, crate::transport::TlsVerify::default())?;
         }
+        // Weak: the pool lives inside `Shared`, and its sweeper must not keep the session alive.
+        let weak = Arc::downgrade(&shared);
+        shared
+            .pool
+            .set_spawner(Box::new(move |task| match weak.upgrade() {
+                Some(shared) => shared.spawn(task),
+                None => Err(Error::new(ErrorKind::InvalidHandle, "the session is gone")),
+            }));
         let handle = handle::new_root(shared.clone(), self.context, self.callback);
         let weak = Arc::downgrade(&shared);
         handle.on_close(move || {
             if let Some(shared) = weak.upgrade() {
-                shared.pool.clear();
+                shared.pool.close();
                 shared.builtin.shutdown();
             }
         });

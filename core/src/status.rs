@@ -76,102 +76,108 @@ pub struct Progress {
     pub total: Option<u64>,
 }
 
-/// What happened (WinINet: `INTERNET_STATUS_*`). [`Status::code`] gives the WinINet number.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum Status {
+/// Defines [`Status`] from one table: each row `Variant(data) = code, "NAME";` (after its doc
+/// comment) gives the variant with its payload, its WinINet number and the constant's name without
+/// the `INTERNET_STATUS_` prefix. The enum, `code()`, `name()` and `name_of()` come from the rows,
+/// so they cannot drift apart. (`Variant { .. }` matches unit and tuple variants alike.)
+macro_rules! statuses {
+    ($(
+        $(#[$doc:meta])*
+        $variant:ident $(($($data:ty),*))? = $code:expr, $name:literal;
+    )*) => {
+        /// What happened (WinINet: `INTERNET_STATUS_*`). [`Status::code`] gives the WinINet
+        /// number, [`Status::name`] the constant's name.
+        #[derive(Debug)]
+        #[non_exhaustive]
+        pub enum Status {
+            $(
+                $(#[$doc])*
+                $variant $(($($data),*))?,
+            )*
+        }
+
+        impl Status {
+            /// Every status code with its name, in the order of the table.
+            pub const CODES: &'static [(u32, &'static str)] = &[$(($code, $name)),*];
+
+            /// The WinINet `INTERNET_STATUS_*` number.
+            ///
+            /// ```
+            /// use inet_core::Status;
+            /// assert_eq!(Status::SendingRequest.code(), 30);
+            /// assert_eq!(Status::HandleClosing.code(), 70);
+            /// ```
+            pub fn code(&self) -> u32 {
+                match self {
+                    $(Status::$variant { .. } => $code,)*
+                }
+            }
+
+            /// The WinINet constant's name without its prefix, e.g. `SENDING_REQUEST`
+            /// (`PROGRESS` for the inet extension).
+            pub fn name(&self) -> &'static str {
+                match self {
+                    $(Status::$variant { .. } => $name,)*
+                }
+            }
+        }
+    };
+}
+
+statuses! {
     /// INTERNET_STATUS_RESOLVING_NAME (10): looking up this host name.
-    ResolvingName(String),
+    ResolvingName(String) = 10, "RESOLVING_NAME";
     /// INTERNET_STATUS_NAME_RESOLVED (11): the first address found.
-    NameResolved(IpAddr),
+    NameResolved(IpAddr) = 11, "NAME_RESOLVED";
     /// INTERNET_STATUS_CONNECTING_TO_SERVER (20).
-    ConnectingToServer(SocketAddr),
+    ConnectingToServer(SocketAddr) = 20, "CONNECTING_TO_SERVER";
     /// INTERNET_STATUS_CONNECTED_TO_SERVER (21).
-    ConnectedToServer(SocketAddr),
+    ConnectedToServer(SocketAddr) = 21, "CONNECTED_TO_SERVER";
     /// INTERNET_STATUS_SENDING_REQUEST (30).
-    SendingRequest,
+    SendingRequest = 30, "SENDING_REQUEST";
     /// INTERNET_STATUS_REQUEST_SENT (31): bytes sent.
-    RequestSent(u64),
+    RequestSent(u64) = 31, "REQUEST_SENT";
     /// INTERNET_STATUS_RECEIVING_RESPONSE (40).
-    ReceivingResponse,
+    ReceivingResponse = 40, "RECEIVING_RESPONSE";
     /// INTERNET_STATUS_RESPONSE_RECEIVED (41): bytes received.
-    ResponseReceived(u64),
+    ResponseReceived(u64) = 41, "RESPONSE_RECEIVED";
     /// INTERNET_STATUS_CLOSING_CONNECTION (50).
-    ClosingConnection,
+    ClosingConnection = 50, "CLOSING_CONNECTION";
     /// INTERNET_STATUS_CONNECTION_CLOSED (51).
-    ConnectionClosed,
+    ConnectionClosed = 51, "CONNECTION_CLOSED";
     /// INTERNET_STATUS_HANDLE_CREATED (60): always the first notification of a handle.
-    HandleCreated(HandleId),
+    HandleCreated(HandleId) = 60, "HANDLE_CREATED";
     /// INTERNET_STATUS_HANDLE_CLOSING (70): always the last notification of a handle, exactly once.
-    HandleClosing,
+    HandleClosing = 70, "HANDLE_CLOSING";
     /// INTERNET_STATUS_REQUEST_COMPLETE (100): an operation started in callback mode finished.
-    RequestComplete(Result<Completion, Error>),
+    RequestComplete(Result<Completion, Error>) = 100, "REQUEST_COMPLETE";
     /// INTERNET_STATUS_REDIRECT (110): following a redirect to this URL.
-    Redirect(String),
+    Redirect(String) = 110, "REDIRECT";
     /// INTERNET_STATUS_INTERMEDIATE_RESPONSE (120): an informational (1xx) status code.
-    IntermediateResponse(u16),
+    IntermediateResponse(u16) = 120, "INTERMEDIATE_RESPONSE";
     /// INTERNET_STATUS_STATE_CHANGE (200).
-    StateChange(u32),
+    StateChange(u32) = 200, "STATE_CHANGE";
     /// Byte progress, [`STATUS_PROGRESS`] (65536): beyond WinINet. Throttled to at most one every
     /// 50 ms per transfer, plus the final one, so it costs nothing on fast transfers.
-    Progress(Progress),
+    Progress(Progress) = STATUS_PROGRESS, "PROGRESS";
 }
 
 /// The code of [`Status::Progress`]: outside WinINet's range (WinINet's codes stay below 1000).
 pub const STATUS_PROGRESS: u32 = 0x1_0000;
 
 impl Status {
-    /// The WinINet `INTERNET_STATUS_*` number.
+    /// The name of a status code (as [`Status::name`] gives it), if inet knows it.
     ///
     /// ```
     /// use inet_core::Status;
-    /// assert_eq!(Status::SendingRequest.code(), 30);
-    /// assert_eq!(Status::HandleClosing.code(), 70);
+    /// assert_eq!(Status::name_of(21), Some("CONNECTED_TO_SERVER"));
+    /// assert_eq!(Status::name_of(7), None);
     /// ```
-    pub fn code(&self) -> u32 {
-        match self {
-            Status::ResolvingName(_) => 10,
-            Status::NameResolved(_) => 11,
-            Status::ConnectingToServer(_) => 20,
-            Status::ConnectedToServer(_) => 21,
-            Status::SendingRequest => 30,
-            Status::RequestSent(_) => 31,
-            Status::ReceivingResponse => 40,
-            Status::ResponseReceived(_) => 41,
-            Status::ClosingConnection => 50,
-            Status::ConnectionClosed => 51,
-            Status::HandleCreated(_) => 60,
-            Status::HandleClosing => 70,
-            Status::RequestComplete(_) => 100,
-            Status::Redirect(_) => 110,
-            Status::IntermediateResponse(_) => 120,
-            Status::StateChange(_) => 200,
-            Status::Progress(_) => STATUS_PROGRESS,
-        }
-    }
-
-    /// The WinINet constant's name without its prefix, e.g. `SENDING_REQUEST` (`PROGRESS` for the
-    /// inet extension).
-    pub fn name(&self) -> &'static str {
-        match self {
-            Status::ResolvingName(_) => "RESOLVING_NAME",
-            Status::NameResolved(_) => "NAME_RESOLVED",
-            Status::ConnectingToServer(_) => "CONNECTING_TO_SERVER",
-            Status::ConnectedToServer(_) => "CONNECTED_TO_SERVER",
-            Status::SendingRequest => "SENDING_REQUEST",
-            Status::RequestSent(_) => "REQUEST_SENT",
-            Status::ReceivingResponse => "RECEIVING_RESPONSE",
-            Status::ResponseReceived(_) => "RESPONSE_RECEIVED",
-            Status::ClosingConnection => "CLOSING_CONNECTION",
-            Status::ConnectionClosed => "CONNECTION_CLOSED",
-            Status::HandleCreated(_) => "HANDLE_CREATED",
-            Status::HandleClosing => "HANDLE_CLOSING",
-            Status::RequestComplete(_) => "REQUEST_COMPLETE",
-            Status::Redirect(_) => "REDIRECT",
-            Status::IntermediateResponse(_) => "INTERMEDIATE_RESPONSE",
-            Status::StateChange(_) => "STATE_CHANGE",
-            Status::Progress(_) => "PROGRESS",
-        }
+    pub fn name_of(code: u32) -> Option<&'static str> {
+        Status::CODES
+            .iter()
+            .find(|(c, _)| *c == code)
+            .map(|(_, name)| *name)
     }
 }
 
@@ -195,5 +201,53 @@ impl fmt::Display for Status {
             },
             _ => Ok(()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_status_code_and_name_is_distinct() {
+        let mut codes: Vec<u32> = Status::CODES.iter().map(|(c, _)| *c).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), Status::CODES.len());
+        let mut names: Vec<&str> = Status::CODES.iter().map(|(_, n)| *n).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), Status::CODES.len());
+    }
+
+    #[test]
+    fn a_status_reports_the_code_and_name_of_its_row() {
+        let samples = [
+            Status::ResolvingName("h".into()),
+            Status::NameResolved([127, 0, 0, 1].into()),
+            Status::SendingRequest,
+            Status::RequestSent(3),
+            Status::HandleClosing,
+            Status::IntermediateResponse(100),
+            Status::Progress(Progress {
+                direction: Direction::Receive,
+                done: 1,
+                total: None,
+            }),
+        ];
+        let expected = [
+            (10, "RESOLVING_NAME"),
+            (11, "NAME_RESOLVED"),
+            (30, "SENDING_REQUEST"),
+            (31, "REQUEST_SENT"),
+            (70, "HANDLE_CLOSING"),
+            (120, "INTERMEDIATE_RESPONSE"),
+            (STATUS_PROGRESS, "PROGRESS"),
+        ];
+        for (s, (code, name)) in samples.iter().zip(expected) {
+            assert_eq!((s.code(), s.name()), (code, name));
+            assert_eq!(Status::name_of(code), Some(name));
+        }
+        assert_eq!(Status::CODES.len(), 17);
     }
 }

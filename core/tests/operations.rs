@@ -323,3 +323,34 @@ fn a_trickling_server_hits_the_low_speed_limit() {
     assert_eq!(err.code(), 12002, "{err}");
     assert!(err.to_string().contains("low-speed limit"), "{err}");
 }
+
+#[test]
+fn zero_worker_threads_are_refused_at_build_unless_a_spawner_runs_the_work() {
+    let err = Session::builder().worker_threads(0).build().unwrap_err();
+    assert_eq!(err.code(), 87);
+    assert!(err.to_string().contains("worker_threads(0)"), "{err}");
+
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let session = Session::builder()
+        .worker_threads(0)
+        .spawner(Arc::new(TokioSpawn(rt.handle().clone())))
+        .build();
+    assert!(session.is_ok());
+}
+
+#[test]
+fn one_worker_thread_runs_callback_mode_operations() {
+    let server = Server::start(Mode::Echo);
+    let rec = Recorder::default();
+    let session = session_with(&rec, Session::builder().worker_threads(1));
+    let req = request(&session, 9);
+    let _p = req
+        .start(ping((*req).clone(), "127.0.0.1", server.port()))
+        .unwrap();
+    assert!(rec.wait_for(Duration::from_secs(5), |s| s
+        .iter()
+        .any(|x| x.code == COMPLETE && x.error == Some(0))));
+}

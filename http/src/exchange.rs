@@ -522,7 +522,7 @@ async fn obtain(h: &HandleRef, plan: &Plan, to: &Target) -> Result<(Conn, Lease)
         proxy: proxy.as_ref().map(|p| (p.host.clone(), p.port)),
         tls: https.then_some(verify),
     };
-    let mut lease = h.pool().checkout(key).await;
+    let mut lease = h.pool().checkout(key).await?;
     if let Some(conn) = lease.take_idle() {
         return Ok((conn, lease));
     }

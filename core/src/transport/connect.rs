@@ -1,7 +1,8 @@
-//! Name resolution, TCP connect and the TLS handshake, each reported to the handle's callback.
+//! Name resolution, TCP connect (to a host or to a known address) and the TLS handshake, each
+//! reported to the handle's callback.
 
+use std::future::Future;
 use std::net::{IpAddr, SocketAddr, TcpStream};
-use std::time::Instant;
 
 use async_io::{Async, Timer};
 use futures_lite::FutureExt;
@@ -51,44 +52,67 @@ pub async fn resolve(handle: &HandleRef, host: &str, port: u16) -> Result<Vec<So
 /// CONNECTING_TO_SERVER before each attempt, CONNECTED_TO_SERVER once one succeeds. Refused
 /// everywhere → CANNOT_CONNECT (12029); out of time → TIMEOUT (12002).
 pub async fn connect_tcp(handle: &HandleRef, host: &str, port: u16) -> Result<Conn> {
-    let options = handle.options();
     let label = format!("{host}:{port}");
     let work = async {
         let addrs = resolve(handle, host, port).await?;
         let mut last_err = None;
         for addr in addrs {
-            handle.notify(Status::ConnectingToServer(addr));
-            match Async::<TcpStream>::connect(addr).await {
-                Ok(stream) => {
-                    // Small requests must not wait for Nagle.
-                    let _ = stream.get_ref().set_nodelay(true);
-                    handle.notify(Status::ConnectedToServer(addr));
-                    return Ok(Conn::new(Stream::Tcp(stream), addr, label.clone(), options));
-                }
-                Err(e) => last_err = Some((addr, e)),
+            match connect_one(handle, addr, &label).await {
+                Ok(conn) => return Ok(conn),
+                Err(e) => last_err = Some(e),
             }
         }
-        let (addr, e) = match last_err {
-            Some(x) => x,
-            None => {
-                return Err(Error::new(
-                    ErrorKind::CannotConnect,
-                    format!("connecting to {label}"),
-                ))
-            }
-        };
-        Err(Error::new(
+        Err(last_err.unwrap_or_else(|| {
+            Error::new(ErrorKind::CannotConnect, format!("connecting to {label}"))
+        }))
+    };
+    within_connect_timeout(handle, &label, work).await
+}
+
+/// Connect to `addr`, known already (an FTP server's passive-mode answer), within the session's
+/// connect timeout: CONNECTING_TO_SERVER, then CONNECTED_TO_SERVER; no name-resolution
+/// notifications. `label` names the peer in error messages and in the [`Conn`] ("host:port").
+/// Refused → CANNOT_CONNECT (12029), naming the address; out of time → TIMEOUT (12002).
+pub async fn connect_addr(handle: &HandleRef, addr: SocketAddr, label: &str) -> Result<Conn> {
+    within_connect_timeout(handle, label, connect_one(handle, addr, label)).await
+}
+
+/// One TCP connect, reported to the handle; the error names `label` and the address.
+async fn connect_one(handle: &HandleRef, addr: SocketAddr, label: &str) -> Result<Conn> {
+    handle.notify(Status::ConnectingToServer(addr));
+    match Async::<TcpStream>::connect(addr).await {
+        Ok(stream) => {
+            // Small requests must not wait for Nagle.
+            let _ = stream.get_ref().set_nodelay(true);
+            handle.notify(Status::ConnectedToServer(addr));
+            Ok(Conn::new(
+                Stream::Tcp(stream),
+                addr,
+                label,
+                handle.options(),
+            ))
+        }
+        Err(e) => Err(Error::new(
             ErrorKind::CannotConnect,
             format!("connecting to {label} ({addr})"),
         )
-        .with_source(e))
-    };
-    match options.connect_timeout {
+        .with_source(e)),
+    }
+}
+
+/// Run `work` within the session's connect timeout (None: no limit).
+async fn within_connect_timeout(
+    handle: &HandleRef,
+    label: &str,
+    work: impl Future<Output = Result<Conn>>,
+) -> Result<Conn> {
+    match handle.options().connect_timeout {
         None => work.await,
         Some(t) => {
-            let deadline = Instant::now() + t;
             work.or(async {
-                Timer::at(deadline).await;
+                // `Timer::after` saturates: a timeout too large for an `Instant` (`Duration::MAX`)
+                // never fires, where `Instant::now() + t` would panic.
+                Timer::after(t).await;
                 Err(Error::new(
                     ErrorKind::Timeout,
                     format!("connecting to {label}: no answer in {t:?}"),
@@ -133,6 +157,7 @@ pub async fn start_tls(
             Some(t) => {
                 handshake
                     .or(async {
+                        // Saturates: `Duration::MAX` never fires.
                         Timer::after(t).await;
                         Err(Error::new(
                             ErrorKind::Timeout,

@@ -5,17 +5,26 @@
 //! an idle connection when one was kept ([`Lease::take_idle`]); without one the protocol connects
 //! itself. When done, [`Lease::put_back`] returns a reusable connection; dropping the lease (or
 //! [`Lease::discard`]) frees the permit without keeping anything.
+//!
+//! Waiting for a permit is bounded by the session's `pool_wait_timeout`. Idle connections are
+//! capped per key and in all (`max_idle_connections`, oldest dropped first), and dropped once
+//! idle for `idle_timeout`: by any pool operation that finds them expired, and by a sweeper task
+//! on the session's executor for a pool nobody touches any more (see `sweep`).
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
+use async_io::Timer;
 use event_listener::Event;
+use futures_lite::FutureExt;
 use parking_lot::Mutex;
 
+use crate::error::{Error, ErrorKind, Result};
 use crate::options::Options;
+use crate::spawn::Task;
 use crate::transport::{Conn, TlsVerify};
 
 /// What makes two connections interchangeable: scheme, host, port, proxy and TLS settings.
@@ -43,18 +52,37 @@ struct Inner {
     state: Mutex<State>,
     per_host: usize,
     total: usize,
+    max_idle: usize,
     idle_timeout: Duration,
+    wait_timeout: Option<Duration>,
+    /// False when `idle_timeout` is too large for an `Instant` (`Duration::MAX`): nothing ever
+    /// expires, so no sweeper is needed.
+    expires: bool,
+    /// Runs the sweeper on the session's executor; set once the session exists.
+    spawner: OnceLock<SpawnFn>,
+    /// Wakes the sweeper when the session closes, so it ends at once instead of at its timer.
+    closed: Event,
 }
+
+/// Spawns a task on the session's executor (`Shared::spawn`), failing when it cannot run one.
+pub(crate) type SpawnFn = Box<dyn Fn(Task) -> Result<()> + Send + Sync>;
 
 #[derive(Default)]
 struct State {
     hosts: HashMap<PoolKey, Host, crate::hash::Quick>,
     in_use: usize,
+    /// Idle connections kept, all keys together (checked against `max_idle`).
+    idle: usize,
     waiters: VecDeque<Arc<Waiter>>,
+    /// A sweeper task is running (or being spawned); at most one per pool.
+    sweeping: bool,
+    /// The session closed: keep nothing more.
+    closed: bool,
 }
 
 #[derive(Default)]
 struct Host {
+    /// Oldest first (each is pushed when put back), so the most recently used is last.
     idle: Vec<Conn>,
     in_use: usize,
 }
@@ -85,6 +113,87 @@ impl State {
         }
     }
 
+    /// Take the most recently used idle connection for `key`.
+    fn pop_idle(&mut self, key: &PoolKey) -> Option<Conn> {
+        let conn = self.hosts.get_mut(key)?.idle.pop()?;
+        self.idle -= 1;
+        Some(conn)
+    }
+
+    /// Keep `conn` idle for `key`, within the per-key and total caps: over the total cap the oldest
+    /// idle connection of any key makes room. Returns what is not kept, to be dropped outside the
+    /// lock (closing a TLS connection writes).
+    fn keep_idle(
+        &mut self,
+        key: &PoolKey,
+        conn: Conn,
+        per_host: usize,
+        max_idle: usize,
+    ) -> Vec<Conn> {
+        if self.closed || max_idle == 0 {
+            return vec![conn];
+        }
+        let host = self.hosts.entry(key.clone()).or_default();
+        if host.idle.len() >= per_host {
+            return vec![conn];
+        }
+        host.idle.push(conn);
+        self.idle += 1;
+        let mut evicted = Vec::new();
+        while self.idle > max_idle {
+            match self.remove_oldest_idle() {
+                Some(old) => evicted.push(old),
+                None => break,
+            }
+        }
+        evicted
+    }
+
+    fn remove_oldest_idle(&mut self) -> Option<Conn> {
+        let key = self
+            .hosts
+            .iter()
+            .filter_map(|(k, h)| h.idle.first().map(|c| (k, c.idle_since)))
+            .min_by_key(|(_, since)| *since)
+            .map(|(k, _)| k.clone())?;
+        let host = self.hosts.get_mut(&key)?;
+        let conn = host.idle.remove(0);
+        self.idle -= 1;
+        if host.in_use == 0 && host.idle.is_empty() {
+            self.hosts.remove(&key);
+        }
+        Some(conn)
+    }
+
+    /// Take out every connection idle for `timeout` or longer; returns them (to drop outside the
+    /// lock) and when the next one left expires.
+    fn take_expired(&mut self, now: Instant, timeout: Duration) -> (Vec<Conn>, Option<Instant>) {
+        let mut expired = Vec::new();
+        let mut next: Option<Instant> = None;
+        if self.idle == 0 {
+            return (expired, next);
+        }
+        for host in self.hosts.values_mut() {
+            // Oldest first: the expired ones are a prefix.
+            let n = host
+                .idle
+                .iter()
+                .take_while(|c| now.saturating_duration_since(c.idle_since) >= timeout)
+                .count();
+            expired.extend(host.idle.drain(..n));
+            if let Some(at) = host
+                .idle
+                .first()
+                .and_then(|c| c.idle_since.checked_add(timeout))
+            {
+                next = Some(next.map_or(at, |n| n.min(at)));
+            }
+        }
+        self.idle -= expired.len();
+        self.hosts.retain(|_, h| h.in_use > 0 || !h.idle.is_empty());
+        (expired, next)
+    }
+
     /// Grant permits to waiters, in order, while there is room for them.
     fn serve_waiters(&mut self, per_host: usize, total: usize) -> Vec<Arc<Waiter>> {
         let mut served = Vec::new();
@@ -111,18 +220,33 @@ impl Pool {
                 state: Mutex::new(State::default()),
                 per_host: options.max_connections_per_host.max(1),
                 total: options.max_connections.max(1),
+                max_idle: options.max_idle_connections,
                 idle_timeout: options.idle_timeout,
+                wait_timeout: options.pool_wait_timeout,
+                expires: Instant::now().checked_add(options.idle_timeout).is_some(),
+                spawner: OnceLock::new(),
+                closed: Event::new(),
             }),
         }
+    }
+
+    /// Let the pool run its idle sweeper with `spawn` (the session's executor).
+    pub(crate) fn set_spawner(&self, spawn: SpawnFn) {
+        let _ = self.inner.spawner.set(spawn);
     }
 
     /// Wait for a permit to use a connection for `key` (first come, first served), and take the
     /// most recently used idle connection for it if one is still alive. Dropping the future while
     /// it waits gives its place up.
-    pub async fn checkout(&self, key: PoolKey) -> Lease {
-        let waiter = {
+    ///
+    /// Waiting is bounded by the session's `pool_wait_timeout`: when every connection the limits
+    /// allow stays in use that long, this fails with `ERROR_INTERNET_TIMEOUT` (12002).
+    pub async fn checkout(&self, key: PoolKey) -> Result<Lease> {
+        let (waiter, expired) = {
             let mut st = self.inner.state.lock();
-            if st.has_room(&key, self.inner.per_host, self.inner.total) {
+            // Any pool operation sweeps, so expiry does not wait for the sweeper's timer.
+            let (expired, _) = st.take_expired(Instant::now(), self.inner.idle_timeout);
+            let waiter = if st.has_room(&key, self.inner.per_host, self.inner.total) {
                 st.grant(&key);
                 None
             } else {
@@ -133,34 +257,66 @@ impl Pool {
                 });
                 st.waiters.push_back(w.clone());
                 Some(w)
-            }
+            };
+            (waiter, expired)
         };
+        drop(expired);
         if let Some(w) = waiter {
             let mut guard = WaitGuard {
                 pool: &self.inner,
                 waiter: w,
                 done: false,
             };
-            guard.wait().await;
+            match self.inner.wait_timeout {
+                None => guard.wait().await,
+                Some(t) => {
+                    let timed_out = async {
+                        guard.wait().await;
+                        false
+                    }
+                    .or(async {
+                        // Saturates: `Duration::MAX` never fires.
+                        Timer::after(t).await;
+                        true
+                    })
+                    .await;
+                    // A permit granted just as the timer fired is taken, not wasted.
+                    if timed_out && !guard.waiter.granted.load(Ordering::Acquire) {
+                        return Err(self.wait_timed_out(&key, t));
+                    }
+                    guard.done = true;
+                }
+            }
         }
         let idle = self.pop_idle(&key);
-        Lease {
+        Ok(Lease {
             pool: self.inner.clone(),
             key,
             idle,
             released: false,
-        }
+        })
+    }
+
+    fn wait_timed_out(&self, key: &PoolKey, t: Duration) -> Error {
+        let st = self.inner.state.lock();
+        let per_host_full = st.hosts.get(key).map_or(0, |h| h.in_use) >= self.inner.per_host;
+        let limit = if per_host_full {
+            format!("{} per host", self.inner.per_host)
+        } else {
+            format!("{} in all", self.inner.total)
+        };
+        Error::new(
+            ErrorKind::Timeout,
+            format!(
+                "waiting for a connection to {}:{}: all {limit} stayed in use for {t:?}",
+                key.host, key.port
+            ),
+        )
     }
 
     fn pop_idle(&self, key: &PoolKey) -> Option<Conn> {
         loop {
-            let candidate = self
-                .inner
-                .state
-                .lock()
-                .hosts
-                .get_mut(key)
-                .and_then(|h| h.idle.pop())?;
+            let candidate = self.inner.state.lock().pop_idle(key)?;
             // Checked outside the lock: looks_alive is a system call.
             if candidate.idle_since.elapsed() < self.inner.idle_timeout
                 && candidate.stream().looks_alive()
@@ -190,17 +346,119 @@ impl Pool {
         self.inner.state.lock().waiters.len()
     }
 
+    /// Idle connections kept, all keys together.
+    pub fn idle(&self) -> usize {
+        self.inner.state.lock().idle
+    }
+
     /// Drop every idle connection.
     pub fn clear(&self) {
         let dropped: Vec<Conn> = {
             let mut st = self.inner.state.lock();
             st.hosts.retain(|_, h| h.in_use > 0);
+            st.idle = 0;
             st.hosts
                 .values_mut()
                 .flat_map(|h| h.idle.drain(..))
                 .collect()
         };
         drop(dropped);
+    }
+
+    /// The session closed: drop every idle connection, keep none put back from now on, and end
+    /// the sweeper.
+    pub(crate) fn close(&self) {
+        self.inner.state.lock().closed = true;
+        self.clear();
+        self.inner.closed.notify(usize::MAX);
+    }
+}
+
+impl Inner {
+    /// Drop the connections idle too long; when the next one left expires.
+    fn expire_idle(&self) -> Option<Instant> {
+        let (expired, next) = self
+            .state
+            .lock()
+            .take_expired(Instant::now(), self.idle_timeout);
+        drop(expired);
+        next
+    }
+
+    /// Start the sweeper if idle connections can expire and none runs.
+    fn ensure_sweeper(self: &Arc<Self>) {
+        if !self.expires {
+            return;
+        }
+        let Some(spawn) = self.spawner.get() else {
+            return;
+        };
+        {
+            let mut st = self.state.lock();
+            if st.sweeping || st.closed || st.idle == 0 {
+                return;
+            }
+            st.sweeping = true;
+        }
+        let guard = Sweeping {
+            pool: Arc::downgrade(self),
+            armed: true,
+        };
+        // Spawned outside the lock: a user's executor may run it inline, and one that drops the
+        // task drops the guard, which takes the lock. An error means the task was dropped, and
+        // with it the claim: expiry then happens on pool operations only.
+        let _ = spawn(Box::pin(sweep(guard)));
+    }
+}
+
+/// The sweeper's claim on `State::sweeping`: an executor that drops the task (shutting down)
+/// gives the claim up, so the next connection put back starts a new sweeper.
+struct Sweeping {
+    pool: Weak<Inner>,
+    armed: bool,
+}
+
+impl Drop for Sweeping {
+    fn drop(&mut self) {
+        if let (true, Some(inner)) = (self.armed, self.pool.upgrade()) {
+            inner.state.lock().sweeping = false;
+        }
+    }
+}
+
+/// The sweeper: drops idle connections as they expire, so a connection to a host nobody asks for
+/// again does not stay open forever, and ends when no idle connection is left (the next one put
+/// back starts it again) or the session closes.
+///
+/// It is a task on the session's executor rather than a thread of its own, and it holds only a
+/// `Weak` reference to the pool: it never keeps the session alive, and it wakes only when the next
+/// connection expires or the session closes. When the session closes, [`Pool::close`] wakes it and
+/// it ends; the built-in executor stops as well.
+async fn sweep(mut claim: Sweeping) {
+    loop {
+        let (next, closed) = {
+            let Some(inner) = claim.pool.upgrade() else {
+                return;
+            };
+            let closed = inner.closed.listen();
+            let next = inner.expire_idle();
+            let mut st = inner.state.lock();
+            match next {
+                Some(at) if !st.closed => (at, closed),
+                _ => {
+                    // Cleared under the lock that saw nothing left to sweep, so a connection put
+                    // back after this starts a new sweeper.
+                    st.sweeping = false;
+                    claim.armed = false;
+                    return;
+                }
+            }
+        };
+        async {
+            Timer::at(next).await;
+        }
+        .or(closed)
+        .await;
     }
 }
 
@@ -296,23 +554,26 @@ impl Lease {
             return;
         }
         self.released = true;
-        let mut rejected = self.idle.take();
-        let served = {
+        let unused = self.idle.take();
+        let kept = conn.is_some();
+        let (served, rejected, expired) = {
             let mut st = self.pool.state.lock();
-            if let Some(conn) = conn {
-                let host = st.hosts.entry(self.key.clone()).or_default();
-                if host.idle.len() < self.pool.per_host {
-                    host.idle.push(conn);
-                } else {
-                    rejected = Some(conn);
-                }
-            }
+            let rejected = match conn {
+                Some(conn) => st.keep_idle(&self.key, conn, self.pool.per_host, self.pool.max_idle),
+                None => Vec::new(),
+            };
             st.release(&self.key);
-            st.serve_waiters(self.pool.per_host, self.pool.total)
+            // Any pool operation sweeps, so expiry does not wait for the sweeper's timer.
+            let (expired, _) = st.take_expired(Instant::now(), self.pool.idle_timeout);
+            let served = st.serve_waiters(self.pool.per_host, self.pool.total);
+            (served, rejected, expired)
         };
-        drop(rejected);
+        drop((unused, rejected, expired));
         for w in served {
             w.event.notify(1);
+        }
+        if kept {
+            self.pool.ensure_sweeper();
         }
     }
 }
