@@ -29,6 +29,7 @@ mod exchange;
 mod options;
 pub mod proto;
 mod request;
+mod target;
 
 pub use connection::HttpConnection;
 /// HTTP versions for [`RequestOptions::version`] (the `http` crate's type).
