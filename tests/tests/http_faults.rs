@@ -76,6 +76,62 @@ fn binary_garbage_instead_of_a_response_fails_with_12152() {
     assert_eq!(code(send(&req)), 12152);
 }
 
+#[test]
+fn endless_102_processing_responses_fail_with_12152_instead_of_holding_the_request() {
+    let server = FaultServer::start(Behaviour::custom(|c| {
+        if c.read_request_head().is_err() {
+            return;
+        }
+        // One interim response every 100 ms, for ever (until the client gives up).
+        while c.write_all(b"HTTP/1.1 102 Processing\r\n\r\n").is_ok() {
+            if !c.sleep(Duration::from_millis(100)) {
+                return;
+            }
+        }
+    }))
+    .expect("fault server");
+    let req = request(
+        &Session::new().expect("session"),
+        &server,
+        RequestOptions::default(),
+    );
+    let err = send(&req).expect_err("endless interim responses must fail");
+    assert_eq!(err.code(), 12152, "{err}");
+    assert!(err.to_string().contains("interim"), "{err}");
+}
+
+#[test]
+fn a_few_interim_responses_before_the_final_one_are_fine() {
+    let mut answer = b"HTTP/1.1 102 Processing\r\n\r\n".repeat(3);
+    answer.extend_from_slice(b"HTTP/1.1 103 Early Hints\r\nLink: </s.css>\r\n\r\n");
+    answer.extend_from_slice(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    let server = FaultServer::start(Behaviour::Respond(answer)).expect("fault server");
+    let req = request(
+        &Session::new().expect("session"),
+        &server,
+        RequestOptions::default(),
+    );
+    send(&req).expect("send");
+    assert_eq!(req.status_code().expect("status"), 200);
+}
+
+#[test]
+fn an_unsolicited_101_switching_protocols_fails_with_12152() {
+    let server = FaultServer::start(Behaviour::RespondKeepOpen(
+        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"
+            .to_vec(),
+    ))
+    .expect("fault server");
+    let req = request(
+        &Session::new().expect("session"),
+        &server,
+        RequestOptions::default(),
+    );
+    let err = send(&req).expect_err("a 101 nobody asked for must fail");
+    assert_eq!(err.code(), 12152, "{err}");
+    assert!(err.to_string().contains("101"), "{err}");
+}
+
 // ---- the body ----
 
 #[test]

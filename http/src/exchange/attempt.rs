@@ -117,7 +117,7 @@ async fn attempt(
         ..f
     };
     let mut sent = wire.len() as u64;
-    let mut rx = Incoming::from(&mut conn);
+    let mut rx = Incoming::from(&mut conn, plan.options.max_head_bytes.max(64));
     let mut early = None;
     match write {
         BodyWrite::None | BodyWrite::WithHead(_) => {}

@@ -93,6 +93,9 @@ async fn read_head(
             match parse_response_head(&rx.buf[rx.start..rx.end], max) {
                 Ok(Some((head, used))) => {
                     rx.start += used;
+                    rx.heads
+                        .accept(&head, used)
+                        .map_err(|e| Failed::from(proto_error(e, &what())))?;
                     if head.is_informational() {
                         h.notify(Status::IntermediateResponse(head.status));
                         if head.status == 100 && matches!(until, Until::Continue { .. }) {

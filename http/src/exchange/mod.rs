@@ -35,7 +35,7 @@ use crate::errors::{header_error, proto_error};
 use crate::options::{BodyLength, RequestFlags, RequestOptions};
 use crate::proto::{
     body_kind, compose, keeps_alive, BodyDecoder, BodyKind, CacheDirective, Composed,
-    ContentDecoder, HeaderList, RequestSpec, ResponseHead, TargetForm,
+    ContentDecoder, HeadSequence, HeaderList, RequestSpec, ResponseHead, TargetForm,
 };
 use crate::target::Target;
 
@@ -73,20 +73,24 @@ pub(crate) async fn send(
         .map(|r| (plan, r))
 }
 
-/// Bytes read from a connection: `buf[start..end]` not yet parsed.
+/// Bytes read from a connection: `buf[start..end]` not yet parsed; and the response heads
+/// parsed so far (interim ones are counted and bounded).
 pub(crate) struct Incoming {
     pub buf: Vec<u8>,
     pub start: usize,
     pub end: usize,
+    pub heads: HeadSequence,
 }
 
 impl Incoming {
-    /// The connection's own read buffer, empty.
-    fn from(conn: &mut Conn) -> Self {
+    /// The connection's own read buffer, empty; the heads of one response may take `max_head`
+    /// bytes in all.
+    fn from(conn: &mut Conn, max_head: usize) -> Self {
         Incoming {
             buf: conn.take_buffer(8 * 1024),
             start: 0,
             end: 0,
+            heads: HeadSequence::new(max_head),
         }
     }
 }

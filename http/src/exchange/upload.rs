@@ -144,7 +144,7 @@ pub(crate) async fn end_upload(h: &HandleRef, plan: &mut Plan, mut up: Upload) -
         }
     }
     up.progress.finish(h);
-    let mut rx = Incoming::from(&mut up.conn);
+    let mut rx = Incoming::from(&mut up.conn, plan.options.max_head_bytes.max(64));
     let head = read_final(h, plan, &mut up.conn, &mut rx)
         .await
         .map_err(|f| f.error)?;

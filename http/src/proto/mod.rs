@@ -38,7 +38,7 @@ pub use method::{is_idempotent, needs_length};
 pub use persist::keeps_alive;
 pub use redirect::{is_downgrade, redirect_method, resolve_location, same_origin, RedirectRule};
 pub use request::RequestHead;
-pub use response::{parse_response_head, ResponseHead};
+pub use response::{parse_response_head, HeadSequence, ResponseHead, MAX_INTERIM_RESPONSES};
 
 /// Why the protocol core refused some bytes or some request.
 ///
