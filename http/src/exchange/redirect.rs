@@ -10,7 +10,10 @@ use super::{Plan, Response};
 use crate::body::BodyReader;
 use crate::errors::proto_error;
 use crate::options::RequestFlags;
-use crate::proto::{is_downgrade, redirect_method, resolve_location, same_origin};
+use crate::proto::{
+    drop_origin_bound_headers, is_downgrade, redirect_method, resolve_location, same_origin,
+    without_userinfo,
+};
 
 /// A redirect response's body is read and dropped, to keep the connection, up to this size.
 const REDIRECT_DRAIN_LIMIT: usize = 64 * 1024;
@@ -51,7 +54,11 @@ pub(crate) async fn follow(
         let next = resolve_location(&plan.url, &location).map_err(|e| {
             proto_error(
                 e,
-                &format!("following the redirect from {} to {location:?}", plan.url),
+                &format!(
+                    "following the redirect from {} to {:?}",
+                    plan.url,
+                    without_userinfo(&location)
+                ),
             )
         })?;
         if is_downgrade(&plan.url, &next) && !plan.options.allow_https_to_http {
@@ -66,9 +73,8 @@ pub(crate) async fn follow(
         Box::pin(drain(h, response.reader)).await;
         h.notify(Status::Redirect(next.to_string()));
         if !same_origin(&plan.url, &next) {
-            // Credentials meant for one origin must not travel to another.
-            plan.headers.remove("authorization");
-            plan.headers.remove("cookie");
+            // Credentials (and a Host) meant for one origin must not travel to another.
+            drop_origin_bound_headers(&mut plan.headers);
             plan.send_auth = false;
         }
         let body = if rule.keep_body { body.clone() } else { None };

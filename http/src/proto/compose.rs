@@ -111,8 +111,11 @@ pub fn compose(spec: &RequestSpec<'_>) -> Result<Composed, HeaderError> {
             None => url.path().to_string(),
         },
         TargetForm::Absolute { .. } => {
+            // The proxy (and anyone on the way to it) reads this line: no credentials in it.
             let mut absolute = url.clone();
             absolute.set_fragment(None);
+            let _ = absolute.set_username("");
+            let _ = absolute.set_password(None);
             absolute.to_string()
         }
     };
@@ -295,6 +298,17 @@ mod tests {
             c.head.headers.get("proxy-authorization", 0),
             Some(basic("p", "q").as_str())
         );
+    }
+
+    #[test]
+    fn the_absolute_form_to_a_proxy_carries_no_credentials() {
+        let (u, h) = (url("http://user:secret@example.com/x"), HeaderList::new());
+        let mut s = spec(&u, &h);
+        s.form = TargetForm::Absolute {
+            proxy_credentials: None,
+        };
+        let c = compose(&s).expect("compose");
+        assert_eq!(c.head.target, "http://example.com/x");
     }
 
     #[test]

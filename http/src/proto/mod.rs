@@ -14,6 +14,7 @@
 //! - [`redirect`]: the pure redirect policy (which method, which URL, is it a downgrade).
 //! - [`compose`]: the request head from a [`RequestSpec`]: the caller's headers plus defaults.
 //! - [`method`]: what a method allows ([`is_idempotent`], [`needs_length`]).
+//! - [`redact`]: URL text without credentials ([`without_userinfo`]), for messages.
 //! - [`persist`]: whether a connection outlives a response ([`keeps_alive`]).
 //!
 //! Every fallible function returns [`ProtoError`]; nothing here panics on bytes from the network.
@@ -24,6 +25,7 @@ pub mod decode;
 pub mod headers;
 pub mod method;
 pub mod persist;
+pub mod redact;
 pub mod redirect;
 pub mod request;
 pub mod response;
@@ -36,7 +38,11 @@ pub use decode::ContentDecoder;
 pub use headers::{HeaderError, HeaderErrorKind, HeaderList, Modifier};
 pub use method::{is_idempotent, needs_length};
 pub use persist::keeps_alive;
-pub use redirect::{is_downgrade, redirect_method, resolve_location, same_origin, RedirectRule};
+pub use redact::without_userinfo;
+pub use redirect::{
+    drop_origin_bound_headers, is_downgrade, redirect_method, resolve_location, same_origin,
+    RedirectRule, ORIGIN_BOUND_HEADERS,
+};
 pub use request::RequestHead;
 pub use response::{parse_response_head, HeadSequence, ResponseHead, MAX_INTERIM_RESPONSES};
 
