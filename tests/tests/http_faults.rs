@@ -4,7 +4,7 @@
 
 use std::io::Write;
 use std::sync::mpsc::RecvTimeoutError;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use inet_core::Session;
 use inet_http::{HttpRequest, RequestOptions};
@@ -259,6 +259,107 @@ fn a_body_slower_than_the_low_speed_limit_fails_with_12002() {
     let (got, failure) = read_until_failure(&req);
     assert!(got.len() < 5000, "the whole slow body arrived");
     assert_eq!(code(failure), 12002);
+}
+
+#[test]
+fn a_response_trickling_one_byte_every_200_ms_hits_max_time_with_12002() {
+    let server = FaultServer::start(Behaviour::custom(|c| {
+        if c.read_request_head().is_err() {
+            return;
+        }
+        // Each byte comes well within any receive timeout; only a total limit stops this.
+        for byte in b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n"
+            .iter()
+            .cycle()
+        {
+            if c.write_all(&[*byte]).is_err() || !c.sleep(Duration::from_millis(200)) {
+                return;
+            }
+        }
+    }))
+    .expect("fault server");
+    let options = RequestOptions::default().max_time(Duration::from_secs(1));
+    let req = request(&Session::new().expect("session"), &server, options);
+    let started = Instant::now();
+    let err = send(&req).expect_err("the total time limit must end it");
+    let took = started.elapsed();
+    assert_eq!(err.code(), 12002, "{err}");
+    assert!(err.to_string().contains("total time limit"), "{err}");
+    assert!(
+        took >= Duration::from_millis(900) && took < Duration::from_millis(2500),
+        "took {took:?}"
+    );
+}
+
+#[test]
+fn max_time_bounds_the_body_read_after_the_send() {
+    let server = FaultServer::start(Behaviour::SlowBody {
+        head: b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n".to_vec(),
+        body: vec![b'x'; 1000],
+        bytes_per_sec: 5,
+    })
+    .expect("fault server");
+    let options = RequestOptions::default().max_time(Duration::from_millis(800));
+    let req = request(&Session::new().expect("session"), &server, options);
+    let started = Instant::now();
+    send(&req).expect("send");
+    let (got, failure) = read_until_failure(&req);
+    assert!(got.len() < 1000, "the whole slow body arrived");
+    assert_eq!(code(failure), 12002);
+    assert!(started.elapsed() < Duration::from_millis(2500));
+}
+
+#[test]
+fn an_upload_the_server_stops_reading_hits_the_low_speed_limit_with_12002() {
+    let server = FaultServer::start(Behaviour::custom(|c| {
+        if c.read_request_head().is_ok() {
+            // Read nothing more: the client's writes block once the socket buffers are full.
+            c.sleep(Duration::from_secs(20));
+        }
+    }))
+    .expect("fault server");
+    let s = Session::builder()
+        .low_speed_limit(1000, Duration::from_millis(500))
+        .build()
+        .expect("session");
+    let mut options = RequestOptions::default();
+    options.expect_continue_from = None;
+    let req = inet_http::open_method(&s, "PUT", &server.url("/"), options).expect("open");
+    let body = vec![b'u'; 64 << 20];
+    let started = Instant::now();
+    let sender = req.clone();
+    let err = within("the stalled upload", move || {
+        sender.send_blocking(None, Some(body.into()))
+    })
+    .expect_err("a stalled upload must fail");
+    assert_eq!(err.code(), 12002, "{err}");
+    assert!(err.to_string().contains("low-speed"), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[test]
+fn duration_max_timeouts_and_limits_mean_no_limit_and_do_not_panic() {
+    let server = FaultServer::start(Behaviour::SlowBody {
+        head: b"HTTP/1.1 200 OK\r\nContent-Length: 20\r\n\r\n".to_vec(),
+        body: vec![b'x'; 20],
+        bytes_per_sec: 100,
+    })
+    .expect("fault server");
+    let s = Session::builder()
+        .send_timeout(Some(Duration::MAX))
+        .receive_timeout(Some(Duration::MAX))
+        .low_speed_limit(1, Duration::MAX)
+        .build()
+        .expect("session");
+    let req = request(
+        &s,
+        &server,
+        RequestOptions::default().max_time(Duration::MAX),
+    );
+    send(&req).expect("send");
+    let (got, outcome) = read_until_failure(&req);
+    outcome.expect("the body ends cleanly");
+    assert_eq!(got, vec![b'x'; 20]);
 }
 
 // ---- callback mode ----

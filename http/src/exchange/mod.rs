@@ -22,6 +22,7 @@ mod tunnel;
 mod upload;
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use bytes::Bytes;
 use http::Method;
@@ -51,6 +52,9 @@ pub(crate) struct Plan {
     pub server: Arc<Server>,
     /// Basic credentials still apply (not after a cross-origin redirect).
     pub send_auth: bool,
+    /// When the current send (and the body read after it) must be done, from
+    /// [`RequestOptions::max_time`]; set as each send starts.
+    pub deadline: Option<Instant>,
 }
 
 /// A response head and the reader of its body.
@@ -67,6 +71,7 @@ pub(crate) async fn send(
     mut plan: Plan,
     body: Option<Bytes>,
 ) -> Result<(Plan, Response)> {
+    plan.start_clock();
     let response = Box::pin(attempt::exchange(h, &plan, body.as_ref())).await?;
     Box::pin(redirect::follow(h, &mut plan, response, body, false))
         .await
@@ -164,6 +169,14 @@ impl Response {
 }
 
 impl Plan {
+    /// A send starts: its deadline is `max_time` from now (none when that overflows the clock).
+    pub(crate) fn start_clock(&mut self) {
+        self.deadline = self
+            .options
+            .max_time
+            .and_then(|t| Instant::now().checked_add(t));
+    }
+
     /// The request head as it goes on the wire to `to`, encoded; and whether inet asked for (and
     /// so will decode) compressed content.
     pub(crate) fn head(

@@ -68,6 +68,9 @@ impl Upload {
 
 /// Begin a send-ex upload: connect, send the head (HttpSendRequestEx).
 pub(crate) async fn begin_upload(h: &HandleRef, plan: &Plan, length: BodyLength) -> Result<Upload> {
+    let mut plan = plan.clone();
+    plan.start_clock();
+    let plan = &plan;
     let to = Target::of(plan, h.options().proxy.as_ref())?;
     let (sent, wire, decode) = plan.head(h, &to, Some(length), false)?;
     let (mut conn, lease) = Box::pin(obtain(h, plan, &to)).await?;
@@ -144,6 +147,8 @@ pub(crate) async fn end_upload(h: &HandleRef, plan: &mut Plan, mut up: Upload) -
         }
     }
     up.progress.finish(h);
+    // Redirects after the upload stay within the deadline of its send-ex.
+    plan.deadline = up.conn.deadline();
     let mut rx = Incoming::from(&mut up.conn, plan.options.max_head_bytes.max(64));
     let head = read_final(h, plan, &mut up.conn, &mut rx)
         .await
