@@ -894,6 +894,45 @@ fn a_chunked_body_reads_the_same_as_the_content_length_one() {
 }
 
 #[test]
+fn a_response_with_both_transfer_encoding_and_content_length_is_read_but_its_connection_is_not_reused(
+) {
+    let server = http_server(|r| match r.target.as_str() {
+        "/both" => b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n\
+                     5\r\nhello\r\n0\r\n\r\n"
+            .to_vec(),
+        _ => ok("next"),
+    });
+    let s = Session::new().expect("session");
+    assert_eq!(get_body(&s, &server.url("/both")), b"hello");
+    assert_eq!(get_body(&s, &server.url("/next")), b"next");
+    assert_eq!(server.connections(), 2, "the connection was reused");
+}
+
+#[test]
+fn transfer_encoding_gzip_chunked_is_unchunked_then_decoded() {
+    const GZIPPED: &[u8] = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\x03\xcb\x48\xcd\xc9\xc9\xd7\x51\x28\x29\x4a\xcc\x2b\x4e\x4b\x2d\x52\x48\xce\x4f\xc9\xcc\x4b\x07\x00\x5f\x23\x3c\x20\x16\x00\x00\x00";
+    let server = http_server(|_| {
+        let mut out = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n".to_vec();
+        for piece in GZIPPED.chunks(10) {
+            out.extend_from_slice(format!("{:x}\r\n", piece.len()).as_bytes());
+            out.extend_from_slice(piece);
+            out.extend_from_slice(b"\r\n");
+        }
+        out.extend_from_slice(b"0\r\n\r\n");
+        out
+    });
+    let s = Session::new().expect("session");
+    // Even a request that asked for no decoding gets the content: transfer codings are hop-by-hop.
+    let options = RequestOptions::default().flags(RequestFlags::NO_AUTO_DECOMPRESS);
+    let req = inet_http::open(&s, &server.url("/te"), options).expect("open");
+    req.send_blocking(None, None).expect("send");
+    assert_eq!(
+        req.read_to_end_blocking().expect("body"),
+        b"hello, transfer coding"
+    );
+}
+
+#[test]
 fn a_body_delimited_by_the_connection_closing_is_read_to_the_end() {
     let server = FaultServer::start(Behaviour::Respond(
         b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil the very end".to_vec(),

@@ -35,8 +35,8 @@ use crate::connection::Server;
 use crate::errors::{header_error, proto_error};
 use crate::options::{BodyLength, RequestFlags, RequestOptions};
 use crate::proto::{
-    body_kind, compose, keeps_alive, BodyDecoder, BodyKind, CacheDirective, Composed,
-    ContentDecoder, HeadSequence, HeaderList, RequestSpec, ResponseHead, TargetForm,
+    body_kind, compose, keeps_alive, transfer_coding, BodyDecoder, BodyKind, CacheDirective,
+    Composed, ContentDecoder, HeadSequence, HeaderList, RequestSpec, ResponseHead, TargetForm,
 };
 use crate::target::Target;
 
@@ -126,14 +126,20 @@ pub(crate) struct Arrived {
 impl Response {
     /// Set up the body reader for a response head. The one place a [`BodyReader`] is built.
     pub(crate) fn new(h: &HandleRef, plan: &Plan, a: Arrived) -> Result<Response> {
-        let kind = body_kind(&plan.method, a.head.status, &a.head.headers).map_err(|e| {
-            proto_error(
-                e,
-                &format!("reading the response to {} {}", plan.method, plan.url),
-            )
-        })?;
+        let what = || format!("reading the response to {} {}", plan.method, plan.url);
+        let kind = body_kind(&plan.method, a.head.status, &a.head.headers)
+            .map_err(|e| proto_error(e, &what()))?;
         let keep_alive = a.reuse == Reuse::IfProtocolAllows && keeps_alive(&a.sent, &a.head, kind);
-        let content = if a.decode {
+        let transfer = match kind {
+            BodyKind::None => None,
+            _ => transfer_coding(&a.head.headers).map_err(|e| proto_error(e, &what()))?,
+        };
+        // A transfer coding (`gzip, chunked`) must be undone whatever the caller asked for; the
+        // body reader holds one decoder, so a Content-Encoding beneath it is then left as is
+        // (the caller sees it in the headers).
+        let content = if let Some(coding) = transfer {
+            ContentDecoder::new(coding)
+        } else if a.decode {
             a.head
                 .headers
                 .get("content-encoding", 0)

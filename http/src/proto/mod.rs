@@ -32,7 +32,7 @@ pub mod response;
 
 use std::fmt;
 
-pub use body::{body_kind, BodyDecoder, BodyKind, ChunkedEncoder, Decoded};
+pub use body::{body_kind, transfer_coding, BodyDecoder, BodyKind, ChunkedEncoder, Decoded};
 pub use compose::{basic, compose, CacheDirective, Composed, RequestSpec, TargetForm};
 pub use decode::ContentDecoder;
 pub use headers::{HeaderError, HeaderErrorKind, HeaderList, Modifier};

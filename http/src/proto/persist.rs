@@ -7,8 +7,8 @@ use http::Version;
 use super::{BodyKind, HeaderList, ResponseHead};
 
 /// Whether the connection may serve another request once this response's body has been read:
-/// neither side asked to close it, an HTTP/1.0 server said `keep-alive`, and the body's end is
-/// known without the connection closing.
+/// neither side asked to close it, an HTTP/1.0 server said `keep-alive`, the body's end is known
+/// without the connection closing, and its framing was unambiguous.
 pub fn keeps_alive(sent: &HeaderList, head: &ResponseHead, kind: BodyKind) -> bool {
     let asked_close = sent.get_all("connection").any(|v| has_token(v, "close"));
     let server_allows = match head.version {
@@ -21,7 +21,16 @@ pub fn keeps_alive(sent: &HeaderList, head: &ResponseHead, kind: BodyKind) -> bo
             .get_all("connection")
             .any(|v| has_token(v, "keep-alive")),
     };
-    !asked_close && server_allows && kind != BodyKind::UntilClose
+    !asked_close && server_allows && kind != BodyKind::UntilClose && !ambiguous_framing(head)
+}
+
+/// `Transfer-Encoding` together with `Content-Length`, or on an HTTP/1.0 response (which cannot
+/// have it): the framing wins over the length, but a proxy on the way may have read it the other
+/// way — the classic request-smuggling setup — so the connection must close after this response
+/// (RFC 9112 §6.3).
+fn ambiguous_framing(head: &ResponseHead) -> bool {
+    head.headers.contains("transfer-encoding")
+        && (head.headers.contains("content-length") || head.version == Version::HTTP_10)
 }
 
 /// Whether a comma-separated header value lists `token` (case-insensitively).
@@ -73,6 +82,26 @@ mod tests {
         assert!(!keeps_alive(&nothing_sent(), &plain, BodyKind::Length(0)));
         let kept = head(b"HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\n\r\n");
         assert!(keeps_alive(&nothing_sent(), &kept, BodyKind::Length(0)));
+    }
+
+    #[test]
+    fn transfer_encoding_with_content_length_ends_it() {
+        let h = head(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n");
+        assert!(!keeps_alive(&nothing_sent(), &h, BodyKind::Chunked));
+    }
+
+    #[test]
+    fn transfer_encoding_on_an_http_1_0_response_ends_it_even_with_keep_alive() {
+        let h = head(
+            b"HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n",
+        );
+        assert!(!keeps_alive(&nothing_sent(), &h, BodyKind::Chunked));
+    }
+
+    #[test]
+    fn chunked_alone_on_http_1_1_keeps_it() {
+        let h = head(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+        assert!(keeps_alive(&nothing_sent(), &h, BodyKind::Chunked));
     }
 
     #[test]
