@@ -25,6 +25,9 @@ use crate::output::{Sink, StdoutQueue, Target};
 use crate::progress::Bars;
 use crate::trace::{TraceFormat, Tracer};
 
+/// The window of --speed-limit when --speed-time is not given (curl's default).
+const DEFAULT_SPEED_TIME: Duration = Duration::from_secs(30);
+
 /// How many bytes one read asks for.
 const READ_CHUNK: usize = 64 * 1024;
 
@@ -91,6 +94,20 @@ pub struct GetArgs {
     /// Connect, send and receive timeouts, in seconds (fractions allowed).
     #[arg(long, value_name = "S", value_parser = parse_seconds)]
     timeout: Option<Duration>,
+
+    /// Give up on a transfer (connect, send, redirects, body) after S seconds in all, like curl's
+    /// --max-time; fails with 12002.
+    #[arg(long, value_name = "S", value_parser = parse_seconds)]
+    max_time: Option<Duration>,
+
+    /// Fail a transfer slower than BYTES per second for --speed-time seconds (like curl); fails
+    /// with 12002.
+    #[arg(short = 'Y', long, value_name = "BYTES")]
+    speed_limit: Option<u64>,
+
+    /// The window of --speed-limit, in seconds (default 30).
+    #[arg(short = 'y', long, value_name = "S", value_parser = parse_seconds, requires = "speed_limit")]
+    speed_time: Option<Duration>,
 
     /// Print every status notification on stderr, as JSON lines or human lines.
     #[arg(long, value_name = "FORMAT")]
@@ -242,6 +259,9 @@ impl RequestPlan {
         if let Some(n) = args.max_redirects {
             options = options.max_redirects(n);
         }
+        if let Some(t) = args.max_time {
+            options = options.max_time(t);
+        }
         Ok(RequestPlan {
             method: if body.is_some() { "POST" } else { "GET" },
             headers: (!headers.is_empty()).then(|| headers.join("\r\n")),
@@ -320,6 +340,10 @@ fn session(
             .connect_timeout(Some(t))
             .send_timeout(Some(t))
             .receive_timeout(Some(t));
+    }
+    if let Some(bytes_per_sec) = args.speed_limit {
+        let window = args.speed_time.unwrap_or(DEFAULT_SPEED_TIME);
+        builder = builder.low_speed_limit(bytes_per_sec, window);
     }
     if let Some(pem) = &args.cacert {
         builder = builder.add_root_certificates_file(pem);

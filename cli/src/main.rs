@@ -43,7 +43,8 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Fetch URLs (all at once, in callback mode) to files or stdout.
-    Get(get::GetArgs),
+    // Boxed: parsed once per run, and the other variant is empty.
+    Get(Box<get::GetArgs>),
     /// Two slow coffee sites on 127.0.0.1: sequential blocking calls vs callback mode, as a chart.
     Demo,
 }
@@ -52,7 +53,7 @@ fn main() -> ExitCode {
     let t0 = Instant::now();
     let cli = Cli::parse();
     let code = match cli.command {
-        Command::Get(args) => get::run(args, t0),
+        Command::Get(args) => get::run(*args, t0),
         Command::Demo => demo::run(),
     };
     ExitCode::from(code)

@@ -270,6 +270,53 @@ fn a_silent_server_times_out_with_12002() {
 }
 
 #[test]
+fn max_time_ends_a_transfer_after_that_many_seconds_with_12002() {
+    let server = Server::start();
+    let started = std::time::Instant::now();
+    let out = inet(&["get", &server.url("/silent"), "--max-time", "0.5"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let line = error_line(&out);
+    assert!(
+        line.contains("ERROR_INTERNET_TIMEOUT 12002"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(line.contains("total time limit"), "{}", stderr(&out));
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn speed_limit_and_speed_time_fail_a_stalled_transfer_with_12002() {
+    let server = Server::start();
+    let out = inet(&[
+        "get",
+        &server.url("/silent"),
+        "--speed-limit",
+        "1000",
+        "--speed-time",
+        "0.5",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let line = error_line(&out);
+    assert!(
+        line.contains("ERROR_INTERNET_TIMEOUT 12002"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(line.contains("low-speed limit"), "{}", stderr(&out));
+}
+
+#[test]
+fn speed_time_without_speed_limit_is_a_usage_error() {
+    let out = inet(&["get", "http://127.0.0.1:1/", "--speed-time", "3"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+}
+
+#[test]
 fn one_failed_url_does_not_stop_the_others() {
     let server = Server::start();
     let bad = format!("http://127.0.0.1:{}/", refused_port());

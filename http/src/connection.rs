@@ -102,7 +102,7 @@ impl HttpConnection {
         })?;
         let secure = options.flags.contains(RequestFlags::SECURE);
         let scheme = if secure { "https" } else { "http" };
-        let host = crate::exchange::bracketed(&self.server.host);
+        let host = crate::target::bracketed(&self.server.host);
         let path = if path.starts_with('/') {
             path.to_string()
         } else {

@@ -29,6 +29,7 @@ mod exchange;
 mod options;
 pub mod proto;
 mod request;
+mod target;
 
 pub use connection::HttpConnection;
 /// HTTP versions for [`RequestOptions::version`] (the `http` crate's type).
@@ -53,8 +54,10 @@ pub fn open_method(
     url: &str,
     mut options: RequestOptions,
 ) -> Result<HttpRequest> {
+    // Messages name the URL, never its password.
+    let shown = proto::without_userinfo(url);
     let parsed = url::Url::parse(url).map_err(|e| {
-        Error::new(ErrorKind::InvalidUrl, format!("opening {url:?}")).with_source(e)
+        Error::new(ErrorKind::InvalidUrl, format!("opening {shown:?}")).with_source(e)
     })?;
     let secure = match parsed.scheme() {
         "http" => false,
@@ -62,7 +65,7 @@ pub fn open_method(
         other => {
             return Err(Error::new(
                 ErrorKind::UnrecognizedScheme,
-                format!("opening {url}: {other} is not http or https"),
+                format!("opening {shown}: {other} is not http or https"),
             ))
         }
     };
@@ -72,7 +75,7 @@ pub fn open_method(
     let host = parsed
         .host_str()
         .filter(|h| !h.is_empty())
-        .ok_or_else(|| Error::new(ErrorKind::InvalidUrl, format!("opening {url}: no host")))?;
+        .ok_or_else(|| Error::new(ErrorKind::InvalidUrl, format!("opening {shown}: no host")))?;
     let port = parsed
         .port_or_known_default()
         .unwrap_or(if secure { 443 } else { 80 });
@@ -84,7 +87,7 @@ pub fn open_method(
     let method = http::Method::from_bytes(method.as_bytes()).map_err(|_| {
         Error::new(
             ErrorKind::InvalidParameter,
-            format!("opening {url}: {method:?} is not an HTTP method"),
+            format!("opening {shown}: {method:?} is not an HTTP method"),
         )
     })?;
     // The request's URL carries neither credentials (they went to the connection) nor fragment.

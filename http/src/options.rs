@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::ops::{BitOr, BitOrAssign};
+use std::time::Duration;
 
 use http::Version;
 use inet_core::Context;
@@ -114,6 +115,10 @@ pub struct RequestOptions {
     /// more is [`ErrorKind::TooLarge`](inet_core::ErrorKind::TooLarge). Streaming reads have no
     /// limit.
     pub max_body_size: u64,
+    /// A total time limit for each send — connecting, sending, redirects, the response head —
+    /// and for reading the body after it (default none: only the per-step timeouts and the
+    /// low-speed limit apply). Past it, the operation fails with ERROR_INTERNET_TIMEOUT (12002).
+    pub max_time: Option<Duration>,
 }
 
 impl Default for RequestOptions {
@@ -129,6 +134,7 @@ impl Default for RequestOptions {
             max_head_bytes: 64 * 1024,
             expect_continue_from: Some(1 << 20),
             max_body_size: 1 << 30,
+            max_time: None,
         }
     }
 }
@@ -161,6 +167,13 @@ impl RequestOptions {
     /// Set the largest response head accepted.
     pub fn max_head_bytes(mut self, n: usize) -> Self {
         self.max_head_bytes = n;
+        self
+    }
+
+    /// Set the total time limit of a send and the body read that follows it (curl's
+    /// `--max-time`). A limit too large to add to the clock is no limit.
+    pub fn max_time(mut self, limit: Duration) -> Self {
+        self.max_time = Some(limit);
         self
     }
 }

@@ -79,6 +79,7 @@ impl HttpRequest {
             options,
             server,
             send_auth: true,
+            deadline: None,
         };
         let state = Arc::new(Mutex::new(State {
             plan,

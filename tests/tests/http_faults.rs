@@ -4,7 +4,7 @@
 
 use std::io::Write;
 use std::sync::mpsc::RecvTimeoutError;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use inet_core::Session;
 use inet_http::{HttpRequest, RequestOptions};
@@ -74,6 +74,62 @@ fn binary_garbage_instead_of_a_response_fails_with_12152() {
         RequestOptions::default(),
     );
     assert_eq!(code(send(&req)), 12152);
+}
+
+#[test]
+fn endless_102_processing_responses_fail_with_12152_instead_of_holding_the_request() {
+    let server = FaultServer::start(Behaviour::custom(|c| {
+        if c.read_request_head().is_err() {
+            return;
+        }
+        // One interim response every 100 ms, for ever (until the client gives up).
+        while c.write_all(b"HTTP/1.1 102 Processing\r\n\r\n").is_ok() {
+            if !c.sleep(Duration::from_millis(100)) {
+                return;
+            }
+        }
+    }))
+    .expect("fault server");
+    let req = request(
+        &Session::new().expect("session"),
+        &server,
+        RequestOptions::default(),
+    );
+    let err = send(&req).expect_err("endless interim responses must fail");
+    assert_eq!(err.code(), 12152, "{err}");
+    assert!(err.to_string().contains("interim"), "{err}");
+}
+
+#[test]
+fn a_few_interim_responses_before_the_final_one_are_fine() {
+    let mut answer = b"HTTP/1.1 102 Processing\r\n\r\n".repeat(3);
+    answer.extend_from_slice(b"HTTP/1.1 103 Early Hints\r\nLink: </s.css>\r\n\r\n");
+    answer.extend_from_slice(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    let server = FaultServer::start(Behaviour::Respond(answer)).expect("fault server");
+    let req = request(
+        &Session::new().expect("session"),
+        &server,
+        RequestOptions::default(),
+    );
+    send(&req).expect("send");
+    assert_eq!(req.status_code().expect("status"), 200);
+}
+
+#[test]
+fn an_unsolicited_101_switching_protocols_fails_with_12152() {
+    let server = FaultServer::start(Behaviour::RespondKeepOpen(
+        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"
+            .to_vec(),
+    ))
+    .expect("fault server");
+    let req = request(
+        &Session::new().expect("session"),
+        &server,
+        RequestOptions::default(),
+    );
+    let err = send(&req).expect_err("a 101 nobody asked for must fail");
+    assert_eq!(err.code(), 12152, "{err}");
+    assert!(err.to_string().contains("101"), "{err}");
 }
 
 // ---- the body ----
@@ -203,6 +259,107 @@ fn a_body_slower_than_the_low_speed_limit_fails_with_12002() {
     let (got, failure) = read_until_failure(&req);
     assert!(got.len() < 5000, "the whole slow body arrived");
     assert_eq!(code(failure), 12002);
+}
+
+#[test]
+fn a_response_trickling_one_byte_every_200_ms_hits_max_time_with_12002() {
+    let server = FaultServer::start(Behaviour::custom(|c| {
+        if c.read_request_head().is_err() {
+            return;
+        }
+        // Each byte comes well within any receive timeout; only a total limit stops this.
+        for byte in b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n"
+            .iter()
+            .cycle()
+        {
+            if c.write_all(&[*byte]).is_err() || !c.sleep(Duration::from_millis(200)) {
+                return;
+            }
+        }
+    }))
+    .expect("fault server");
+    let options = RequestOptions::default().max_time(Duration::from_secs(1));
+    let req = request(&Session::new().expect("session"), &server, options);
+    let started = Instant::now();
+    let err = send(&req).expect_err("the total time limit must end it");
+    let took = started.elapsed();
+    assert_eq!(err.code(), 12002, "{err}");
+    assert!(err.to_string().contains("total time limit"), "{err}");
+    assert!(
+        took >= Duration::from_millis(900) && took < Duration::from_millis(2500),
+        "took {took:?}"
+    );
+}
+
+#[test]
+fn max_time_bounds_the_body_read_after_the_send() {
+    let server = FaultServer::start(Behaviour::SlowBody {
+        head: b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n".to_vec(),
+        body: vec![b'x'; 1000],
+        bytes_per_sec: 5,
+    })
+    .expect("fault server");
+    let options = RequestOptions::default().max_time(Duration::from_millis(800));
+    let req = request(&Session::new().expect("session"), &server, options);
+    let started = Instant::now();
+    send(&req).expect("send");
+    let (got, failure) = read_until_failure(&req);
+    assert!(got.len() < 1000, "the whole slow body arrived");
+    assert_eq!(code(failure), 12002);
+    assert!(started.elapsed() < Duration::from_millis(2500));
+}
+
+#[test]
+fn an_upload_the_server_stops_reading_hits_the_low_speed_limit_with_12002() {
+    let server = FaultServer::start(Behaviour::custom(|c| {
+        if c.read_request_head().is_ok() {
+            // Read nothing more: the client's writes block once the socket buffers are full.
+            c.sleep(Duration::from_secs(20));
+        }
+    }))
+    .expect("fault server");
+    let s = Session::builder()
+        .low_speed_limit(1000, Duration::from_millis(500))
+        .build()
+        .expect("session");
+    let mut options = RequestOptions::default();
+    options.expect_continue_from = None;
+    let req = inet_http::open_method(&s, "PUT", &server.url("/"), options).expect("open");
+    let body = vec![b'u'; 64 << 20];
+    let started = Instant::now();
+    let sender = req.clone();
+    let err = within("the stalled upload", move || {
+        sender.send_blocking(None, Some(body.into()))
+    })
+    .expect_err("a stalled upload must fail");
+    assert_eq!(err.code(), 12002, "{err}");
+    assert!(err.to_string().contains("low-speed"), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[test]
+fn duration_max_timeouts_and_limits_mean_no_limit_and_do_not_panic() {
+    let server = FaultServer::start(Behaviour::SlowBody {
+        head: b"HTTP/1.1 200 OK\r\nContent-Length: 20\r\n\r\n".to_vec(),
+        body: vec![b'x'; 20],
+        bytes_per_sec: 100,
+    })
+    .expect("fault server");
+    let s = Session::builder()
+        .send_timeout(Some(Duration::MAX))
+        .receive_timeout(Some(Duration::MAX))
+        .low_speed_limit(1, Duration::MAX)
+        .build()
+        .expect("session");
+    let req = request(
+        &s,
+        &server,
+        RequestOptions::default().max_time(Duration::MAX),
+    );
+    send(&req).expect("send");
+    let (got, outcome) = read_until_failure(&req);
+    outcome.expect("the body ends cleanly");
+    assert_eq!(got, vec![b'x'; 20]);
 }
 
 // ---- callback mode ----

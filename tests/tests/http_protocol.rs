@@ -894,6 +894,45 @@ fn a_chunked_body_reads_the_same_as_the_content_length_one() {
 }
 
 #[test]
+fn a_response_with_both_transfer_encoding_and_content_length_is_read_but_its_connection_is_not_reused(
+) {
+    let server = http_server(|r| match r.target.as_str() {
+        "/both" => b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n\
+                     5\r\nhello\r\n0\r\n\r\n"
+            .to_vec(),
+        _ => ok("next"),
+    });
+    let s = Session::new().expect("session");
+    assert_eq!(get_body(&s, &server.url("/both")), b"hello");
+    assert_eq!(get_body(&s, &server.url("/next")), b"next");
+    assert_eq!(server.connections(), 2, "the connection was reused");
+}
+
+#[test]
+fn transfer_encoding_gzip_chunked_is_unchunked_then_decoded() {
+    const GZIPPED: &[u8] = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\x03\xcb\x48\xcd\xc9\xc9\xd7\x51\x28\x29\x4a\xcc\x2b\x4e\x4b\x2d\x52\x48\xce\x4f\xc9\xcc\x4b\x07\x00\x5f\x23\x3c\x20\x16\x00\x00\x00";
+    let server = http_server(|_| {
+        let mut out = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n".to_vec();
+        for piece in GZIPPED.chunks(10) {
+            out.extend_from_slice(format!("{:x}\r\n", piece.len()).as_bytes());
+            out.extend_from_slice(piece);
+            out.extend_from_slice(b"\r\n");
+        }
+        out.extend_from_slice(b"0\r\n\r\n");
+        out
+    });
+    let s = Session::new().expect("session");
+    // Even a request that asked for no decoding gets the content: transfer codings are hop-by-hop.
+    let options = RequestOptions::default().flags(RequestFlags::NO_AUTO_DECOMPRESS);
+    let req = inet_http::open(&s, &server.url("/te"), options).expect("open");
+    req.send_blocking(None, None).expect("send");
+    assert_eq!(
+        req.read_to_end_blocking().expect("body"),
+        b"hello, transfer coding"
+    );
+}
+
+#[test]
 fn a_body_delimited_by_the_connection_closing_is_read_to_the_end() {
     let server = FaultServer::start(Behaviour::Respond(
         b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil the very end".to_vec(),
@@ -1142,6 +1181,73 @@ fn a_cross_origin_redirect_drops_authorization_and_cookie() {
 }
 
 #[test]
+fn a_cross_origin_redirect_drops_a_caller_set_host_and_proxy_authorization() {
+    let other = http_server(|_| ok("other origin"));
+    let to = other.url("/landing");
+    let first = http_server(move |_| redirect(302, &to));
+    let s = Session::new().expect("session");
+    let req = inet_http::open(&s, &first.url("/start"), RequestOptions::default()).expect("open");
+    req.add_headers(
+        "Host: first.example\r\nProxy-Authorization: Basic c2VjcmV0",
+        Modifier::Add,
+    )
+    .expect("add");
+    req.send_blocking(None, None).expect("send");
+    assert_eq!(req.read_to_end_blocking().expect("body"), b"other origin");
+    assert_eq!(only_request(&first).header("host"), Some("first.example"));
+    let landed = only_request(&other);
+    assert_eq!(
+        landed.headers_named("host"),
+        [format!("127.0.0.1:{}", other.port())],
+        "{landed:?}"
+    );
+    assert_eq!(landed.header("proxy-authorization"), None, "{landed:?}");
+}
+
+#[test]
+fn a_password_in_a_redirect_location_is_not_in_the_redirect_notification() {
+    let other = http_server(|_| ok("landed"));
+    let to = format!("http://user:secret@127.0.0.1:{}/landing", other.port());
+    let first = http_server(move |_| redirect(302, &to));
+    let rec = Recorder::new();
+    let s = session(&rec);
+    let req = inet_http::open(&s, &first.url("/start"), RequestOptions::default()).expect("open");
+    req.send_blocking(None, None).expect("send");
+    let redirects: Vec<String> = rec
+        .all()
+        .into_iter()
+        .filter(|x| x.handle == req.handle().id() && x.code == 110)
+        .map(|x| x.text)
+        .collect();
+    assert_eq!(redirects, [other.url("/landing")]);
+    assert!(!req.url().contains("secret"), "{}", req.url());
+    let landed = String::from_utf8_lossy(&other.request(0)).into_owned();
+    assert!(!landed.contains("secret"), "{landed}");
+}
+
+#[test]
+fn error_messages_name_urls_without_their_password() {
+    let s = Session::new().expect("session");
+    let err = inet_http::open(
+        &s,
+        "gopher://user:secret@127.0.0.1/",
+        RequestOptions::default(),
+    )
+    .expect_err("not http");
+    assert_eq!(err.code(), 12006);
+    assert!(!err.to_string().contains("secret"), "{err}");
+    let err = inet_http::open(&s, "http://user:secret@[::1/", RequestOptions::default())
+        .expect_err("not a URL");
+    assert!(!err.to_string().contains("secret"), "{err}");
+    // A redirect to a Location that does not parse is quoted in the message.
+    let server = http_server(|_| redirect(302, "http://user:secret@[::1/x"));
+    let req = inet_http::open(&s, &server.url("/start"), RequestOptions::default()).expect("open");
+    let err = req.send_blocking(None, None).expect_err("bad Location");
+    assert_eq!(err.code(), 12152);
+    assert!(!err.to_string().contains("secret"), "{err}");
+}
+
+#[test]
 fn a_same_origin_redirect_keeps_authorization_and_cookie() {
     let server = http_server(|r| match r.target.as_str() {
         "/start" => redirect(302, "/landing"),
@@ -1327,6 +1433,39 @@ fn through_a_proxy_the_request_line_is_absolute_form_with_proxy_authorization() 
         seen.header("proxy-authorization"),
         Some("Basic dXNlcjpwYXNz")
     );
+}
+
+#[test]
+fn through_a_proxy_a_redirect_to_a_url_with_a_password_sends_no_userinfo_in_the_request_line() {
+    let proxy = http_server(|r| match r.target.as_str() {
+        "http://origin.test/start" => redirect(302, "http://user:secret@other.test/landing"),
+        _ => ok("landed"),
+    });
+    let s = Session::builder()
+        .proxy(Proxy {
+            host: "127.0.0.1".into(),
+            port: proxy.port(),
+            credentials: None,
+        })
+        .resolver(StaticResolver::new())
+        .build()
+        .expect("session");
+    let req =
+        inet_http::open(&s, "http://origin.test/start", RequestOptions::default()).expect("open");
+    req.send_blocking(None, None).expect("send");
+    assert_eq!(req.read_to_end_blocking().expect("body"), b"landed");
+    let seen = received(&proxy);
+    let lines: Vec<&str> = seen.iter().map(|r| r.target.as_str()).collect();
+    assert_eq!(
+        lines,
+        ["http://origin.test/start", "http://other.test/landing"]
+    );
+    let wire: Vec<String> = proxy
+        .requests()
+        .iter()
+        .map(|b| String::from_utf8_lossy(b).into_owned())
+        .collect();
+    assert!(wire.iter().all(|w| !w.contains("secret")), "{wire:?}");
 }
 
 #[test]

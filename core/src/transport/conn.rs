@@ -1,4 +1,7 @@
-//! A connection with the session's limits applied to every read and write.
+//! A connection with the session's limits applied to every read, write, flush and wait: the
+//! send and receive timeouts per step, the low-speed limit, and an overall deadline. All time
+//! arithmetic saturates (a `Duration::MAX` timeout is no timeout, never a panic). Knows no
+//! protocol; does not touch the pool (which owns idle connections) nor the handle tree.
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -12,8 +15,8 @@ use crate::options::{LowSpeed, Options};
 use crate::transport::Stream;
 
 /// A connected stream plus what inet needs to use it well: its peer, a label for error messages
-/// ("host:port"), the send/receive timeouts and the low-speed limit, and whether it came from the
-/// pool.
+/// ("host:port"), the send/receive timeouts, the low-speed limit and the deadline, and whether it
+/// came from the pool.
 pub struct Conn {
     stream: Stream,
     peer: SocketAddr,
@@ -22,6 +25,7 @@ pub struct Conn {
     receive_timeout: Option<Duration>,
     low_speed: Option<LowSpeed>,
     window: SpeedWindow,
+    deadline: Option<Instant>,
     timer: Timer,
     reused: bool,
     written: u64,
@@ -29,7 +33,7 @@ pub struct Conn {
     pub(crate) idle_since: Instant,
 }
 
-/// Bytes received since `start`, for the low-speed limit.
+/// Bytes moved (either way) since `start`, for the low-speed limit.
 #[derive(Clone, Copy)]
 struct SpeedWindow {
     start: Instant,
@@ -61,6 +65,7 @@ impl Conn {
                 start: now,
                 bytes: 0,
             },
+            deadline: None,
             timer: Timer::never(),
             reused: false,
             written: 0,
@@ -110,6 +115,8 @@ impl Conn {
 
     pub(crate) fn mark_reused(&mut self) {
         self.reused = true;
+        // The last exchange's deadline is not the next one's.
+        self.deadline = None;
         self.restart_speed_window();
     }
 
@@ -132,6 +139,7 @@ impl Conn {
             receive_timeout,
             low_speed,
             window,
+            deadline,
             timer,
             reused,
             written,
@@ -147,6 +155,7 @@ impl Conn {
             receive_timeout,
             low_speed,
             window,
+            deadline,
             timer,
             reused,
             written,
@@ -160,6 +169,19 @@ impl Conn {
         self.receive_timeout = t;
     }
 
+    /// Set (or clear) the moment every read, write, flush and wait on this connection must be
+    /// done by: a total time limit for a whole exchange, body included, where the send and receive
+    /// timeouts only bound each step. Past it, I/O fails with `ERROR_INTERNET_TIMEOUT`. A
+    /// connection taken from the pool starts with none.
+    pub fn set_deadline(&mut self, deadline: Option<Instant>) {
+        self.deadline = deadline;
+    }
+
+    /// The deadline set by [`set_deadline`](Self::set_deadline).
+    pub fn deadline(&self) -> Option<Instant> {
+        self.deadline
+    }
+
     /// Start a new low-speed measurement window (call when a transfer starts).
     pub fn restart_speed_window(&mut self) {
         self.window = SpeedWindow {
@@ -169,111 +191,169 @@ impl Conn {
     }
 
     /// Read into `buf`; `Ok(0)` is the end of the stream. Fails with `ERROR_INTERNET_TIMEOUT` when
-    /// nothing arrives within the receive timeout or the low-speed limit is crossed.
+    /// nothing arrives within the receive timeout, the low-speed limit is crossed or the deadline
+    /// passes.
     pub async fn read(&mut self, buf: &mut [u8]) -> Result<usize> {
+        self.check_deadline(Instant::now(), Direction::Receive)?;
         // Bytes already waiting in the socket need no timer: on bulk transfers that is most reads,
         // and arming a timer costs a trip through the reactor.
         if let Some(ready) = futures_lite::future::poll_once(self.stream.read(buf)).await {
-            return self.account(ready);
+            return self.account(ready, Direction::Receive);
         }
         loop {
-            let now = Instant::now();
-            let read_deadline = self.receive_timeout.map(|t| now + t);
-            let window_end = self.low_speed.map(|ls| self.window.start + ls.window);
-            let deadline = match (read_deadline, window_end) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
+            let step = Step::start(self.receive_timeout);
+            let at = self.next_check(step);
             let Conn { stream, timer, .. } = self;
-            let outcome = match deadline {
+            let outcome = match at {
                 None => Raced::Done(stream.read(buf).await),
-                Some(d) => {
-                    timer.set_at(d);
-                    async { Raced::Done(stream.read(buf).await) }
-                        .or(async {
-                            timer.await;
-                            Raced::TimerFired
-                        })
-                        .await
-                }
+                Some(at) => race(timer, at, stream.read(buf)).await,
             };
             match outcome {
-                Raced::Done(ready) => return self.account(ready),
-                Raced::TimerFired => {
-                    let now = Instant::now();
-                    if read_deadline.is_some_and(|d| now >= d) {
-                        return Err(Error::new(
-                            ErrorKind::Timeout,
-                            format!(
-                                "receiving from {}: nothing arrived in {:?}",
-                                self.label,
-                                self.receive_timeout.unwrap_or_default()
-                            ),
-                        ));
-                    }
-                    self.check_speed(now)?;
-                }
+                Raced::Done(ready) => return self.account(ready, Direction::Receive),
+                Raced::TimerFired => self.on_timer(step, Direction::Receive)?,
             }
         }
     }
 
-    /// Wait, within the receive timeout, until the socket has something to read (or has closed),
-    /// without reading. Right after a request is sent its answer cannot be there yet: waiting
-    /// first saves the read that would find nothing. A TLS stream that already holds decrypted
-    /// bytes returns at once.
+    /// Wait, within the receive timeout (and the low-speed limit and the deadline), until the
+    /// socket has something to read (or has closed), without reading. Right after a request is
+    /// sent its answer cannot be there yet: waiting first saves the read that would find nothing.
+    /// A TLS stream that already holds decrypted bytes returns at once.
     pub async fn wait_readable(&mut self) -> Result<()> {
-        let Conn {
-            stream,
-            timer,
-            receive_timeout,
-            label,
-            ..
-        } = self;
-        let tcp = match stream {
-            Stream::Tcp(tcp) => &*tcp,
-            Stream::Tls(tls) if tls.buffered() == 0 => tls.get_ref(),
-            Stream::Tls(_) => return Ok(()),
-        };
-        let outcome = match receive_timeout {
-            None => Raced::Done(tcp.readable().await),
-            Some(t) => {
-                timer.set_after(*t);
-                async { Raced::Done(tcp.readable().await) }
-                    .or(async {
-                        (&mut *timer).await;
-                        Raced::TimerFired
-                    })
-                    .await
+        self.check_deadline(Instant::now(), Direction::Receive)?;
+        loop {
+            let step = Step::start(self.receive_timeout);
+            let at = self.next_check(step);
+            let Conn { stream, timer, .. } = self;
+            let tcp = match stream {
+                Stream::Tcp(tcp) => &*tcp,
+                Stream::Tls(tls) if tls.buffered() == 0 => tls.get_ref(),
+                Stream::Tls(_) => return Ok(()),
+            };
+            let outcome = match at {
+                None => Raced::Done(tcp.readable().await),
+                Some(at) => race(timer, at, tcp.readable()).await,
+            };
+            match outcome {
+                Raced::Done(r) => {
+                    return r.map_err(|e| Error::io(e, format!("receiving from {}", self.label)))
+                }
+                Raced::TimerFired => self.on_timer(step, Direction::Receive)?,
             }
-        };
-        match outcome {
-            Raced::Done(r) => r.map_err(|e| Error::io(e, format!("receiving from {label}"))),
-            Raced::TimerFired => Err(Error::new(
+        }
+    }
+
+    /// Write all of `data` (and flush), each write bounded by the send timeout, the low-speed
+    /// limit and the deadline.
+    pub async fn write_all(&mut self, mut data: &[u8]) -> Result<()> {
+        self.check_deadline(Instant::now(), Direction::Send)?;
+        while !data.is_empty() {
+            let n = loop {
+                let step = Step::start(self.send_timeout);
+                let at = self.next_check(step);
+                let Conn { stream, timer, .. } = self;
+                let outcome = match at {
+                    None => Raced::Done(stream.write(data).await),
+                    Some(at) => race(timer, at, stream.write(data)).await,
+                };
+                match outcome {
+                    Raced::Done(ready) => break self.account(ready, Direction::Send)?,
+                    Raced::TimerFired => self.on_timer(step, Direction::Send)?,
+                }
+            };
+            if n == 0 {
+                return Err(Error::new(
+                    ErrorKind::ConnectionAborted,
+                    format!("sending to {}: the connection is closed", self.label),
+                ));
+            }
+            self.written += n as u64;
+            data = &data[n..];
+        }
+        loop {
+            let step = Step::start(self.send_timeout);
+            let at = self.next_check(step);
+            let Conn { stream, timer, .. } = self;
+            let outcome = match at {
+                None => Raced::Done(stream.flush().await),
+                Some(at) => race(timer, at, stream.flush()).await,
+            };
+            match outcome {
+                Raced::Done(r) => {
+                    return r.map_err(|e| Error::io(e, format!("sending to {}", self.label)))
+                }
+                Raced::TimerFired => self.on_timer(step, Direction::Send)?,
+            }
+        }
+    }
+
+    /// When the timer must next fire for one I/O step: the earliest of the step's own timeout,
+    /// the end of the low-speed window and the deadline (`None`: nothing bounds the step).
+    fn next_check(&self, step: Step) -> Option<Instant> {
+        let window_end = self
+            .low_speed
+            .and_then(|ls| self.window.start.checked_add(ls.window));
+        [step.timeout_at, window_end, self.deadline]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    /// The timer fired during a step: fail if the deadline passed, the step's timeout passed or
+    /// the low-speed window ended too slow; else the step goes on.
+    fn on_timer(&mut self, step: Step, direction: Direction) -> Result<()> {
+        let now = Instant::now();
+        self.check_deadline(now, direction)?;
+        if step.timeout_at.is_some_and(|at| now >= at) {
+            let what = match direction {
+                Direction::Receive => "nothing arrived",
+                Direction::Send => "no progress",
+            };
+            return Err(Error::new(
                 ErrorKind::Timeout,
                 format!(
-                    "receiving from {label}: nothing arrived in {:?}",
-                    receive_timeout.unwrap_or_default()
+                    "{} {}: {what} in {:?}",
+                    direction.verb(),
+                    self.label,
+                    step.timeout.unwrap_or_default()
+                ),
+            ));
+        }
+        self.check_speed(now, direction)
+    }
+
+    /// Fail once the deadline has passed.
+    fn check_deadline(&self, now: Instant, direction: Direction) -> Result<()> {
+        match self.deadline {
+            Some(d) if now >= d => Err(Error::new(
+                ErrorKind::Timeout,
+                format!(
+                    "{} {}: the total time limit was reached",
+                    direction.verb(),
+                    self.label
                 ),
             )),
+            _ => Ok(()),
         }
     }
 
-    /// Count a finished read against the low-speed window.
-    fn account(&mut self, ready: std::io::Result<usize>) -> Result<usize> {
+    /// Count a finished read or write against the low-speed window.
+    fn account(&mut self, ready: std::io::Result<usize>, direction: Direction) -> Result<usize> {
         match ready {
             Ok(n) => {
-                self.window.bytes += n as u64;
+                self.window.bytes = self.window.bytes.saturating_add(n as u64);
                 if self.low_speed.is_some() {
-                    self.check_speed(Instant::now())?;
+                    self.check_speed(Instant::now(), direction)?;
                 }
                 Ok(n)
             }
-            Err(e) => Err(Error::io(e, format!("receiving from {}", self.label))),
+            Err(e) => Err(Error::io(e, format!("{} {}", direction.verb(), self.label))),
         }
     }
 
     /// At the end of a low-speed window: fail if the window was too slow, else start a new one.
-    fn check_speed(&mut self, now: Instant) -> Result<()> {
+    /// Bytes both ways count: a transfer is slow when neither sending nor receiving moves.
+    fn check_speed(&mut self, now: Instant, direction: Direction) -> Result<()> {
         let Some(ls) = self.low_speed else {
             return Ok(());
         };
@@ -286,7 +366,8 @@ impl Conn {
             return Err(Error::new(
                 ErrorKind::Timeout,
                 format!(
-                    "receiving from {}: {} bytes in {:.1} s, below the low-speed limit of {} B/s",
+                    "{} {}: {} bytes in {:.1} s, below the low-speed limit of {} B/s",
+                    direction.verb(),
                     self.label,
                     self.window.bytes,
                     elapsed.as_secs_f64(),
@@ -300,68 +381,54 @@ impl Conn {
         };
         Ok(())
     }
+}
 
-    /// Write all of `data` (and flush), each write bounded by the send timeout.
-    pub async fn write_all(&mut self, mut data: &[u8]) -> Result<()> {
-        while !data.is_empty() {
-            let Conn {
-                stream,
-                timer,
-                send_timeout,
-                label,
-                ..
-            } = self;
-            let n = send_bounded(timer, *send_timeout, label, stream.write(data)).await?;
-            if n == 0 {
-                return Err(Error::new(
-                    ErrorKind::ConnectionAborted,
-                    format!("sending to {}: the connection is closed", self.label),
-                ));
-            }
-            self.written += n as u64;
-            data = &data[n..];
+/// Which way bytes move in a step, for messages.
+#[derive(Clone, Copy)]
+enum Direction {
+    Receive,
+    Send,
+}
+
+impl Direction {
+    fn verb(self) -> &'static str {
+        match self {
+            Direction::Receive => "receiving from",
+            Direction::Send => "sending to",
         }
-        let Conn {
-            stream,
-            timer,
-            send_timeout,
-            label,
-            ..
-        } = self;
-        send_bounded(timer, *send_timeout, label, stream.flush()).await
     }
 }
 
-/// Run one write-side I/O step, failing with a timeout if it makes no progress in `limit`.
-async fn send_bounded<T>(
-    timer: &mut Timer,
-    limit: Option<Duration>,
-    label: &str,
-    io: impl std::future::Future<Output = std::io::Result<T>>,
-) -> Result<T> {
-    let outcome = match limit {
-        None => Raced::Done(io.await),
-        Some(t) => {
-            timer.set_after(t);
-            async { Raced::Done(io.await) }
-                .or(async {
-                    timer.await;
-                    Raced::TimerFired
-                })
-                .await
+/// One I/O step's own timeout (send or receive), started now. A timeout too large to add to
+/// the clock (`Duration::MAX`) is no timeout.
+#[derive(Clone, Copy)]
+struct Step {
+    timeout: Option<Duration>,
+    timeout_at: Option<Instant>,
+}
+
+impl Step {
+    fn start(timeout: Option<Duration>) -> Step {
+        Step {
+            timeout,
+            timeout_at: timeout.and_then(|t| Instant::now().checked_add(t)),
         }
-    };
-    match outcome {
-        Raced::Done(Ok(v)) => Ok(v),
-        Raced::Done(Err(e)) => Err(Error::io(e, format!("sending to {label}"))),
-        Raced::TimerFired => Err(Error::new(
-            ErrorKind::Timeout,
-            format!(
-                "sending to {label}: no progress in {:?}",
-                limit.unwrap_or_default()
-            ),
-        )),
     }
+}
+
+/// Run `io` until it finishes or `timer` goes off at `at`.
+async fn race<T>(
+    timer: &mut Timer,
+    at: Instant,
+    io: impl std::future::Future<Output = T>,
+) -> Raced<T> {
+    timer.set_at(at);
+    async { Raced::Done(io.await) }
+        .or(async {
+            timer.await;
+            Raced::TimerFired
+        })
+        .await
 }
 
 impl fmt::Debug for Conn {

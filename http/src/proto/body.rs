@@ -66,6 +66,41 @@ pub fn body_kind(
     })
 }
 
+/// The transfer coding to undo beneath the framing, if any: in `Transfer-Encoding: gzip, chunked`
+/// the body is chunked and what the chunks carry is gzip, which a client must decode whatever it
+/// asked for (transfer codings are hop-by-hop; the caller sees the content). `identity` is
+/// nothing; a coding inet cannot decode (or more than one) is an
+/// [`InvalidResponse`](ProtoError::InvalidResponse): the bytes could not be handed out as the
+/// body.
+pub fn transfer_coding(headers: &HeaderList) -> Result<Option<&str>, ProtoError> {
+    let mut codings: Vec<&str> = headers
+        .get_all("transfer-encoding")
+        .flat_map(|value| value.split(','))
+        .map(str::trim)
+        .filter(|c| !c.is_empty() && !c.eq_ignore_ascii_case("identity"))
+        .collect();
+    if codings
+        .last()
+        .is_some_and(|c| c.eq_ignore_ascii_case("chunked"))
+    {
+        codings.pop();
+    }
+    match codings.as_slice() {
+        [] => Ok(None),
+        [one]
+            if ["gzip", "x-gzip", "deflate"]
+                .iter()
+                .any(|known| one.eq_ignore_ascii_case(known)) =>
+        {
+            Ok(Some(one))
+        }
+        _ => Err(ProtoError::InvalidResponse(format!(
+            "unsupported Transfer-Encoding {:?}",
+            codings.join(", ")
+        ))),
+    }
+}
+
 /// The last transfer coding named by all `Transfer-Encoding` headers together, if any.
 fn last_transfer_coding(headers: &HeaderList) -> Option<&str> {
     headers
@@ -534,6 +569,33 @@ fn push_hex(n: usize, out: &mut Vec<u8>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn te(value: &str) -> HeaderList {
+        let mut h = HeaderList::new();
+        h.push("Transfer-Encoding", value).expect("valid");
+        h
+    }
+
+    #[test]
+    fn gzip_under_chunked_is_a_transfer_coding_to_undo() {
+        assert_eq!(transfer_coding(&te("gzip, chunked")), Ok(Some("gzip")));
+        assert_eq!(transfer_coding(&te("chunked")), Ok(None));
+        assert_eq!(transfer_coding(&te("identity")), Ok(None));
+        assert_eq!(transfer_coding(&HeaderList::new()), Ok(None));
+    }
+
+    #[test]
+    fn an_unknown_or_stacked_transfer_coding_is_an_invalid_response() {
+        for value in ["compress, chunked", "gzip, deflate, chunked", "br"] {
+            assert!(
+                matches!(
+                    transfer_coding(&te(value)),
+                    Err(ProtoError::InvalidResponse(_))
+                ),
+                "{value}"
+            );
+        }
+    }
     use crate::proto::Modifier;
 
     fn headers(text: &str) -> HeaderList {

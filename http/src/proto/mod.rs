@@ -12,24 +12,39 @@
 //! - [`body`]: message framing: [`body_kind`], [`BodyDecoder`], [`ChunkedEncoder`].
 //! - [`decode`]: `Content-Encoding` (gzip, deflate) via [`ContentDecoder`].
 //! - [`redirect`]: the pure redirect policy (which method, which URL, is it a downgrade).
+//! - [`compose`]: the request head from a [`RequestSpec`]: the caller's headers plus defaults.
+//! - [`method`]: what a method allows ([`is_idempotent`], [`needs_length`]).
+//! - [`redact`]: URL text without credentials ([`without_userinfo`]), for messages.
+//! - [`persist`]: whether a connection outlives a response ([`keeps_alive`]).
 //!
 //! Every fallible function returns [`ProtoError`]; nothing here panics on bytes from the network.
 
 pub mod body;
+pub mod compose;
 pub mod decode;
 pub mod headers;
+pub mod method;
+pub mod persist;
+pub mod redact;
 pub mod redirect;
 pub mod request;
 pub mod response;
 
 use std::fmt;
 
-pub use body::{body_kind, BodyDecoder, BodyKind, ChunkedEncoder, Decoded};
+pub use body::{body_kind, transfer_coding, BodyDecoder, BodyKind, ChunkedEncoder, Decoded};
+pub use compose::{basic, compose, CacheDirective, Composed, RequestSpec, TargetForm};
 pub use decode::ContentDecoder;
 pub use headers::{HeaderError, HeaderErrorKind, HeaderList, Modifier};
-pub use redirect::{is_downgrade, redirect_method, resolve_location, same_origin, RedirectRule};
+pub use method::{is_idempotent, needs_length};
+pub use persist::keeps_alive;
+pub use redact::without_userinfo;
+pub use redirect::{
+    drop_origin_bound_headers, is_downgrade, redirect_method, resolve_location, same_origin,
+    RedirectRule, ORIGIN_BOUND_HEADERS,
+};
 pub use request::RequestHead;
-pub use response::{parse_response_head, ResponseHead};
+pub use response::{parse_response_head, HeadSequence, ResponseHead, MAX_INTERIM_RESPONSES};
 
 /// Why the protocol core refused some bytes or some request.
 ///

@@ -8,7 +8,7 @@
 use http::Method;
 use url::Url;
 
-use super::ProtoError;
+use super::{without_userinfo, HeaderList, ProtoError};
 
 /// How to re-issue a request after a redirect.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,8 +51,13 @@ pub fn redirect_method(method: &Method, status: u16) -> Option<RedirectRule> {
 /// A relative reference is resolved per RFC 3986; a `Location` without a fragment inherits the
 /// base's fragment (RFC 9110 §10.2.2). Only `http` and `https` targets are accepted: following a
 /// server to `file:` or `ftp:` on its say-so is how clients get tricked into reading local files.
+///
+/// The result carries no `user:password@`: credentials in a `Location` are neither sent nor shown
+/// (notifications and messages name the URL), and error messages quote the `Location` without
+/// them.
 pub fn resolve_location(base: &Url, location: &str) -> Result<Url, ProtoError> {
-    let location = location.trim_matches([' ', '\t']);
+    let location = without_userinfo(location.trim_matches([' ', '\t']));
+    let location = location.as_ref();
     if location.is_empty() {
         return Err(ProtoError::InvalidResponse(
             "redirect with an empty Location".into(),
@@ -75,6 +80,13 @@ pub fn resolve_location(base: &Url, location: &str) -> Result<Url, ProtoError> {
     if target.fragment().is_none() {
         target.set_fragment(base.fragment());
     }
+    // http(s) URLs with a host always accept these; were one refused, the URL would keep
+    // credentials, so refuse the redirect instead.
+    if target.set_username("").is_err() || target.set_password(None).is_err() {
+        return Err(ProtoError::InvalidResponse(
+            "redirect Location with credentials that cannot be removed".into(),
+        ));
+    }
     Ok(target)
 }
 
@@ -85,6 +97,19 @@ pub fn same_origin(a: &Url, b: &Url) -> bool {
     a.scheme() == b.scheme()
         && a.host() == b.host()
         && a.port_or_known_default() == b.port_or_known_default()
+}
+
+/// The request headers that belong to one origin and must not follow a redirect to another:
+/// credentials for the server and the proxy, cookies set by header, and a `Host` the caller
+/// chose for the first server.
+pub const ORIGIN_BOUND_HEADERS: [&str; 4] =
+    ["authorization", "proxy-authorization", "cookie", "host"];
+
+/// Remove [`ORIGIN_BOUND_HEADERS`] from the caller's headers, before a cross-origin hop.
+pub fn drop_origin_bound_headers(headers: &mut HeaderList) {
+    for name in ORIGIN_BOUND_HEADERS {
+        headers.remove(name);
+    }
 }
 
 /// Whether a redirect from `from` to `to` leaves TLS (`https` → `http`).
@@ -104,6 +129,33 @@ mod tests {
 
     fn rule(method: Method, keep_body: bool) -> Option<RedirectRule> {
         Some(RedirectRule { method, keep_body })
+    }
+
+    #[test]
+    fn a_location_with_credentials_resolves_without_them() {
+        let base = url("http://example.com/a");
+        let next = resolve_location(&base, "http://user:secret@other.example/b").expect("valid");
+        assert_eq!(next.as_str(), "http://other.example/b");
+    }
+
+    #[test]
+    fn a_bad_location_with_credentials_is_quoted_without_them() {
+        let base = url("http://example.com/a");
+        let err = resolve_location(&base, "http://user:secret@[::1/b").expect_err("invalid");
+        assert!(!err.to_string().contains("secret"), "{err}");
+    }
+
+    #[test]
+    fn cross_origin_hops_drop_credentials_cookies_and_host() {
+        let mut headers = HeaderList::new();
+        headers
+            .add_lines(
+                "Authorization: a\r\nProxy-Authorization: p\r\nCookie: c\r\nHost: h\r\nX-Keep: k",
+                crate::proto::Modifier::Add,
+            )
+            .expect("valid");
+        drop_origin_bound_headers(&mut headers);
+        assert_eq!(headers.to_raw(), "X-Keep: k\r\n");
     }
 
     #[test]

@@ -20,8 +20,8 @@ const MIN_HEADER_LINE: usize = 3;
 
 /// A parsed response status line and headers.
 ///
-/// 1xx responses come out like any other; the driver reads the next head after one (except
-/// `101 Switching Protocols`, which ends HTTP on the connection).
+/// 1xx responses come out like any other; the driver reads the next head after one, counting
+/// them with a [`HeadSequence`] (which refuses `101 Switching Protocols`: inet never upgrades).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResponseHead {
     /// `HTTP/1.0` or `HTTP/1.1`.
@@ -85,6 +85,73 @@ pub fn parse_response_head(
         Ok(None) => Ok(None),
         Err(Attempt::TooManyHeaders) => Err(invalid("more headers than fit in the head")),
         Err(Attempt::Failed(err)) => Err(err),
+    }
+}
+
+/// At most this many interim (1xx) responses may come before the final one. Servers send one
+/// `100 Continue` or a few `102 Processing`/`103 Early Hints`; a server that keeps sending them
+/// would otherwise hold a request open for ever.
+pub const MAX_INTERIM_RESPONSES: u32 = 10;
+
+/// The heads of one response, counted as they arrive: interim (1xx) responses, then the final
+/// one. It refuses what HTTP/1.1 allows a server but no request of inet's can have asked for,
+/// and bounds what an endless stream of interim responses can cost.
+///
+/// ```
+/// use inet_http::proto::{parse_response_head, HeadSequence};
+/// let mut seq = HeadSequence::new(64 * 1024);
+/// let (head, used) = parse_response_head(b"HTTP/1.1 102 Processing\r\n\r\n", 1024)?.expect("a head");
+/// seq.accept(&head, used)?;
+/// assert_eq!(seq.interim(), 1);
+/// # Ok::<(), inet_http::proto::ProtoError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeadSequence {
+    interim: u32,
+    bytes: usize,
+    max_bytes: usize,
+}
+
+impl HeadSequence {
+    /// A sequence whose heads together may take at most `max_bytes`.
+    pub fn new(max_bytes: usize) -> Self {
+        HeadSequence {
+            interim: 0,
+            bytes: 0,
+            max_bytes,
+        }
+    }
+
+    /// Interim responses seen so far.
+    pub fn interim(&self) -> u32 {
+        self.interim
+    }
+
+    /// Count a head that took `used` bytes. Fails on `101 Switching Protocols` (inet never asks
+    /// to upgrade, so the bytes after it are not HTTP it can read), on more than
+    /// [`MAX_INTERIM_RESPONSES`] interim responses, and when the heads together pass the limit.
+    pub fn accept(&mut self, head: &ResponseHead, used: usize) -> Result<(), ProtoError> {
+        if head.status == 101 {
+            return Err(invalid(
+                "unsolicited 101 Switching Protocols (no upgrade was asked for)",
+            ));
+        }
+        self.bytes = self.bytes.saturating_add(used);
+        if head.is_informational() {
+            self.interim += 1;
+            if self.interim > MAX_INTERIM_RESPONSES {
+                return Err(invalid(&format!(
+                    "more than {MAX_INTERIM_RESPONSES} interim (1xx) responses before the final one"
+                )));
+            }
+        }
+        if self.bytes > self.max_bytes {
+            return Err(invalid(&format!(
+                "the interim (1xx) and final response heads together pass the limit of {} bytes",
+                self.max_bytes
+            )));
+        }
+        Ok(())
     }
 }
 
@@ -199,6 +266,51 @@ mod tests {
             Ok(Some(parsed)) => parsed,
             other => panic!("expected a complete head, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_few_interim_responses_then_the_final_one_are_accepted() {
+        let mut seq = HeadSequence::new(LIMIT);
+        for _ in 0..MAX_INTERIM_RESPONSES {
+            let (h, used) = parse(b"HTTP/1.1 102 Processing\r\n\r\n");
+            assert_eq!(seq.accept(&h, used), Ok(()));
+        }
+        let (h, used) = parse(b"HTTP/1.1 200 OK\r\n\r\n");
+        assert_eq!(seq.accept(&h, used), Ok(()));
+    }
+
+    #[test]
+    fn one_interim_response_too_many_is_an_invalid_response() {
+        let mut seq = HeadSequence::new(LIMIT);
+        let (h, used) = parse(b"HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n");
+        for _ in 0..MAX_INTERIM_RESPONSES {
+            assert_eq!(seq.accept(&h, used), Ok(()));
+        }
+        assert!(matches!(
+            seq.accept(&h, used),
+            Err(ProtoError::InvalidResponse(m)) if m.contains("interim")
+        ));
+    }
+
+    #[test]
+    fn interim_heads_count_against_the_head_size_limit() {
+        let (h, used) = parse(b"HTTP/1.1 102 Processing\r\nX: aaaaaaaaaaaaaaaaaaaa\r\n\r\n");
+        let mut seq = HeadSequence::new(2 * used);
+        assert_eq!(seq.accept(&h, used), Ok(()));
+        assert_eq!(seq.accept(&h, used), Ok(()));
+        assert!(matches!(
+            seq.accept(&h, used),
+            Err(ProtoError::InvalidResponse(_))
+        ));
+    }
+
+    #[test]
+    fn an_unsolicited_101_is_an_invalid_response() {
+        let (h, used) = parse(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\n\r\n");
+        assert!(matches!(
+            HeadSequence::new(LIMIT).accept(&h, used),
+            Err(ProtoError::InvalidResponse(m)) if m.contains("101")
+        ));
     }
 
     #[test]
