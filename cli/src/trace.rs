@@ -118,5 +118,7 @@ fn completion(c: &Completion) -> Value {
         Completion::Data(b) => json!({ "result": 1, "error": 0, "bytes": b.len() }),
         Completion::Text(s) => json!({ "result": 1, "error": 0, "text": s }),
         Completion::Handle(h) => json!({ "result": 1, "error": 0, "handle": h.id().get() }),
+        Completion::Value(v) => json!({ "result": 1, "error": 0, "value": v.type_name() }),
+        _ => json!({ "result": 1, "error": 0 }),
     }
 }

@@ -53,5 +53,5 @@ pub use reader::{
 pub use session::{Session, SessionBuilder};
 pub use spawn::{Spawn, Task};
 pub use status::{
-    Completion, Direction, Notification, Progress, Status, StatusCallback, STATUS_PROGRESS,
+    Completion, Direction, Notification, Progress, Status, StatusCallback, Value, STATUS_PROGRESS,
 };

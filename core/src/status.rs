@@ -42,6 +42,7 @@ pub struct Notification {
 ///
 /// Payloads are owned: inet never writes into caller memory after a call has returned.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum Completion {
     /// The operation succeeded and has nothing to hand over (WinINet: dwResult = TRUE).
     Done,
@@ -54,6 +55,66 @@ pub enum Completion {
     /// A new handle (WinINet: InternetOpenUrl's dwResult). Keep a clone: when the notification is
     /// dropped without one, the handle closes.
     Handle(Handle),
+    /// A protocol's own value (an FTP or Gopher directory entry from find-next, say), which core
+    /// carries without knowing its type. Get it back with [`Completion::value`].
+    Value(Value),
+}
+
+impl Completion {
+    /// The protocol value of a [`Completion::Value`], if it holds a `T`.
+    ///
+    /// ```
+    /// use inet_core::{Completion, Value};
+    /// let c = Completion::Value(Value::new(("readme.txt", 42u64)));
+    /// assert_eq!(c.value::<(&str, u64)>(), Some(&("readme.txt", 42)));
+    /// assert_eq!(c.value::<String>(), None);
+    /// ```
+    pub fn value<T: std::any::Any>(&self) -> Option<&T> {
+        match self {
+            Completion::Value(v) => v.get(),
+            _ => None,
+        }
+    }
+}
+
+/// A value of a type core does not know, shared by reference (notifications are delivered by
+/// reference, so a callback borrows it; clone what you keep).
+#[derive(Clone)]
+pub struct Value {
+    inner: Arc<dyn std::any::Any + Send + Sync>,
+    type_name: &'static str,
+}
+
+impl Value {
+    /// Wrap `value`.
+    pub fn new<T: std::any::Any + Send + Sync>(value: T) -> Self {
+        Value {
+            inner: Arc::new(value),
+            type_name: std::any::type_name::<T>(),
+        }
+    }
+
+    /// The value, if it is a `T`.
+    pub fn get<T: std::any::Any>(&self) -> Option<&T> {
+        self.inner.downcast_ref()
+    }
+
+    /// The name of the value's type, for messages and traces.
+    pub fn type_name(&self) -> &'static str {
+        self.type_name
+    }
+}
+
+impl fmt::Debug for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Value<{}>", self.type_name)
+    }
+}
+
+impl From<Value> for Completion {
+    fn from(v: Value) -> Self {
+        Completion::Value(v)
+    }
 }
 
 /// Which way bytes move in a [`Status::Progress`] notification.

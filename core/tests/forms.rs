@@ -264,3 +264,41 @@ fn a_cleanup_step_that_hangs_is_cut_off_at_its_limit() {
         "{took:?}"
     );
 }
+
+#[test]
+fn a_completion_can_carry_a_protocol_value_that_core_does_not_know() {
+    #[derive(Debug, PartialEq)]
+    struct Entry {
+        name: String,
+        size: u64,
+    }
+    let got = Arc::new(parking_lot::Mutex::new(None));
+    let g = got.clone();
+    let session = Session::builder()
+        .status_callback(move |n| {
+            if let inet_core::Status::RequestComplete(Ok(c)) = &n.status {
+                if let Some(e) = c.value::<Entry>() {
+                    *g.lock() = Some((e.name.clone(), e.size));
+                }
+            }
+        })
+        .build()
+        .unwrap();
+    let find = session
+        .create_child(HandleKind::FtpFind, Context(1))
+        .unwrap();
+    let _pending = find
+        .start(async {
+            async_io::Timer::after(Duration::from_millis(5)).await;
+            Ok(inet_core::Value::new(Entry {
+                name: "readme.txt".into(),
+                size: 42,
+            }))
+        })
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while got.lock().is_none() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(*got.lock(), Some(("readme.txt".to_string(), 42)));
+}
