@@ -145,6 +145,9 @@ pub struct Reader {
     phase: Phase,
     /// Bytes the last network read put straight into the caller's buffer.
     direct: Option<usize>,
+    /// The last network read filled all the room it was given: a bulk stream, worth a bigger
+    /// buffer (fewer system calls).
+    filled: bool,
 }
 
 impl fmt::Debug for Reader {
@@ -187,6 +190,7 @@ impl Reader {
             label,
             phase: Phase::Reading,
             direct: None,
+            filled: false,
         }
     }
 
@@ -444,7 +448,10 @@ impl Reader {
             });
             conn.read(&mut out[..limit]).await?
         } else {
-            conn.read(&mut self.buf[self.end..]).await?
+            let room = self.buf.len() - self.end;
+            let n = conn.read(&mut self.buf[self.end..]).await?;
+            self.filled = n == room;
+            n
         };
         h.notify(Status::ResponseReceived(n as u64));
         if n == 0 {
@@ -485,8 +492,9 @@ impl Reader {
             self.start = 0;
         }
         if self.end == self.buf.len()
-            || (self.buf.len() < BULK_BUFFER && self.end > self.buf.len() / 2)
+            || (self.buf.len() < BULK_BUFFER && (self.filled || self.end > self.buf.len() / 2))
         {
+            self.filled = false;
             let grown = (self.buf.len() * 2).clamp(16 * 1024, BULK_BUFFER.max(self.buf.len()));
             self.buf.resize(grown, 0);
         }
