@@ -124,6 +124,25 @@ fn bench(full: bool) -> Result<bool> {
     );
     for w in &mut workloads {
         let tools = w.tools();
+        for _ in 0..settings.startup_runs {
+            for &tool in &tools {
+                let outcome = tool.run(&w.startup, &context).map_err(|e| e.to_string());
+                w.record_startup(tool, outcome);
+            }
+        }
+        let startups: Vec<String> = tools
+            .iter()
+            .map(|&t| match w.startup_cpu(t) {
+                Some(cpu) => format!("{} {:.1} ms", t.name(), cpu.as_secs_f64() * 1e3),
+                None => format!("{} -", t.name()),
+            })
+            .collect();
+        println!(
+            "  [{}] start-up CPU (one small GET, median of {}): {}",
+            w.label,
+            settings.startup_runs,
+            startups.join(", ")
+        );
         for round in 0..settings.rounds {
             for k in 0..tools.len() {
                 let tool = tools[(round + k) % tools.len()];
@@ -144,8 +163,10 @@ fn bench(full: bool) -> Result<bool> {
 
     println!();
     println!(
-        "medians of {} round(s); CPU is user + system of the whole client process; \
-         ctx switches are the process's, per 64 KiB of body or per request",
+        "medians of {} round(s). CPU: user + system of the whole client process (exec to exit, \
+         every tool alike); \"above start-up\" takes off the median CPU of the same tool doing \
+         one small GET over the same scheme. Context switches: the process's, per 64 KiB of body \
+         or per request.",
         settings.rounds
     );
     println!();
@@ -168,6 +189,8 @@ fn bench(full: bool) -> Result<bool> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Settings {
     rounds: usize,
+    /// Start-up runs per tool and workload (see `Workload::startup`).
+    startup_runs: usize,
     pause: Duration,
     bulk: bool,
     parallel: bool,
@@ -205,6 +228,7 @@ impl Settings {
         let wanted = |name: &str| names.is_empty() || names.contains(&name);
         Ok(Settings {
             rounds,
+            startup_runs: if full { 3 } else { 1 },
             pause: if full {
                 Duration::from_secs(1)
             } else {
@@ -228,6 +252,7 @@ fn plan(nginx: &Nginx, settings: &Settings) -> Result<Vec<Workload>> {
     let mut workloads = Vec::new();
     type UrlOf = fn(&Nginx, &str) -> String;
     let schemes: [(&str, UrlOf); 2] = [("http", Nginx::http_url), ("https", Nginx::https_url)];
+    let small = data::ensure(nginx, SMALL_FILE, 1024)?;
     if settings.bulk {
         let file = data::ensure(nginx, &format!("{}.bin", size(big).replace(' ', "")), big)?;
         for (scheme, url) in schemes {
@@ -241,6 +266,10 @@ fn plan(nginx: &Nginx, settings: &Settings) -> Result<Vec<Workload>> {
                     url: url(nginx, &file.path),
                     bytes: file.bytes,
                 },
+                Job::Stream {
+                    url: url(nginx, &small.path),
+                    bytes: small.bytes,
+                },
                 vec![
                     Goal::rate(Tool::Inet, 1.1, Peer::Best),
                     Goal::rate(Tool::InetCallback, 0.95, Peer::Tool(Tool::Inet)),
@@ -253,7 +282,6 @@ fn plan(nginx: &Nginx, settings: &Settings) -> Result<Vec<Workload>> {
             ));
         }
     }
-    let small = data::ensure(nginx, SMALL_FILE, 1024)?;
     let many = |url: String, in_flight: usize, count: usize| Job::Many {
         url,
         count,
@@ -270,6 +298,7 @@ fn plan(nginx: &Nginx, settings: &Settings) -> Result<Vec<Workload>> {
             workloads.push(Workload::new(
                 format!("{count} x 1 KiB, {in_flight} in flight, {scheme}"),
                 many(url(nginx, &small.path), in_flight, count),
+                many(url(nginx, &small.path), 1, 1),
                 [Goal::rate(Tool::Inet, 1.2, Peer::Tool(Tool::Reqwest))]
                     .into_iter()
                     .chain(cpu_goals)
@@ -281,6 +310,7 @@ fn plan(nginx: &Nginx, settings: &Settings) -> Result<Vec<Workload>> {
         workloads.push(Workload::new(
             format!("{sequential} sequential keep-alive, http"),
             many(nginx.http_url(&small.path), 1, sequential),
+            many(nginx.http_url(&small.path), 1, 1),
             [Goal::rate(Tool::Inet, 1.1, Peer::Tool(Tool::Reqwest))]
                 .into_iter()
                 .chain(cpu_goals)

@@ -49,6 +49,7 @@ pub fn run(job: &Job, context: &RunContext) -> Result<Run> {
         connections: Some(connections),
         usage: watched.usage,
         reads: None,
+        startup_cpu: None,
     })
 }
 

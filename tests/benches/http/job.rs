@@ -165,6 +165,7 @@ impl Tool {
                     connections: None,
                     usage: watched.usage,
                     reads,
+                    startup_cpu: None,
                 })
             }
         }
@@ -197,6 +198,7 @@ fn inet_get(job: &Job, context: &RunContext) -> Result<Run> {
         connections: None,
         usage: watched.usage,
         reads: None,
+        startup_cpu: None,
     })
 }
 
@@ -229,6 +231,9 @@ pub struct Run {
     pub usage: Option<Usage>,
     /// Callback mode's `start_read`s (inet callback only).
     pub reads: Option<Reads>,
+    /// The median CPU time of the tool's start-up runs on this workload (see
+    /// `Workload::startup`), set when the run is recorded.
+    pub startup_cpu: Option<Duration>,
 }
 
 /// CPU time and context switches of one child process, from exec to exit, all its threads.

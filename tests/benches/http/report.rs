@@ -1,6 +1,7 @@
 //! Medians, goals and the printed tables (markdown, to paste into a closing note).
 
 use std::fmt::Write as _;
+use std::time::Duration;
 
 use crate::job::{Job, Run, Tool};
 
@@ -127,6 +128,12 @@ impl Goal {
 pub struct Workload {
     pub label: String,
     pub job: Job,
+    /// The same client doing one small GET over the same scheme: what a process costs before its
+    /// transfers (exec, runtime, client and TLS set-up, one request), taken off the "CPU above
+    /// start-up" row.
+    pub startup: Job,
+    /// Per tool, the CPU time of its start-up runs.
+    pub startup_cpu: [Vec<Duration>; Tool::ALL.len()],
     pub goals: Vec<Goal>,
     /// Per tool (in [`Tool::ALL`] order), the successful runs in the order they ran.
     pub runs: [Vec<Run>; Tool::ALL.len()],
@@ -135,10 +142,12 @@ pub struct Workload {
 }
 
 impl Workload {
-    pub fn new(label: String, job: Job, goals: Vec<Goal>) -> Self {
+    pub fn new(label: String, job: Job, startup: Job, goals: Vec<Goal>) -> Self {
         Workload {
             label,
             job,
+            startup,
+            startup_cpu: Default::default(),
             goals,
             runs: Default::default(),
             errors: Default::default(),
@@ -156,9 +165,35 @@ impl Workload {
     pub fn record(&mut self, tool: Tool, outcome: Result<Run, String>) {
         let i = index(tool);
         match outcome {
-            Ok(run) => self.runs[i].push(run),
+            Ok(mut run) => {
+                let secs = self.startup_cpu[i]
+                    .iter()
+                    .map(Duration::as_secs_f64)
+                    .collect();
+                run.startup_cpu = median(secs).map(Duration::from_secs_f64);
+                self.runs[i].push(run)
+            }
             Err(e) => self.errors[i].push(e),
         }
+    }
+
+    /// Records a start-up run (see [`Workload::startup`]).
+    pub fn record_startup(&mut self, tool: Tool, outcome: Result<Run, String>) {
+        let i = index(tool);
+        match outcome.map(|r| r.usage) {
+            Ok(Some(usage)) => self.startup_cpu[i].push(usage.cpu()),
+            Ok(None) => {}
+            Err(e) => self.errors[i].push(format!("start-up run: {e}")),
+        }
+    }
+
+    /// The median start-up CPU of `tool`, for the progress output.
+    pub fn startup_cpu(&self, tool: Tool) -> Option<Duration> {
+        let secs = self.startup_cpu[index(tool)]
+            .iter()
+            .map(Duration::as_secs_f64)
+            .collect();
+        median(secs).map(Duration::from_secs_f64)
     }
 
     /// The rate of one run: MB/s (10^6 bytes) for a stream, requests/s otherwise.
@@ -183,6 +218,22 @@ impl Workload {
         Some(match &self.job {
             Job::Stream { bytes, .. } => cpu * 1e3 / (*bytes as f64 / (1u64 << 30) as f64),
             Job::Many { count, .. } => cpu * 1e6 / *count as f64,
+        })
+    }
+
+    /// Like [`Workload::cpu_per_unit`], less the tool's start-up CPU (and its one small GET).
+    pub fn cpu_above_startup_per_unit(&self, run: &Run) -> Option<f64> {
+        let cpu = run
+            .usage?
+            .cpu()
+            .saturating_sub(run.startup_cpu?)
+            .as_secs_f64();
+        Some(match (&self.job, &self.startup) {
+            (Job::Stream { bytes, .. }, Job::Stream { bytes: small, .. }) => {
+                cpu * 1e3 / (bytes.saturating_sub(*small).max(1) as f64 / (1u64 << 30) as f64)
+            }
+            (Job::Many { count, .. }, _) => cpu * 1e6 / count.saturating_sub(1).max(1) as f64,
+            (Job::Stream { bytes, .. }, _) => cpu * 1e3 / (*bytes as f64 / (1u64 << 30) as f64),
         })
     }
 
@@ -250,6 +301,9 @@ impl Workload {
             Row::Cpu => self
                 .median(tool, Self::cpu_per_unit)
                 .map(|c| format!("{c:.1} {}", self.cpu_unit())),
+            Row::CpuAboveStartup => self
+                .median(tool, Self::cpu_above_startup_per_unit)
+                .map(|c| format!("{c:.1} {}", self.cpu_unit())),
             Row::Switches => self
                 .median(tool, Self::voluntary_per_unit)
                 .zip(self.median(tool, Self::involuntary_per_unit))
@@ -270,11 +324,12 @@ impl Workload {
             Job::Stream { .. } => &[
                 Row::Rate,
                 Row::Cpu,
+                Row::CpuAboveStartup,
                 Row::Switches,
                 Row::ReadsDone,
                 Row::PeakRss,
             ],
-            Job::Many { .. } => &[Row::Rate, Row::Cpu, Row::Switches],
+            Job::Many { .. } => &[Row::Rate, Row::Cpu, Row::CpuAboveStartup, Row::Switches],
         }
     }
 }
@@ -284,6 +339,7 @@ impl Workload {
 enum Row {
     Rate,
     Cpu,
+    CpuAboveStartup,
     Switches,
     ReadsDone,
     PeakRss,
@@ -297,7 +353,8 @@ impl Row {
         };
         match self {
             Row::Rate => "rate".to_owned(),
-            Row::Cpu => "CPU (user+sys)".to_owned(),
+            Row::Cpu => "CPU (user+sys), whole process".to_owned(),
+            Row::CpuAboveStartup => "CPU above start-up".to_owned(),
             Row::Switches => format!("ctx switches per {per} (vol / invol)"),
             Row::ReadsDone => "64 KiB reads done at once".to_owned(),
             Row::PeakRss => "peak RSS (max)".to_owned(),
@@ -409,13 +466,15 @@ pub fn runs(workloads: &[Workload]) -> String {
             };
             let _ = write!(
                 out,
-                "{:<36} {:<8} {}: {}{spread}; CPU {}: {}; vol. switches/{per}: {}",
+                "{:<36} {:<8} {}: {}{spread}; CPU {}: {} (above start-up: {}); \
+                 vol. switches/{per}: {}",
                 w.label,
                 tool.name(),
                 w.unit(),
                 list(Workload::rate, 0),
                 w.cpu_unit(),
                 list(Workload::cpu_per_unit, 1),
+                list(Workload::cpu_above_startup_per_unit, 1),
                 list(Workload::voluntary_per_unit, 2),
             );
             let reads: Vec<String> = runs
