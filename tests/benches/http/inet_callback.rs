@@ -50,13 +50,16 @@ pub fn run(job: &Job, ca: &Path) -> Result<Timing> {
         done: Mutex::new(Some(done_tx)),
     });
     let callback = driver.clone();
-    let session = Session::builder()
+    let mut builder = Session::builder()
         .add_root_certificates_file(ca)
         .max_connections_per_host(in_flight)
-        // Load the trust store while setting up, as reqwest's client builder does.
-        .preload_tls()
-        .status_callback(move |n| callback.on_notification(n))
-        .build()?;
+        .status_callback(move |n| callback.on_notification(n));
+    if url.starts_with("https:") {
+        // Load the trust store while setting up, as reqwest's client builder does (over plain
+        // HTTP inet never loads it, and neither does this).
+        builder = builder.preload_tls();
+    }
+    let session = builder.build()?;
     // A non-owning reference: the callback opens requests with it without keeping the session
     // open.
     let _ = driver.session.set(HandleRef::clone(&session));
