@@ -1,29 +1,44 @@
 //! `cargo xtask bench http`: inet against curl and reqwest on the same loopback nginx.
 //!
 //! Workloads: a 1 GiB GET (HTTP and HTTPS), 20,000 GETs of 1 KiB with 64 in flight (HTTP and
-//! HTTPS), 5,000 sequential GETs on keep-alive connections. Every run is a new process (curl
-//! itself, or this binary re-run with `--run-job` for inet and reqwest), so each starts from
-//! nothing and nothing of one run lingers into the next; a run fails unless every response is a
-//! 200 with the expected number of bytes. Times are of the transfers: inet and reqwest time
-//! themselves from the first request, after building their client; curl's measured start-up is
-//! taken off its wall time. Rounds alternate the tools (the
-//! first tool rotates each round) with a 1 s pause before each run; the table shows medians, the
-//! peak RSS of every streamed download, and whether inet meets the issue's goals.
+//! HTTPS), 5,000 sequential GETs on keep-alive connections. The clients: inet's future form, inet's
+//! callback mode (64 KiB `start_read`s continued from the status callback), `inet get URL -o
+//! /dev/null` (the 1 GiB GETs only), curl and reqwest.
+//!
+//! Every run is a new process (curl itself, the `inet` binary, or this binary re-run with
+//! `--run-job` for inet's two forms and reqwest), so each starts from nothing and nothing of one
+//! run lingers into the next; a run fails unless every response is a 200 with the expected number
+//! of bytes. Times are of the transfers: inet and reqwest time themselves from the first request,
+//! after building their client; curl's measured start-up is taken off its wall time; `inet get` is
+//! timed as a whole process, start-up included (stricter than its peers). CPU time (user + system)
+//! and context switches are of the whole client process, every tool alike (`getrusage` of the
+//! reaped child): per request for the many-GET workloads, per GiB and per 64 KiB for the
+//! downloads. Rounds alternate the tools (the first tool rotates each round) with a 1 s pause
+//! before each run; the table (markdown) shows medians, the peak RSS of every streamed download,
+//! callback mode's reads done at once, and whether inet meets the issues' goals.
 //!
 //! - `INET_BENCH_ROUNDS=N`: rounds per workload (default 5).
 //! - `INET_BENCH_ONLY=bulk,parallel,sequential`: the workloads to run (default all).
 //!
+//! - `INET_BENCH_SMOKE=1`: a smoke run even under `cargo bench` (e.g. `INET_BENCH_SMOKE=1 cargo
+//!   xtask bench http`, to see the release build's table in seconds).
+//!
 //! Run without `--bench` (as `cargo test --all-targets` does) it is a smoke test: small files, few
-//! requests, one round, no pauses, goals not judged.
+//! requests, every client (callback mode and `inet get` included), one round, no pauses, goals
+//! not judged.
 //!
 //! The peers: `curl` (Debian's, OpenSSL; installed when missing) and reqwest (native-tls,
 //! HTTP/1.1) on a current-thread tokio runtime, its fastest setting on two cores shared with the
-//! server. inet drives `inet_http` futures with `smol::block_on`.
+//! server. inet's future form drives `inet_http` futures with `smol::block_on`; its callback mode
+//! runs on the session's built-in executor. The `inet` binary is built by this bench (`cargo build
+//! -p inet-cli`, in the bench's own profile and target directory) before the first run.
 
 #[path = "http/curl.rs"]
 mod curl;
 #[path = "http/data.rs"]
 mod data;
+#[path = "http/inet_callback.rs"]
+mod inet_callback;
 #[path = "http/inet_client.rs"]
 mod inet_client;
 #[path = "http/job.rs"]
@@ -34,14 +49,15 @@ mod report;
 mod reqwest_client;
 
 use std::env;
-use std::process::{Command, ExitCode};
+use std::path::PathBuf;
+use std::process::{Command, ExitCode, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use inet_tests::servers::{self, Nginx};
 
 use crate::job::{Job, Run, RunContext, Tool};
-use crate::report::{Goal, Workload};
+use crate::report::{Goal, Peer, Workload};
 
 /// The small file of the multi-GET workloads (1 KiB).
 const SMALL_FILE: &str = "1KiB.bin";
@@ -52,7 +68,10 @@ fn main() -> ExitCode {
     let args: Vec<String> = env::args().skip(1).collect();
     let outcome = match args.iter().position(|a| a == job::RUN_ARG) {
         Some(i) => job::run_here(&args[i + 1..]).map(|()| true),
-        None => bench(args.iter().any(|a| a == "--bench")),
+        // `INET_BENCH_SMOKE=1` makes even `cargo bench` a smoke run (of the release build).
+        None => {
+            bench(args.iter().any(|a| a == "--bench") && env::var_os("INET_BENCH_SMOKE").is_none())
+        }
     };
     match outcome {
         Ok(true) => ExitCode::SUCCESS,
@@ -73,9 +92,15 @@ fn bench(full: bool) -> Result<bool> {
     let mut workloads = plan(nginx, &settings)?;
     let small = data::ensure(nginx, SMALL_FILE, 1024)?;
     let ca = nginx.ca_cert.clone();
+    let needs_cli = workloads.iter().any(|w| w.tools().contains(&Tool::InetGet));
     let context = RunContext {
         curl_startup: curl::startup(&nginx.http_url(&small.path), &ca)?,
         ca,
+        inet_cli: if needs_cli {
+            Some(build_inet_cli()?)
+        } else {
+            None
+        },
     };
 
     println!(
@@ -98,9 +123,29 @@ fn bench(full: bool) -> Result<bool> {
         context.curl_startup.as_secs_f64() * 1e3
     );
     for w in &mut workloads {
+        let tools = w.tools();
+        for _ in 0..settings.startup_runs {
+            for &tool in &tools {
+                let outcome = tool.run(&w.startup, &context).map_err(|e| e.to_string());
+                w.record_startup(tool, outcome);
+            }
+        }
+        let startups: Vec<String> = tools
+            .iter()
+            .map(|&t| match w.startup_cpu(t) {
+                Some(cpu) => format!("{} {:.1} ms", t.name(), cpu.as_secs_f64() * 1e3),
+                None => format!("{} -", t.name()),
+            })
+            .collect();
+        println!(
+            "  [{}] start-up CPU (one small GET, median of {}): {}",
+            w.label,
+            settings.startup_runs,
+            startups.join(", ")
+        );
         for round in 0..settings.rounds {
-            for k in 0..Tool::ALL.len() {
-                let tool = Tool::ALL[(round + k) % Tool::ALL.len()];
+            for k in 0..tools.len() {
+                let tool = tools[(round + k) % tools.len()];
                 thread::sleep(settings.pause);
                 let outcome = tool.run(&w.job, &context).map_err(|e| e.to_string());
                 println!(
@@ -116,6 +161,14 @@ fn bench(full: bool) -> Result<bool> {
         }
     }
 
+    println!();
+    println!(
+        "medians of {} round(s). CPU: user + system of the whole client process (exec to exit, \
+         every tool alike); \"above start-up\" takes off the median CPU of the same tool doing \
+         one small GET over the same scheme. Context switches: the process's, per 64 KiB of body \
+         or per request.",
+        settings.rounds
+    );
     println!();
     print!("{}", report::table(&workloads, full));
     println!();
@@ -136,6 +189,8 @@ fn bench(full: bool) -> Result<bool> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Settings {
     rounds: usize,
+    /// Start-up runs per tool and workload (see `Workload::startup`).
+    startup_runs: usize,
     pause: Duration,
     bulk: bool,
     parallel: bool,
@@ -173,6 +228,7 @@ impl Settings {
         let wanted = |name: &str| names.is_empty() || names.contains(&name);
         Ok(Settings {
             rounds,
+            startup_runs: if full { 3 } else { 1 },
             pause: if full {
                 Duration::from_secs(1)
             } else {
@@ -196,32 +252,57 @@ fn plan(nginx: &Nginx, settings: &Settings) -> Result<Vec<Workload>> {
     let mut workloads = Vec::new();
     type UrlOf = fn(&Nginx, &str) -> String;
     let schemes: [(&str, UrlOf); 2] = [("http", Nginx::http_url), ("https", Nginx::https_url)];
+    let small = data::ensure(nginx, SMALL_FILE, 1024)?;
     if settings.bulk {
         let file = data::ensure(nginx, &format!("{}.bin", size(big).replace(' ', "")), big)?;
         for (scheme, url) in schemes {
+            // Issue #6: callback mode >= 0.95x the future form, and >= 1.1x (https: 1.0x) the
+            // faster peer; `inet get` >= 1.1x the faster peer (https: 1.0x, as callback mode,
+            // which it is). Earlier: the future form >= 1.1x the faster peer, RSS < 16 MiB.
+            let peer_factor = if scheme == "http" { 1.1 } else { 1.0 };
             workloads.push(Workload::new(
                 format!("{} GET, {scheme}", size(big)),
                 Job::Stream {
                     url: url(nginx, &file.path),
                     bytes: file.bytes,
                 },
-                Goal::FasterPeer(1.1),
+                Job::Stream {
+                    url: url(nginx, &small.path),
+                    bytes: small.bytes,
+                },
+                vec![
+                    Goal::rate(Tool::Inet, 1.1, Peer::Best),
+                    Goal::rate(Tool::InetCallback, 0.95, Peer::Tool(Tool::Inet)),
+                    Goal::rate(Tool::InetCallback, peer_factor, Peer::Best),
+                    Goal::rate(Tool::InetGet, peer_factor, Peer::Best),
+                    Goal::peak_rss(Tool::Inet),
+                    Goal::peak_rss(Tool::InetCallback),
+                    Goal::peak_rss(Tool::InetGet),
+                ],
             ));
         }
     }
-    let small = data::ensure(nginx, SMALL_FILE, 1024)?;
     let many = |url: String, in_flight: usize, count: usize| Job::Many {
         url,
         count,
         in_flight,
         bytes: small.bytes,
     };
+    // Issue #6: CPU per request <= 0.8x reqwest's, in both of inet's forms.
+    let cpu_goals = [
+        Goal::cpu(Tool::Inet, 0.8, Peer::Tool(Tool::Reqwest)),
+        Goal::cpu(Tool::InetCallback, 0.8, Peer::Tool(Tool::Reqwest)),
+    ];
     if settings.parallel {
         for (scheme, url) in schemes {
             workloads.push(Workload::new(
                 format!("{count} x 1 KiB, {in_flight} in flight, {scheme}"),
                 many(url(nginx, &small.path), in_flight, count),
-                Goal::Reqwest(1.2),
+                many(url(nginx, &small.path), 1, 1),
+                [Goal::rate(Tool::Inet, 1.2, Peer::Tool(Tool::Reqwest))]
+                    .into_iter()
+                    .chain(cpu_goals)
+                    .collect(),
             ));
         }
     }
@@ -229,7 +310,11 @@ fn plan(nginx: &Nginx, settings: &Settings) -> Result<Vec<Workload>> {
         workloads.push(Workload::new(
             format!("{sequential} sequential keep-alive, http"),
             many(nginx.http_url(&small.path), 1, sequential),
-            Goal::Reqwest(1.1),
+            many(nginx.http_url(&small.path), 1, 1),
+            [Goal::rate(Tool::Inet, 1.1, Peer::Tool(Tool::Reqwest))]
+                .into_iter()
+                .chain(cpu_goals)
+                .collect(),
         ));
     }
     Ok(workloads)
@@ -245,7 +330,8 @@ fn size(bytes: u64) -> String {
     }
 }
 
-/// One run as a progress line: time, rate, peak RSS and connections when known.
+/// One run as a progress line: time, rate, CPU, context switches, peak RSS and connections when
+/// known.
 fn describe(w: &Workload, outcome: &Result<Run, String>) -> String {
     let run = match outcome {
         Ok(run) => run,
@@ -254,10 +340,23 @@ fn describe(w: &Workload, outcome: &Result<Run, String>) -> String {
     let mut line = format!(
         "{:>8.3} s {:>8.0} {}  (+{:.1} ms set-up)",
         run.elapsed.as_secs_f64(),
-        w.rate(run),
+        w.rate(run).unwrap_or(f64::NAN),
         w.unit(),
         run.setup.as_secs_f64() * 1e3
     );
+    if let (Some(usage), Some(cpu)) = (run.usage, w.cpu_per_unit(run)) {
+        line += &format!(
+            "  CPU {:.3} s (user {:.3}) = {cpu:.1} {}  ctx switches {} vol / {} invol",
+            usage.cpu().as_secs_f64(),
+            usage.user.as_secs_f64(),
+            w.cpu_unit(),
+            usage.voluntary,
+            usage.involuntary
+        );
+    }
+    if let Some(reads) = run.reads {
+        line += &format!("  reads {} ({} done at once)", reads.total, reads.done);
+    }
     if let Some(kib) = run.peak_rss_kib {
         line += &format!("  peak RSS {:.1} MiB", kib as f64 / 1024.0);
     }
@@ -289,4 +388,43 @@ fn curl_version() -> String {
         ([name, version, ..], None) => format!("{name} {version}"),
         _ => "curl (version unknown)".to_owned(),
     }
+}
+
+/// Builds the `inet` binary (`cli/`) in this bench's profile and target directory, and returns
+/// its path: `cargo bench` runs from `target/release/deps/` (so `--release`), `cargo test` from
+/// `target/debug/deps/`. Cargo releases its build lock before it runs benches and tests.
+fn build_inet_cli() -> Result<PathBuf> {
+    let exe = env::current_exe()?;
+    let profile_dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .ok_or("cannot tell the target directory from this binary's path")?;
+    let release = match profile_dir.file_name().and_then(|n| n.to_str()) {
+        Some("release") => true,
+        Some("debug") => false,
+        other => return Err(format!("unknown profile directory {other:?}").into()),
+    };
+    let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.args(["build", "--quiet", "-p", "inet-cli", "--bin", "inet"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(Stdio::null());
+    if release {
+        cmd.arg("--release");
+    }
+    let started = Instant::now();
+    let status = cmd.status()?;
+    if !status.success() {
+        return Err(format!("building the inet binary failed ({status})").into());
+    }
+    let bin = profile_dir.join("inet");
+    if !bin.is_file() {
+        return Err(format!("no inet binary at {}", bin.display()).into());
+    }
+    eprintln!(
+        "http bench: built {} in {:.1} s",
+        bin.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(bin)
 }

@@ -18,7 +18,10 @@ commands:
   test                          cargo fmt --check, clippy -D warnings, start the test servers,
                                 cargo test --workspace --all-targets, doc tests, stop the servers
   bench [core|http|all]         core: cargo bench -p inet-core --bench dispatch
-                                http: cargo bench -p inet-tests --bench http (test servers running)
+                                http: cargo bench -p inet-tests --bench http (test servers running):
+                                inet (future, callback, `inet get`) vs curl and reqwest; env
+                                INET_BENCH_ROUNDS=N, INET_BENCH_ONLY=bulk,parallel,sequential,
+                                INET_BENCH_SMOKE=1 (small sizes, one round, goals not judged)
                                 default: all
   fuzz [TARGET|all] [SECONDS]   run fuzz targets of fuzz/ for SECONDS each (default: all, 60),
                                 stable toolchain, no sanitizer; installs cargo-fuzz if missing

@@ -47,6 +47,9 @@ pub fn run(job: &Job, context: &RunContext) -> Result<Run> {
         setup: context.curl_startup,
         peak_rss_kib: watched.peak_rss_kib,
         connections: Some(connections),
+        usage: watched.usage,
+        reads: None,
+        startup_cpu: None,
     })
 }
 

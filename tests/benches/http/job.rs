@@ -1,5 +1,7 @@
 //! What one timed run does ([`Job`]), who does it ([`Tool`]), and running it as a whole process
-//! from exec to exit ([`Tool::run`]).
+//! from exec to exit ([`Tool::run`]): every tool is its own child process, and its CPU time and
+//! context switches are taken the same way for all of them (the child's `getrusage`, see
+//! [`spawn_timed`]).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -8,6 +10,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
+
+use nix::sys::resource::{getrusage, UsageWho};
+use nix::sys::time::TimeValLike;
 
 use crate::{curl, Result};
 
@@ -71,21 +76,53 @@ impl Job {
 /// The HTTP clients compared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tool {
+    /// `inet_http` futures on `smol::block_on` (the future form).
     Inet,
+    /// WinINet's callback mode: `start_send`, `start_read`s of 64 KiB, continued from the status
+    /// callback (`inet_callback.rs`).
+    InetCallback,
+    /// The `inet` binary: `inet get URL -o /dev/null`, timed as a whole process (streams only).
+    InetGet,
     Curl,
     Reqwest,
 }
 
 impl Tool {
     /// In the order of the table's columns and of the first round.
-    pub const ALL: [Tool; 3] = [Tool::Inet, Tool::Curl, Tool::Reqwest];
+    pub const ALL: [Tool; 5] = [
+        Tool::Inet,
+        Tool::InetCallback,
+        Tool::InetGet,
+        Tool::Curl,
+        Tool::Reqwest,
+    ];
 
+    /// The short name of progress lines and of [`RUN_ARG`].
     pub fn name(self) -> &'static str {
         match self {
             Tool::Inet => "inet",
+            Tool::InetCallback => "inet-cb",
+            Tool::InetGet => "inet-get",
             Tool::Curl => "curl",
             Tool::Reqwest => "reqwest",
         }
+    }
+
+    /// The table's column heading.
+    pub fn heading(self) -> &'static str {
+        match self {
+            Tool::Inet => "inet future",
+            Tool::InetCallback => "inet callback",
+            Tool::InetGet => "inet get",
+            Tool::Curl => "curl",
+            Tool::Reqwest => "reqwest",
+        }
+    }
+
+    /// Whether the tool takes part in `job` (`inet get` downloads one file; the many-request
+    /// workloads are left to the library's two forms and the peers).
+    pub fn runs(self, job: &Job) -> bool {
+        self != Tool::InetGet || matches!(job, Job::Stream { .. })
     }
 
     fn from_name(name: &str) -> Result<Tool> {
@@ -95,13 +132,14 @@ impl Tool {
             .ok_or_else(|| format!("no tool named {name:?}").into())
     }
 
-    /// Runs `job` in a new process (curl itself, or this binary with [`RUN_ARG`]) and times its
-    /// transfers (see [`Run::elapsed`]). Fails when the process does, which it does on any
-    /// status but 200 and any byte count but the expected one.
+    /// Runs `job` in a new process (curl itself, `inet get`, or this binary with [`RUN_ARG`]) and
+    /// times its transfers (see [`Run::elapsed`]). Fails when the process does, which it does on
+    /// any status but 200 and any byte count but the expected one.
     pub fn run(self, job: &Job, context: &RunContext) -> Result<Run> {
         match self {
             Tool::Curl => curl::run(job, context),
-            Tool::Inet | Tool::Reqwest => {
+            Tool::InetGet => inet_get(job, context),
+            Tool::Inet | Tool::InetCallback | Tool::Reqwest => {
                 let mut cmd = Command::new(std::env::current_exe()?);
                 cmd.arg(RUN_ARG)
                     .arg(self.name())
@@ -116,15 +154,52 @@ impl Tool {
                         .find_map(|l| l.strip_prefix(key)?.trim().parse::<u64>().ok())
                         .ok_or_else(|| format!("{} printed no {key}", self.name()))
                 };
+                let reads = match (value("reads="), value("reads_done=")) {
+                    (Ok(total), Ok(done)) => Some(Reads { total, done }),
+                    _ => None,
+                };
                 Ok(Run {
                     elapsed: Duration::from_nanos(value("transfer_ns=")?),
                     setup: Duration::from_nanos(value("setup_ns=")?),
                     peak_rss_kib: watched.peak_rss_kib.max(value("vmhwm_kib=").ok()),
                     connections: None,
+                    usage: watched.usage,
+                    reads,
+                    startup_cpu: None,
                 })
             }
         }
     }
+}
+
+/// `inet get --fail URL -o /dev/null` (with `--cacert` for https), timed as a whole process: its
+/// wall time from spawn to exit, start-up included.
+fn inet_get(job: &Job, context: &RunContext) -> Result<Run> {
+    let Job::Stream { url, .. } = job else {
+        return Err("inet get runs the streamed download only".into());
+    };
+    let bin = context
+        .inet_cli
+        .as_ref()
+        .ok_or("the inet binary was not built")?;
+    let mut cmd = Command::new(bin);
+    // --fail: a status >= 400 exits 22. The length needs no check: inet fails a body that ends
+    // before its Content-Length.
+    cmd.args(["get", "--fail", url, "-o", "/dev/null"]);
+    if url.starts_with("https:") {
+        cmd.arg("--cacert").arg(&context.ca);
+    }
+    let (out, watched) = spawn_timed(&mut cmd, true)?;
+    check_exit("inet get", &out)?;
+    Ok(Run {
+        elapsed: watched.wall,
+        setup: Duration::ZERO,
+        peak_rss_kib: watched.peak_rss_kib,
+        connections: None,
+        usage: watched.usage,
+        reads: None,
+        startup_cpu: None,
+    })
 }
 
 /// What every run needs besides its job.
@@ -135,6 +210,8 @@ pub struct RunContext {
     /// How long curl takes to start, do one small GET and exit: taken off each curl run's wall
     /// time (see [`curl::startup`]).
     pub curl_startup: Duration,
+    /// The `inet` binary (`cli/`) of the bench's own profile, when a workload needs it.
+    pub inet_cli: Option<PathBuf>,
 }
 
 /// The outcome of one timed run.
@@ -150,6 +227,62 @@ pub struct Run {
     pub peak_rss_kib: Option<u64>,
     /// TCP connections opened, when the tool says (curl's `num_connects`).
     pub connections: Option<u64>,
+    /// The whole process's CPU time and context switches (start-up and set-up included).
+    pub usage: Option<Usage>,
+    /// Callback mode's `start_read`s (inet callback only).
+    pub reads: Option<Reads>,
+    /// The median CPU time of the tool's start-up runs on this workload (see
+    /// `Workload::startup`), set when the run is recorded.
+    pub startup_cpu: Option<Duration>,
+}
+
+/// CPU time and context switches of one child process, from exec to exit, all its threads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Usage {
+    pub user: Duration,
+    pub system: Duration,
+    /// Voluntary context switches (the process waited: a blocking syscall, a futex, a poll).
+    pub voluntary: u64,
+    /// Involuntary ones (preempted).
+    pub involuntary: u64,
+}
+
+impl Usage {
+    pub fn cpu(&self) -> Duration {
+        self.user + self.system
+    }
+
+    /// The usage of every child reaped so far (`RUSAGE_CHILDREN`: sums over reaped children).
+    fn of_reaped_children() -> Option<Usage> {
+        let u = getrusage(UsageWho::RUSAGE_CHILDREN).ok()?;
+        let micros =
+            |t: nix::sys::time::TimeVal| Duration::from_micros(t.num_microseconds() as u64);
+        Some(Usage {
+            user: micros(u.user_time()),
+            system: micros(u.system_time()),
+            voluntary: u.voluntary_context_switches() as u64,
+            involuntary: u.involuntary_context_switches() as u64,
+        })
+    }
+
+    fn since(self, before: Usage) -> Usage {
+        Usage {
+            user: self.user.saturating_sub(before.user),
+            system: self.system.saturating_sub(before.system),
+            voluntary: self.voluntary.saturating_sub(before.voluntary),
+            involuntary: self.involuntary.saturating_sub(before.involuntary),
+        }
+    }
+}
+
+/// How callback mode's reads of a run went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reads {
+    /// `start_read` calls.
+    pub total: u64,
+    /// Those that returned `Started::Done` (served from buffered data or a ready socket on the
+    /// calling thread: no hop to a worker, no futex wake); the others went `Pending`.
+    pub done: u64,
 }
 
 /// How an in-process run spent its time.
@@ -159,18 +292,21 @@ pub struct Timing {
     pub setup: Duration,
     /// From the first request to the end of the job.
     pub transfer: Duration,
+    /// Callback mode's reads.
+    pub reads: Option<Reads>,
 }
 
-/// Wall time and peak RSS of a process, as seen from outside.
+/// Wall time, peak RSS, CPU time and context switches of a process, as seen from outside.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Watched {
     pub wall: Duration,
     pub peak_rss_kib: Option<u64>,
+    pub usage: Option<Usage>,
 }
 
 /// The child side of [`Tool::run`]: `ARGS` are what follows [`RUN_ARG`] (tool, CA file, job).
-/// Runs the job, prints `setup_ns=`, `transfer_ns=` and `vmhwm_kib=` lines and returns; an error
-/// means a failed run.
+/// Runs the job, prints `setup_ns=`, `transfer_ns=` and `vmhwm_kib=` lines (and `reads=`,
+/// `reads_done=` in callback mode) and returns; an error means a failed run.
 pub fn run_here(args: &[String]) -> Result<()> {
     let [tool, ca, job @ ..] = args else {
         return Err(format!("usage: {RUN_ARG} TOOL CA_FILE JOB...").into());
@@ -179,11 +315,18 @@ pub fn run_here(args: &[String]) -> Result<()> {
     let ca = Path::new(ca);
     let timing = match Tool::from_name(tool)? {
         Tool::Inet => crate::inet_client::run(&job, ca)?,
+        Tool::InetCallback => crate::inet_callback::run(&job, ca)?,
         Tool::Reqwest => crate::reqwest_client::run(&job, ca)?,
-        Tool::Curl => return Err("curl runs as itself, not in this binary".into()),
+        Tool::Curl | Tool::InetGet => {
+            return Err(format!("{tool} runs as its own binary, not in this one").into())
+        }
     };
     println!("setup_ns={}", timing.setup.as_nanos());
     println!("transfer_ns={}", timing.transfer.as_nanos());
+    if let Some(reads) = timing.reads {
+        println!("reads={}", reads.total);
+        println!("reads_done={}", reads.done);
+    }
     if let Some(kib) = vm_hwm_kib(std::process::id()) {
         println!("vmhwm_kib={kib}");
     }
@@ -202,10 +345,15 @@ pub fn same_length(got: u64, expected: u64) -> Result<()> {
 /// Spawns `cmd` (stdout and stderr captured), waits for it and times it. With `watch_rss`, a
 /// thread samples the child's VmHWM every 10 ms; the high-water mark only grows, so the last
 /// sample misses at most the final 10 ms of growth.
+///
+/// The child's CPU time and context switches are the growth of this process's
+/// `getrusage(RUSAGE_CHILDREN)` across the child's life: the kernel adds a child's usage (all its
+/// threads, exec to exit) when it is reaped, and the bench runs one child at a time.
 pub fn spawn_timed(cmd: &mut Command, watch_rss: bool) -> Result<(Output, Watched)> {
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
+    let before = Usage::of_reaped_children();
     let started = Instant::now();
     let child = cmd.spawn()?;
     let pid = child.id();
@@ -229,9 +377,13 @@ pub fn spawn_timed(cmd: &mut Command, watch_rss: bool) -> Result<(Output, Watche
         w.join().map_err(|_| "the RSS watcher panicked")?;
     }
     let peak = peak.load(Ordering::Acquire);
+    let usage = Usage::of_reaped_children()
+        .zip(before)
+        .map(|(after, before)| after.since(before));
     let watched = Watched {
         wall: elapsed,
         peak_rss_kib: (peak > 0).then_some(peak),
+        usage,
     };
     Ok((out, watched))
 }
