@@ -346,20 +346,29 @@ fn duration_max_timeouts_and_limits_mean_no_limit_and_do_not_panic() {
     })
     .expect("fault server");
     let s = Session::builder()
+        .connect_timeout(Some(Duration::MAX))
         .send_timeout(Some(Duration::MAX))
         .receive_timeout(Some(Duration::MAX))
         .low_speed_limit(1, Duration::MAX)
+        .idle_timeout(Duration::MAX)
+        .pool_wait_timeout(Some(Duration::MAX))
+        .max_connections(usize::MAX)
+        .max_connections_per_host(usize::MAX)
         .build()
         .expect("session");
-    let req = request(
-        &s,
-        &server,
-        RequestOptions::default().max_time(Duration::MAX),
-    );
+    let options = RequestOptions::default()
+        .max_time(Duration::MAX)
+        .max_head_bytes(usize::MAX)
+        .max_body_size(u64::MAX);
+    let req = request(&s, &server, options.clone());
     send(&req).expect("send");
     let (got, outcome) = read_until_failure(&req);
     outcome.expect("the body ends cleanly");
     assert_eq!(got, vec![b'x'; 20]);
+    // Once more through read_to_end, whose limit is u64::MAX.
+    let req = request(&s, &server, options);
+    send(&req).expect("send");
+    assert_eq!(req.read_to_end_blocking().expect("body"), vec![b'x'; 20]);
 }
 
 // ---- callback mode ----

@@ -122,7 +122,7 @@ async fn read_head(
                 let e = ProtoError::HeadTooLarge { limit: max };
                 return Err(Failed::from(proto_error(e, &what())));
             }
-            let grown = (rx.buf.len() * 2).min(max + 1024);
+            let grown = (rx.buf.len() * 2).min(max.saturating_add(1024));
             rx.buf.resize(grown, 0);
         }
         h.notify(Status::ReceivingResponse);
