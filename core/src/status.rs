@@ -56,7 +56,7 @@ pub struct Notification {
 
 /// A reference to a handle that does not keep it open: what protocol code holds when it must refer
 /// to a handle without keeping it open (a spawned operation, a child's link to its parent). Cheap
-/// to clone. Its methods are in the handle tree's module (and `operation`'s, for the three forms).
+/// to clone.
 #[derive(Clone)]
 pub struct HandleRef {
     pub(crate) rec: Arc<Record>,
