@@ -1,179 +1,40 @@
-//! The handle tree: session → connection → request / find / file.
+//! The handle tree: session → connection → request / find / file, and what handles do: create
+//! children, close (dropping the last owning [`Handle`] included), and register their one pending
+//! [`Operation`].
 //!
 //! Every handle is a [`Record`] shared by `Arc`. Users hold [`Handle`]s, which *own* the handle: when
 //! the last `Handle` of a record is dropped, the handle closes. Protocol code that must refer to a
 //! handle without keeping it open (a spawned operation, a child's link to its parent) holds a
-//! [`HandleRef`].
+//! [`HandleRef`]. (The types are defined in `status`, which a completion's handle needs; their
+//! behaviour is here.)
 //!
 //! Closing follows the rules in ARCHITECTURE.md: mark the handle closing, close the children, cancel
 //! the pending operation, and only when the operation has ended and every child has finished closing,
 //! run the close hooks and push `HANDLE_CLOSING`, which seals the mailbox.
+//!
+//! Uses everything up to `notify`; must not use the operation forms (`operation`), `transport`,
+//! `reader` or `session`.
 
-use std::collections::HashMap;
 use std::fmt;
-use std::num::NonZeroU64;
-use std::ops::Deref;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 
-use event_listener::Event;
 use parking_lot::Mutex;
 
+use crate::cancel::{CancelSignal, OpSignal};
 use crate::error::{Error, ErrorKind, Result};
-use crate::mailbox::Mailbox;
-use crate::session::Shared;
-use crate::status::{Status, StatusCallback};
+use crate::ids::{Context, HandleId, HandleKind};
+use crate::net::Pool;
+use crate::notify::Deliver;
+use crate::options::Options;
+use crate::record::Life;
+use crate::shared::Shared;
+use crate::spawn::Task;
+use crate::status::{Completion, Record, State, Status, StatusCallback};
 
-/// A map keyed by handle id.
-pub(crate) type IdMap<V> = HashMap<HandleId, V, crate::hash::Quick>;
-
-/// A handle's identity: unique within its session and never reused.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct HandleId(NonZeroU64);
-
-impl HandleId {
-    pub(crate) fn new(n: NonZeroU64) -> Self {
-        HandleId(n)
-    }
-
-    /// The number behind the id (1 for a session's own handle, counting up).
-    pub fn get(self) -> u64 {
-        self.0.get()
-    }
-}
-
-impl fmt::Debug for HandleId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "HandleId({})", self.0)
-    }
-}
-
-impl fmt::Display for HandleId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "#{}", self.0)
-    }
-}
-
-/// The application's value for a handle (WinINet: `dwContext`), handed back in every notification.
-///
-/// Unlike WinINet, 0 is an ordinary value: a handle with context 0 is still notified.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Context(pub u64);
-
-impl From<u64> for Context {
-    fn from(v: u64) -> Self {
-        Context(v)
-    }
-}
-
-/// What a handle is, with its WinINet handle-type code ([`HandleKind::code`],
-/// `INTERNET_HANDLE_TYPE_*`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum HandleKind {
-    /// A session (InternetOpen), type 1.
-    Internet,
-    /// An FTP connection (InternetConnect, FTP service), type 2.
-    ConnectFtp,
-    /// A Gopher connection, type 3.
-    ConnectGopher,
-    /// An HTTP connection, type 4.
-    ConnectHttp,
-    /// An FTP directory listing (FtpFindFirstFile), type 5.
-    FtpFind,
-    /// An open FTP file (FtpOpenFile), type 7.
-    FtpFile,
-    /// A Gopher menu listing (GopherFindFirstFile), type 9.
-    GopherFind,
-    /// An open Gopher item (GopherOpenFile), type 11.
-    GopherFile,
-    /// An HTTP request (HttpOpenRequest), type 13.
-    HttpRequest,
-}
-
-impl HandleKind {
-    /// WinINet's `INTERNET_HANDLE_TYPE_*` number.
-    pub fn code(self) -> u32 {
-        match self {
-            HandleKind::Internet => 1,
-            HandleKind::ConnectFtp => 2,
-            HandleKind::ConnectGopher => 3,
-            HandleKind::ConnectHttp => 4,
-            HandleKind::FtpFind => 5,
-            HandleKind::FtpFile => 7,
-            HandleKind::GopherFind => 9,
-            HandleKind::GopherFile => 11,
-            HandleKind::HttpRequest => 13,
-        }
-    }
-
-    /// A short lower-case name: "session", "connection", "request", "find", "file".
-    pub fn short_name(self) -> &'static str {
-        match self {
-            HandleKind::Internet => "session",
-            HandleKind::ConnectFtp | HandleKind::ConnectGopher | HandleKind::ConnectHttp => {
-                "connection"
-            }
-            HandleKind::FtpFind | HandleKind::GopherFind => "find",
-            HandleKind::FtpFile | HandleKind::GopherFile => "file",
-            HandleKind::HttpRequest => "request",
-        }
-    }
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Life {
-    Open,
-    /// Close was asked; waiting for the pending operation and the children to finish.
-    Closing,
-    /// The protocol's asynchronous cleanup is running (e.g. FTP's ABOR); HANDLE_CLOSING follows.
-    CleaningUp,
-    /// HANDLE_CLOSING has been pushed.
-    Closed,
-}
-
-type CloseHook = Box<dyn FnOnce() + Send>;
-/// Makes the future of an asynchronous cleanup step, bounded by its time limit.
-type CleanupHook = (
-    std::time::Duration,
-    Box<dyn FnOnce() -> crate::spawn::Task + Send>,
-);
-
-/// Everything about a handle that changes; guarded by one lock that is never held while user code
-/// (a status callback) runs.
-pub(crate) struct State {
-    pub(crate) mailbox: Mailbox,
-    pub(crate) callback: Option<StatusCallback>,
-    life: Life,
-    children: IdMap<Weak<Record>>,
-    op: Option<Arc<OpSignal>>,
-    /// The context the pending operation reports with, when its call gave one.
-    pub(crate) op_context: Option<Context>,
-    /// Keeps the parent open while this handle is; released once this handle has closed.
-    parent_owner: Option<Handle>,
-    close_hooks: Vec<CloseHook>,
-    cleanups: Vec<CleanupHook>,
-}
-
-pub(crate) struct Record {
-    pub(crate) id: HandleId,
-    pub(crate) kind: HandleKind,
-    pub(crate) parent: Option<Arc<Record>>,
-    pub(crate) shared: Arc<Shared>,
-    context: AtomicU64,
-    owners: AtomicUsize,
-    pub(crate) state: Mutex<State>,
-}
-
-impl Record {
-    pub(crate) fn parent_id(&self) -> Option<HandleId> {
-        self.parent.as_ref().map(|p| p.id)
-    }
-
-    pub(crate) fn context(&self) -> Context {
-        Context(self.context.load(Ordering::Relaxed))
-    }
-}
+// Defined with the status types (a completion can carry a `Handle`); their behaviour is here, so
+// the rest of the crate takes them from here.
+pub use crate::status::{Handle, HandleRef};
 
 /// Creates the root record of a session.
 pub(crate) fn new_root(
@@ -190,47 +51,10 @@ pub(crate) fn new_root(
         owners: AtomicUsize::new(1),
         state: Mutex::new(State::new(callback, None)),
     });
-    shared.register(&rec);
+    shared.register(rec.id);
     rec.push(Status::HandleCreated(rec.id));
     Handle {
         r: HandleRef { rec },
-    }
-}
-
-impl State {
-    fn new(callback: Option<StatusCallback>, parent_owner: Option<Handle>) -> Self {
-        State {
-            mailbox: Mailbox::default(),
-            callback,
-            life: Life::Open,
-            children: IdMap::default(),
-            op: None,
-            op_context: None,
-            parent_owner,
-            close_hooks: Vec::new(),
-            cleanups: Vec::new(),
-        }
-    }
-}
-
-/// A reference to a handle that does not keep it open (see the module docs). Cheap to clone.
-#[derive(Clone)]
-pub struct HandleRef {
-    pub(crate) rec: Arc<Record>,
-}
-
-/// An owning reference to a handle. Cloning adds an owner; when the last owner is dropped the handle
-/// closes (WinINet: InternetCloseHandle), cancelling its pending operation.
-///
-/// `Handle` derefs to [`HandleRef`], where the methods live.
-pub struct Handle {
-    r: HandleRef,
-}
-
-impl Clone for Handle {
-    fn clone(&self) -> Self {
-        self.r.rec.owners.fetch_add(1, Ordering::Relaxed);
-        Handle { r: self.r.clone() }
     }
 }
 
@@ -239,29 +63,6 @@ impl Drop for Handle {
         if self.r.rec.owners.fetch_sub(1, Ordering::AcqRel) == 1 {
             self.r.close();
         }
-    }
-}
-
-impl Deref for Handle {
-    type Target = HandleRef;
-    fn deref(&self) -> &HandleRef {
-        &self.r
-    }
-}
-
-impl fmt::Debug for Handle {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&self.r, f)
-    }
-}
-
-impl fmt::Debug for HandleRef {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Handle")
-            .field("id", &self.rec.id)
-            .field("kind", &self.rec.kind)
-            .field("context", &self.rec.context())
-            .finish()
     }
 }
 
@@ -330,12 +131,12 @@ impl HandleRef {
     }
 
     /// The session's settings.
-    pub fn options(&self) -> &crate::Options {
+    pub fn options(&self) -> &Options {
         &self.rec.shared.options
     }
 
     /// The session's connection pool.
-    pub fn pool(&self) -> &crate::transport::Pool {
+    pub fn pool(&self) -> &Pool {
         &self.rec.shared.pool
     }
 
@@ -372,7 +173,7 @@ impl HandleRef {
         });
         parent_state.children.insert(id, Arc::downgrade(&rec));
         drop(parent_state);
-        shared.register(&rec);
+        shared.register(rec.id);
         rec.push(Status::HandleCreated(id));
         Ok(Handle {
             r: HandleRef { rec },
@@ -400,7 +201,7 @@ impl HandleRef {
     pub fn on_close_async(
         &self,
         limit: std::time::Duration,
-        make: impl FnOnce() -> crate::spawn::Task + Send + 'static,
+        make: impl FnOnce() -> Task + Send + 'static,
     ) {
         let mut st = self.rec.state.lock();
         match st.life {
@@ -444,10 +245,7 @@ impl HandleRef {
     /// the operation is pending, the handle's notifications (REQUEST_COMPLETE included) carry
     /// `context` when it is given.
     pub fn begin_operation_in(&self, context: Option<Context>) -> Result<Operation> {
-        let signal = Arc::new(OpSignal {
-            cancelled: AtomicBool::new(false),
-            event: Event::new(),
-        });
+        let signal = Arc::new(OpSignal::default());
         let mut st = self.rec.state.lock();
         if st.life != Life::Open {
             return Err(Error::new(
@@ -552,58 +350,6 @@ impl Drop for FinishClose {
     }
 }
 
-pub(crate) struct OpSignal {
-    cancelled: AtomicBool,
-    event: Event,
-}
-
-impl OpSignal {
-    fn cancel(&self) {
-        self.cancelled.store(true, Ordering::Release);
-        self.event.notify(usize::MAX);
-    }
-
-    fn is_cancelled(&self) -> bool {
-        self.cancelled.load(Ordering::Acquire)
-    }
-
-    async fn cancelled(&self) {
-        loop {
-            if self.is_cancelled() {
-                return;
-            }
-            let listener = self.event.listen();
-            if self.is_cancelled() {
-                return;
-            }
-            listener.await;
-        }
-    }
-}
-
-/// An owned view of an operation's cancellation, for futures that must not borrow the
-/// [`Operation`] (a callback-mode task keeps the operation beside its future, to complete it even
-/// when the future panics).
-pub(crate) struct CancelSignal(Arc<OpSignal>);
-
-impl CancelSignal {
-    /// Run `fut` until it finishes or the handle is closed (then OPERATION_CANCELLED; `fut` is
-    /// dropped, releasing its sockets).
-    pub(crate) async fn race<T>(
-        self,
-        fut: impl std::future::Future<Output = Result<T>>,
-    ) -> Result<T> {
-        if self.0.is_cancelled() {
-            return Err(Error::cancelled());
-        }
-        futures_lite::future::or(fut, async {
-            self.0.cancelled().await;
-            Err(Error::cancelled())
-        })
-        .await
-    }
-}
-
 /// The pending operation of a handle, registered by [`HandleRef::begin_operation`]. While it lives,
 /// no other operation can start on the handle; closing the handle cancels it. Dropping it ends the
 /// operation (and lets a closing handle send `HANDLE_CLOSING`).
@@ -662,7 +408,7 @@ impl Operation {
     /// the next operation (as WinINet code does, e.g. the next read); and the notification takes
     /// its place in the mailbox in the same step, so a close that races with it still sends
     /// `HANDLE_CLOSING` after it.
-    pub fn complete(self, result: Result<crate::Completion>) {
+    pub fn complete(self, result: Result<Completion>) {
         let mut st = self.rec.state.lock();
         let context = st.op_context;
         self.release(&mut st);

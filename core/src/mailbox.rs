@@ -1,91 +1,168 @@
-//! Per-handle notification delivery: a mailbox with a "someone is delivering" flag.
+//! A handle's mailbox, the rules alone: a queue, a "someone is delivering" flag and a seal. Generic
+//! over what it carries; it must not know handle records, locks, callbacks or threads (the
+//! handle's lock around it and the delivery loop are `notify`'s), so every rule is tested here with
+//! plain values.
 //!
-//! To notify, push under the handle's lock; if nobody is delivering, become the deliverer: take one
-//! notification, release the lock, call the callback, and repeat until the mailbox is empty, then
-//! clear the flag under the lock (so no push is lost). This gives, with no thread of its own:
-//! - per-handle order, and never two callbacks at once for one handle;
-//! - no inet lock held while user code runs;
-//! - re-entrancy: a callback that notifies or closes its own handle only pushes; the outer loop
-//!   delivers.
+//! How it is used, under the handle's lock: [`push`](Mailbox::push) a note; if the answer is
+//! [`Push::DeliverNow`], the pusher has become the deliverer: it delivers that note with the lock
+//! released, then asks [`next`](Mailbox::next) (locked again) for whatever was pushed meanwhile,
+//! until `next` says `None`, which ends its delivery. This gives, with no thread of its own:
+//! - per-handle order, and never two deliveries at once for one handle;
+//! - re-entrancy: a note pushed while one is being delivered (by the callback itself, or another
+//!   thread) is queued, and the running deliverer delivers it.
 //!
-//! Pushing `HANDLE_CLOSING` seals the mailbox: later pushes are dropped, so nothing follows it.
+//! [`push_last`](Mailbox::push_last) (for `HANDLE_CLOSING`) seals the mailbox: later pushes are
+//! dropped, so nothing follows it. With nobody listening (no callback) and nobody delivering, a
+//! note is dropped, not kept.
 
 use std::collections::VecDeque;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use parking_lot::MutexGuard;
+/// What to do with a pushed note.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Push<N> {
+    /// Nobody was delivering: the pusher delivers this note now, then drains [`Mailbox::next`].
+    DeliverNow(N),
+    /// Someone is delivering; they will deliver it, in order.
+    Queued,
+    /// Sealed, or nobody listens: the note goes nowhere. The caller drops it — outside its lock,
+    /// since a note may own a handle whose drop closes it.
+    Dropped(N),
+}
 
-use crate::handle::{Context, Record, State};
-use crate::status::{Notification, Status};
-
-#[derive(Default)]
-pub(crate) struct Mailbox {
-    queue: VecDeque<Notification>,
+/// The queue, the delivering flag and the seal of one handle.
+#[derive(Debug)]
+pub(crate) struct Mailbox<N> {
+    queue: VecDeque<N>,
     delivering: bool,
     sealed: bool,
 }
 
-impl Record {
-    pub(crate) fn push(&self, status: Status) {
-        self.push_locked(self.state.lock(), status);
-    }
-
-    /// Push with the handle's lock already held (so that the caller's state change and the
-    /// notification's place in the order are one step); delivery releases it.
-    pub(crate) fn push_locked(&self, st: MutexGuard<'_, State>, status: Status) {
-        let context = st.op_context;
-        self.push_locked_as(st, status, context);
-    }
-
-    /// [`push_locked`](Self::push_locked) with the context of the operation the notification
-    /// is about (a call may have given its own; `None`: the handle's).
-    pub(crate) fn push_locked_as(
-        &self,
-        mut st: MutexGuard<'_, State>,
-        status: Status,
-        op_context: Option<Context>,
-    ) {
-        if st.mailbox.sealed {
-            return;
+impl<N> Default for Mailbox<N> {
+    fn default() -> Self {
+        Mailbox {
+            queue: VecDeque::new(),
+            delivering: false,
+            sealed: false,
         }
-        if matches!(status, Status::HandleClosing) {
-            st.mailbox.sealed = true;
-        }
-        if st.callback.is_none() && !st.mailbox.delivering {
-            // Nobody listens: drop it, outside the lock (it may own a handle whose drop closes it).
-            drop(st);
-            drop(status);
-            return;
-        }
-        let note = Notification {
-            handle: self.id,
-            parent: self.parent_id(),
-            kind: self.kind,
-            context: op_context.unwrap_or_else(|| self.context()),
-            status,
-        };
-        if st.mailbox.delivering {
-            st.mailbox.queue.push_back(note);
-            return;
-        }
-        st.mailbox.delivering = true;
-        deliver(st, note);
     }
 }
 
-/// Deliver `first`, then whatever is pushed meanwhile, releasing the lock around each callback.
-fn deliver(mut st: MutexGuard<'_, State>, first: Notification) {
-    let mut next = Some(first);
-    while let Some(note) = next {
-        let callback = st.callback.clone();
-        MutexGuard::unlocked(&mut st, move || {
-            if let Some(cb) = callback {
-                // A panicking callback must not stop later notifications nor leave the flag set.
-                let _ = catch_unwind(AssertUnwindSafe(|| cb(&note)));
-            }
-            // `note` (and the callback clone) drop here, unlocked: a note may own a handle.
-        });
-        next = st.mailbox.queue.pop_front();
+impl<N> Mailbox<N> {
+    /// Push `note`; `listening` says whether the handle has a callback now.
+    pub(crate) fn push(&mut self, note: N, listening: bool) -> Push<N> {
+        if self.sealed {
+            return Push::Dropped(note);
+        }
+        if !listening && !self.delivering {
+            return Push::Dropped(note);
+        }
+        if self.delivering {
+            self.queue.push_back(note);
+            return Push::Queued;
+        }
+        self.delivering = true;
+        Push::DeliverNow(note)
     }
-    st.mailbox.delivering = false;
+
+    /// Push the handle's last note (`HANDLE_CLOSING`) and seal: nothing pushed after it goes
+    /// anywhere. Sealed already, it is dropped like any other.
+    pub(crate) fn push_last(&mut self, note: N, listening: bool) -> Push<N> {
+        let pushed = self.push(note, listening);
+        self.sealed = true;
+        pushed
+    }
+
+    /// The deliverer's next note, in push order; `None` ends its delivery (the next push delivers
+    /// at once again). Only the deliverer calls it.
+    pub(crate) fn next(&mut self) -> Option<N> {
+        let next = self.queue.pop_front();
+        if next.is_none() {
+            self.delivering = false;
+        }
+        next
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Deliver like `notify` does: the first note, then `next` until it ends.
+    fn drain(mb: &mut Mailbox<u32>, first: u32) -> Vec<u32> {
+        let mut out = vec![first];
+        while let Some(n) = mb.next() {
+            out.push(n);
+        }
+        out
+    }
+
+    #[test]
+    fn the_first_push_on_an_idle_mailbox_is_delivered_now() {
+        let mut mb = Mailbox::default();
+        assert_eq!(mb.push(1, true), Push::DeliverNow(1));
+        assert_eq!(mb.next(), None);
+        // Delivery ended: the next push is delivered now again.
+        assert_eq!(mb.push(2, true), Push::DeliverNow(2));
+    }
+
+    #[test]
+    fn pushes_during_a_delivery_are_queued_and_come_out_in_push_order() {
+        let mut mb = Mailbox::default();
+        assert_eq!(mb.push(1, true), Push::DeliverNow(1));
+        // Re-entrant pushes (from the callback itself, or another thread) only queue.
+        assert_eq!(mb.push(2, true), Push::Queued);
+        assert_eq!(mb.push(3, true), Push::Queued);
+        assert_eq!(drain(&mut mb, 1), [1, 2, 3]);
+    }
+
+    #[test]
+    fn a_push_while_draining_joins_the_running_delivery() {
+        let mut mb = Mailbox::default();
+        assert_eq!(mb.push(1, true), Push::DeliverNow(1));
+        assert_eq!(mb.push(2, true), Push::Queued);
+        assert_eq!(mb.next(), Some(2));
+        // Delivering 2, its callback pushes 3: still the same deliverer's.
+        assert_eq!(mb.push(3, true), Push::Queued);
+        assert_eq!(mb.next(), Some(3));
+        assert_eq!(mb.next(), None);
+    }
+
+    #[test]
+    fn nothing_is_pushed_after_the_last_note() {
+        let mut mb = Mailbox::default();
+        assert_eq!(mb.push_last(70, true), Push::DeliverNow(70));
+        assert_eq!(mb.next(), None);
+        assert_eq!(mb.push(1, true), Push::Dropped(1));
+        assert_eq!(mb.push_last(70, true), Push::Dropped(70));
+    }
+
+    #[test]
+    fn the_last_note_queued_behind_a_delivery_still_comes_last() {
+        let mut mb = Mailbox::default();
+        assert_eq!(mb.push(1, true), Push::DeliverNow(1));
+        assert_eq!(mb.push_last(70, true), Push::Queued);
+        assert_eq!(mb.push(2, true), Push::Dropped(2));
+        assert_eq!(drain(&mut mb, 1), [1, 70]);
+    }
+
+    #[test]
+    fn with_no_callback_nothing_is_delivered_or_kept() {
+        let mut mb = Mailbox::default();
+        assert_eq!(mb.push(1, false), Push::Dropped(1));
+        assert_eq!(mb.next(), None);
+        // The seal still holds for a handle nobody listens to.
+        assert_eq!(mb.push_last(70, false), Push::Dropped(70));
+        assert_eq!(mb.push(2, true), Push::Dropped(2));
+    }
+
+    #[test]
+    fn a_callback_removed_mid_delivery_still_gets_the_queue_drained() {
+        // The running deliverer owns what was queued; a push with no callback joins it, and the
+        // deliverer decides (with the callback it finds) what to do with each.
+        let mut mb = Mailbox::default();
+        assert_eq!(mb.push(1, true), Push::DeliverNow(1));
+        assert_eq!(mb.push(2, false), Push::Queued);
+        assert_eq!(drain(&mut mb, 1), [1, 2]);
+        assert_eq!(mb.push(3, false), Push::Dropped(3));
+    }
 }

@@ -30,8 +30,9 @@ use futures_lite::FutureExt;
 use parking_lot::Mutex;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::handle::{Context, HandleRef, Operation};
-use crate::session::Shared;
+use crate::handle::{HandleRef, Operation};
+use crate::ids::Context;
+use crate::shared::Shared;
 use crate::spawn::Task;
 use crate::status::Completion;
 

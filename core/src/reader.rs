@@ -25,10 +25,10 @@ use parking_lot::Mutex;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::handle::HandleRef;
+use crate::net::Conn;
 use crate::operation::Started;
 use crate::progress::ProgressMeter;
 use crate::status::{Direction, Status};
-use crate::transport::Conn;
 
 /// Network reads go into a buffer of at most this size (bulk streams); small ones never grow it
 /// this far.

@@ -1,68 +1,25 @@
-//! The session (WinINet: InternetOpen): the root handle, the handle table, the pool and the
-//! executor. Two sessions share nothing.
+//! The session (WinINet: InternetOpen) and its builder: the root handle, with the state every
+//! handle of it shares (`shared`: the handle table, the pool, the executor). Two sessions share
+//! nothing. The top of the crate: it may use any module, and none uses it.
 
 use std::fmt;
-use std::num::NonZeroU64;
 use std::ops::Deref;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Weak};
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
 use std::time::Duration;
 
 use parking_lot::Mutex;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::handle::{self, Context, Handle, HandleId, HandleRef, IdMap, Record};
-use crate::options::{LowSpeed, Options, Proxy};
-use crate::spawn::{Builtin, Spawn, Task};
+use crate::handle::{self, Handle, HandleRef};
+use crate::ids::{Context, HandleId, IdMap};
+use crate::net::tls::{parse_pem_certificates, Connectors};
+use crate::net::{Pool, TlsVerify};
+use crate::options::{LowSpeed, Options, Proxy, Resolve};
+use crate::shared::Shared;
+use crate::spawn::{Builtin, Spawn};
 use crate::status::{Notification, StatusCallback};
-use crate::transport::Pool;
-
-/// What every handle of a session shares.
-pub(crate) struct Shared {
-    pub(crate) options: Options,
-    pub(crate) pool: Pool,
-    next_id: AtomicU64,
-    table: Mutex<IdMap<Weak<Record>>>,
-    spawner: Option<Arc<dyn Spawn>>,
-    pub(crate) builtin: Builtin,
-    pub(crate) tls: crate::transport::tls::Connectors,
-}
-
-impl Shared {
-    pub(crate) fn next_id(&self) -> HandleId {
-        let n = self.next_id.fetch_add(1, Ordering::Relaxed);
-        HandleId::new(NonZeroU64::new(n).unwrap_or(NonZeroU64::MIN))
-    }
-
-    pub(crate) fn register(&self, rec: &Arc<Record>) {
-        self.table.lock().insert(rec.id, Arc::downgrade(rec));
-    }
-
-    pub(crate) fn unregister(&self, id: HandleId) {
-        self.table.lock().remove(&id);
-    }
-
-    /// Run a callback-mode task on the embedder's executor or the built-in one. Fails (dropping
-    /// `task`, which frees its handle) when the built-in one has no worker to run it.
-    /// Whether [`spawn`](Self::spawn) would take a task now.
-    pub(crate) fn check_spawn(&self) -> Result<()> {
-        match &self.spawner {
-            Some(_) => Ok(()),
-            None => self.builtin.check(),
-        }
-    }
-
-    pub(crate) fn spawn(&self, task: Task) -> Result<()> {
-        match &self.spawner {
-            Some(s) => {
-                s.spawn(task);
-                Ok(())
-            }
-            None => self.builtin.spawn(task),
-        }
-    }
-}
 
 /// A session (WinINet: InternetOpen): the root of a handle tree, with its settings, status callback,
 /// connection pool and executor for callback-mode operations.
@@ -242,7 +199,7 @@ impl SessionBuilder {
     }
 
     /// Resolve names with `resolver` instead of the system's.
-    pub fn resolver(mut self, resolver: impl crate::Resolve) -> Self {
+    pub fn resolver(mut self, resolver: impl Resolve) -> Self {
         self.options.resolver = Arc::new(resolver);
         self
     }
@@ -255,7 +212,7 @@ impl SessionBuilder {
 
     /// Trust the CA certificates in this PEM text, beside the system's roots.
     pub fn add_root_certificates_pem(mut self, pem: &[u8]) -> Self {
-        match crate::transport::tls::parse_pem_certificates(pem) {
+        match parse_pem_certificates(pem) {
             Ok(certs) => self.options.tls.extra_roots.extend(certs),
             Err(e) => self.error = self.error.or(Some(e)),
         }
@@ -335,13 +292,13 @@ impl SessionBuilder {
             // 1.7 with one). Protocol work per request is small; more threads help only when
             // callbacks themselves are slow.
             builtin: Builtin::new(self.worker_threads.unwrap_or(1)),
-            tls: crate::transport::tls::Connectors::default(),
+            tls: Connectors::default(),
             options: self.options,
         });
         if self.preload_tls {
             shared
                 .tls
-                .preload(&shared.options.tls, crate::transport::TlsVerify::default())?;
+                .preload(&shared.options.tls, TlsVerify::default())?;
         }
         // Weak: the pool lives inside `Shared`, and its sweeper must not keep the session alive.
         let weak = Arc::downgrade(&shared);
@@ -360,41 +317,5 @@ impl SessionBuilder {
             }
         });
         Ok(Session { handle })
-    }
-}
-
-impl From<()> for crate::Completion {
-    fn from(_: ()) -> Self {
-        crate::Completion::Done
-    }
-}
-
-impl From<u64> for crate::Completion {
-    fn from(n: u64) -> Self {
-        crate::Completion::Count(n)
-    }
-}
-
-impl From<usize> for crate::Completion {
-    fn from(n: usize) -> Self {
-        crate::Completion::Count(n as u64)
-    }
-}
-
-impl From<bytes::Bytes> for crate::Completion {
-    fn from(b: bytes::Bytes) -> Self {
-        crate::Completion::Data(b)
-    }
-}
-
-impl From<String> for crate::Completion {
-    fn from(s: String) -> Self {
-        crate::Completion::Text(s)
-    }
-}
-
-impl From<Handle> for crate::Completion {
-    fn from(h: Handle) -> Self {
-        crate::Completion::Handle(h)
     }
 }

@@ -1,13 +1,29 @@
-//! What a status callback is told: [`Notification`]s carrying a [`Status`].
+//! What a status callback is told: [`Notification`]s carrying a [`Status`], whose
+//! `REQUEST_COMPLETE` carries a [`Completion`].
+//!
+//! A completion can hand over a new [`Handle`], and a handle's record queues notifications: the
+//! types contain each other. This module closes that loop in one place: it defines the two public
+//! handle types (data only: an `Arc` of the record; cloning and deref are here, everything they
+//! do — close on the last drop included — is `handle`'s) and names the record that carries
+//! notifications ([`Record`]), whose generic definition is `record`'s, below. It must not use
+//! `notify`, `handle` or anything above them.
 
 use std::fmt;
 use std::net::{IpAddr, SocketAddr};
+use std::ops::Deref;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use bytes::Bytes;
 
 use crate::error::Error;
-use crate::handle::{Context, Handle, HandleId, HandleKind};
+use crate::ids::{Context, HandleId, HandleKind};
+use crate::record::{Node, NodeState};
+
+/// The record of a handle: the one instance of [`Node`] there is.
+pub(crate) type Record = Node<Notification, Handle>;
+/// The locked state of a handle's [`Record`].
+pub(crate) type State = NodeState<Notification, Handle>;
 
 /// A status callback (WinINet: `INTERNET_STATUS_CALLBACK`, set with InternetSetStatusCallback).
 ///
@@ -36,6 +52,52 @@ pub struct Notification {
     pub context: Context,
     /// What happened.
     pub status: Status,
+}
+
+/// A reference to a handle that does not keep it open: what protocol code holds when it must refer
+/// to a handle without keeping it open (a spawned operation, a child's link to its parent). Cheap
+/// to clone.
+#[derive(Clone)]
+pub struct HandleRef {
+    pub(crate) rec: Arc<Record>,
+}
+
+/// An owning reference to a handle. Cloning adds an owner; when the last owner is dropped the handle
+/// closes (WinINet: InternetCloseHandle), cancelling its pending operation.
+///
+/// `Handle` derefs to [`HandleRef`], where the methods live.
+pub struct Handle {
+    pub(crate) r: HandleRef,
+}
+
+impl Clone for Handle {
+    fn clone(&self) -> Self {
+        self.r.rec.owners.fetch_add(1, Ordering::Relaxed);
+        Handle { r: self.r.clone() }
+    }
+}
+
+impl Deref for Handle {
+    type Target = HandleRef;
+    fn deref(&self) -> &HandleRef {
+        &self.r
+    }
+}
+
+impl fmt::Debug for Handle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.r, f)
+    }
+}
+
+impl fmt::Debug for HandleRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Handle")
+            .field("id", &self.rec.id)
+            .field("kind", &self.rec.kind)
+            .field("context", &self.rec.context())
+            .finish()
+    }
 }
 
 /// The outcome of an operation that completed in callback mode (WinINet: `INTERNET_ASYNC_RESULT`).
@@ -114,6 +176,42 @@ impl fmt::Debug for Value {
 impl From<Value> for Completion {
     fn from(v: Value) -> Self {
         Completion::Value(v)
+    }
+}
+
+impl From<()> for Completion {
+    fn from(_: ()) -> Self {
+        Completion::Done
+    }
+}
+
+impl From<u64> for Completion {
+    fn from(n: u64) -> Self {
+        Completion::Count(n)
+    }
+}
+
+impl From<usize> for Completion {
+    fn from(n: usize) -> Self {
+        Completion::Count(n as u64)
+    }
+}
+
+impl From<Bytes> for Completion {
+    fn from(b: Bytes) -> Self {
+        Completion::Data(b)
+    }
+}
+
+impl From<String> for Completion {
+    fn from(s: String) -> Self {
+        Completion::Text(s)
+    }
+}
+
+impl From<Handle> for Completion {
+    fn from(h: Handle) -> Self {
+        Completion::Handle(h)
     }
 }
 

@@ -8,24 +8,7 @@ use inet_core::{Context, Error, ErrorKind, Handle, HandleKind, HandleRef, Result
 
 use crate::options::{RequestFlags, RequestOptions};
 use crate::request::HttpRequest;
-
-/// Who a connection handle talks to.
-#[derive(Clone)]
-pub(crate) struct Server {
-    pub host: String,
-    pub port: u16,
-    pub credentials: Option<(String, String)>,
-}
-
-impl fmt::Debug for Server {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Server")
-            .field("host", &self.host)
-            .field("port", &self.port)
-            .field("user", &self.credentials.as_ref().map(|(u, _)| u))
-            .finish()
-    }
-}
+use crate::target::{bracketed, Server};
 
 /// An HTTP connection handle: a server (host, port, optional basic-auth credentials) under a
 /// session. Like WinINet's, it does no network I/O itself: requests opened on it connect, through
@@ -102,7 +85,7 @@ impl HttpConnection {
         })?;
         let secure = options.flags.contains(RequestFlags::SECURE);
         let scheme = if secure { "https" } else { "http" };
-        let host = crate::target::bracketed(&self.server.host);
+        let host = bracketed(&self.server.host);
         let path = if path.starts_with('/') {
             path.to_string()
         } else {

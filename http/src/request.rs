@@ -13,11 +13,11 @@ use inet_core::{
 use parking_lot::Mutex;
 use url::Url;
 
-use crate::connection::Server;
 use crate::errors::header_error;
 use crate::exchange::{self, Plan, Response, Upload};
 use crate::options::{BodyLength, RequestOptions};
 use crate::proto::{HeaderList, Modifier, ResponseHead};
+use crate::target::Server;
 
 /// What a request handle holds between operations. An operation takes what it needs out, works
 /// without the lock, and puts the outcome back; core guarantees one operation at a time.

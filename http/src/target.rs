@@ -1,11 +1,33 @@
 //! Where a request goes: its URL's host, port and scheme, and the session's proxy on the way
 //! ([`Target`]). Worked out once per exchange and read by the connect step (pool key, TCP, TLS,
-//! tunnel) and by head building (request-target form). Holds no connection and sends nothing.
+//! tunnel) and by head building (request-target form); and who a connection handle talks to
+//! ([`Server`]). Holds no connection and sends nothing; uses no module of this crate (it sits
+//! below the driver and the handles, which both read it).
 
+use std::fmt;
+
+use http::Method;
 use inet_core::transport::{PoolKey, TlsVerify};
 use inet_core::{Error, ErrorKind, Proxy, Result};
+use url::Url;
 
-use crate::exchange::Plan;
+/// Who a connection handle talks to.
+#[derive(Clone)]
+pub(crate) struct Server {
+    pub host: String,
+    pub port: u16,
+    pub credentials: Option<(String, String)>,
+}
+
+impl fmt::Debug for Server {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Server")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("user", &self.credentials.as_ref().map(|(u, _)| u))
+            .finish()
+    }
+}
 
 /// Where one exchange goes.
 #[derive(Debug)]
@@ -19,27 +41,26 @@ pub(crate) struct Target<'a> {
 }
 
 impl<'a> Target<'a> {
-    /// The target of `plan`'s URL; only http and https are accepted.
-    pub fn of(plan: &Plan, proxy: Option<&'a Proxy>) -> Result<Target<'a>> {
-        let https = match plan.url.scheme() {
+    /// The target of a request's URL (`method` only names it in errors); only http and https
+    /// are accepted.
+    pub fn of(method: &Method, url: &Url, proxy: Option<&'a Proxy>) -> Result<Target<'a>> {
+        let https = match url.scheme() {
             "https" => true,
             "http" => false,
             other => {
                 return Err(Error::new(
                     ErrorKind::UnrecognizedScheme,
-                    format!("{} {}: {other} is not http or https", plan.method, plan.url),
+                    format!("{method} {url}: {other} is not http or https"),
                 ))
             }
         };
-        let host = plan
-            .url
+        let host = url
             .host_str()
-            .ok_or_else(|| Error::new(ErrorKind::InvalidUrl, format!("{}: no host", plan.url)))?
+            .ok_or_else(|| Error::new(ErrorKind::InvalidUrl, format!("{url}: no host")))?
             .trim_start_matches('[')
             .trim_end_matches(']')
             .to_ascii_lowercase();
-        let port = plan
-            .url
+        let port = url
             .port_or_known_default()
             .unwrap_or(if https { 443 } else { 80 });
         Ok(Target {
@@ -78,7 +99,7 @@ pub(crate) fn bracketed(host: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// "host:port" of a URL, as error messages name the server.
-pub(crate) fn url_label(url: &url::Url) -> String {
+pub(crate) fn url_label(url: &Url) -> String {
     let host = url.host_str().unwrap_or("?");
     let port = url.port_or_known_default().unwrap_or(0);
     format!("{host}:{port}")

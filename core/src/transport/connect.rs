@@ -9,9 +9,9 @@ use futures_lite::FutureExt;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::handle::HandleRef;
+use crate::net::tls::{self, TlsVerify};
+use crate::net::{Conn, Stream};
 use crate::status::Status;
-use crate::transport::tls::{self, TlsVerify};
-use crate::transport::{Conn, Stream};
 
 /// Resolve `host` off the caller's thread: RESOLVING_NAME, then NAME_RESOLVED with the first
 /// address. On failure only RESOLVING_NAME is sent and the error is NAME_NOT_RESOLVED (12007).

@@ -11,7 +11,7 @@ use futures_lite::FutureExt;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::handle::HandleRef;
-use crate::transport::{Conn, Stream};
+use crate::net::{Conn, Stream};
 
 /// A TCP listener whose accepted connections carry the session's send/receive timeouts and
 /// low-speed limit.

@@ -4,17 +4,16 @@
 //!
 //! All I/O goes through async-io, whose reactor runs on its own thread, so these futures make
 //! progress inside any runtime (smol, tokio, a plain `block_on`).
+//!
+//! Layering: this module holds the steps that report to a handle (`connect`: resolve, connect,
+//! TLS handshake; `listener`: accept), so it sits above the handle tree; the handle-free parts
+//! (streams, `Conn`, TLS connectors, the pool) live in `crate::net`, below it, because a session's
+//! shared state owns a pool and connectors. This module re-exports them: one public path.
 
-mod conn;
 mod connect;
 mod listener;
-pub mod pool;
-mod stream;
-pub(crate) mod tls;
 
-pub use conn::Conn;
+pub use crate::net::pool;
+pub use crate::net::{Conn, Lease, Pool, PoolKey, Stream, TlsVerify};
 pub use connect::{connect_addr, connect_tcp, resolve, start_tls};
 pub use listener::Listener;
-pub use pool::{Lease, Pool, PoolKey};
-pub use stream::Stream;
-pub use tls::TlsVerify;

@@ -54,7 +54,7 @@ enum BodyWrite<'b> {
 /// server while idle) is replaced once by a fresh one, when nothing of the request can have been
 /// processed: the method is idempotent or no byte of it was written.
 pub(super) async fn exchange(h: &HandleRef, plan: &Plan, body: Option<&Bytes>) -> Result<Response> {
-    let to = Target::of(plan, h.options().proxy.as_ref())?;
+    let to = Target::of(&plan.method, &plan.url, h.options().proxy.as_ref())?;
     let mut retried = false;
     loop {
         // Boxed: nested async state machines add up, and futures are moved around by executors.

@@ -31,14 +31,13 @@ use inet_core::{HandleRef, Result};
 use url::Url;
 
 use crate::body::BodyReader;
-use crate::connection::Server;
 use crate::errors::{header_error, proto_error};
 use crate::options::{BodyLength, RequestFlags, RequestOptions};
 use crate::proto::{
     body_kind, compose, keeps_alive, transfer_coding, BodyDecoder, BodyKind, CacheDirective,
     Composed, ContentDecoder, HeadSequence, HeaderList, RequestSpec, ResponseHead, TargetForm,
 };
-use crate::target::Target;
+use crate::target::{Server, Target};
 
 pub(crate) use upload::{begin_upload, end_upload, write_piece, Upload};
 

@@ -71,7 +71,7 @@ pub(crate) async fn begin_upload(h: &HandleRef, plan: &Plan, length: BodyLength)
     let mut plan = plan.clone();
     plan.start_clock();
     let plan = &plan;
-    let to = Target::of(plan, h.options().proxy.as_ref())?;
+    let to = Target::of(&plan.method, &plan.url, h.options().proxy.as_ref())?;
     let (sent, wire, decode) = plan.head(h, &to, Some(length), false)?;
     let (mut conn, lease) = Box::pin(obtain(h, plan, &to)).await?;
     h.notify(Status::SendingRequest);

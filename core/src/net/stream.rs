@@ -14,7 +14,7 @@ pub enum Stream {
     /// Plain TCP.
     Tcp(Async<TcpStream>),
     /// TLS over TCP (boxed: the TLS state is large, and most streams in a pool are alike).
-    Tls(Box<crate::transport::tls::TlsStream>),
+    Tls(Box<crate::net::tls::TlsStream>),
 }
 
 impl Stream {

@@ -23,9 +23,9 @@ use futures_lite::FutureExt;
 use parking_lot::Mutex;
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::net::{Conn, TlsVerify};
 use crate::options::Options;
 use crate::spawn::Task;
-use crate::transport::{Conn, TlsVerify};
 
 /// What makes two connections interchangeable: scheme, host, port, proxy and TLS settings.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

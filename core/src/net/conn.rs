@@ -11,8 +11,8 @@ use async_io::Timer;
 use futures_lite::{AsyncReadExt, AsyncWriteExt, FutureExt};
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::net::Stream;
 use crate::options::{LowSpeed, Options};
-use crate::transport::Stream;
 
 /// A connected stream plus what inet needs to use it well: its peer, a label for error messages
 /// ("host:port"), the send/receive timeouts, the low-speed limit and the deadline, and whether it

@@ -1,0 +1,15 @@
+//! Bytes moving over the network with the session's limits: streams (TCP, TLS), connections
+//! that apply timeouts and the low-speed limit to every read and write, one TLS connector per
+//! verification setting, and the connection pool. Knows no handle and sends no notification: the
+//! steps that report to a handle (resolve, connect, accept, TLS handshake) are `transport`'s, above
+//! the handle tree. Public through `inet_core::transport`.
+
+pub(crate) mod conn;
+pub mod pool;
+pub(crate) mod stream;
+pub(crate) mod tls;
+
+pub use conn::Conn;
+pub use pool::{Lease, Pool, PoolKey};
+pub use stream::Stream;
+pub use tls::TlsVerify;

@@ -1,0 +1,99 @@
+//! Per-handle notification delivery: a handle's [`Mailbox`] used under the handle's lock, with the
+//! lock released around each callback.
+//!
+//! To notify, push under the handle's lock; if nobody is delivering, become the deliverer: take one
+//! notification, release the lock, call the callback, and repeat until the mailbox is empty, then
+//! end the delivery under the lock (so no push is lost). The rules themselves — order, queueing
+//! of re-entrant pushes, the seal of `HANDLE_CLOSING` — are the mailbox's; this module adds the lock
+//! and the callback:
+//! - no inet lock held while user code runs;
+//! - a panicking callback poisons nothing and stops nothing.
+//!
+//! Uses the record and status types; must not use the handle tree (`handle`) or anything above.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use parking_lot::MutexGuard;
+
+use crate::ids::Context;
+use crate::mailbox::Push;
+use crate::status::{Notification, Record, State, Status};
+
+/// Pushing a notification to a handle's record. A trait (with one implementation) rather than
+/// methods on the record, so that a module that notifies must import it: the layering guard sees
+/// that edge.
+pub(crate) trait Deliver {
+    /// Push `status`, taking the handle's lock.
+    fn push(&self, status: Status);
+
+    /// Push with the handle's lock already held (so that the caller's state change and the
+    /// notification's place in the order are one step); delivery releases it.
+    fn push_locked(&self, st: MutexGuard<'_, State>, status: Status);
+
+    /// [`push_locked`](Self::push_locked) with the context of the operation the notification
+    /// is about (a call may have given its own; `None`: the handle's).
+    fn push_locked_as(
+        &self,
+        st: MutexGuard<'_, State>,
+        status: Status,
+        op_context: Option<Context>,
+    );
+}
+
+impl Deliver for Record {
+    fn push(&self, status: Status) {
+        self.push_locked(self.state.lock(), status);
+    }
+
+    fn push_locked(&self, st: MutexGuard<'_, State>, status: Status) {
+        let context = st.op_context;
+        self.push_locked_as(st, status, context);
+    }
+
+    fn push_locked_as(
+        &self,
+        mut st: MutexGuard<'_, State>,
+        status: Status,
+        op_context: Option<Context>,
+    ) {
+        let last = matches!(status, Status::HandleClosing);
+        let note = Notification {
+            handle: self.id,
+            parent: self.parent_id(),
+            kind: self.kind,
+            context: op_context.unwrap_or_else(|| self.context()),
+            status,
+        };
+        let listening = st.callback.is_some();
+        let pushed = if last {
+            st.mailbox.push_last(note, listening)
+        } else {
+            st.mailbox.push(note, listening)
+        };
+        match pushed {
+            Push::Queued => {}
+            Push::Dropped(note) => {
+                // Outside the lock: a note may own a handle whose drop closes it.
+                drop(st);
+                drop(note);
+            }
+            Push::DeliverNow(note) => deliver(st, note),
+        }
+    }
+}
+
+/// Deliver `first`, then whatever is pushed meanwhile, releasing the lock around each callback.
+fn deliver(mut st: MutexGuard<'_, State>, first: Notification) {
+    let mut next = Some(first);
+    while let Some(note) = next {
+        let callback = st.callback.clone();
+        MutexGuard::unlocked(&mut st, move || {
+            if let Some(cb) = callback {
+                // A panicking callback must not stop later notifications nor leave the flag set.
+                let _ = catch_unwind(AssertUnwindSafe(|| cb(&note)));
+            }
+            // `note` (and the callback clone) drop here, unlocked: a note may own a handle.
+        });
+        next = st.mailbox.next();
+    }
+}

@@ -1,0 +1,92 @@
+//! The record behind a handle ([`Node`]) and the state its one lock guards ([`NodeState`]): what a
+//! handle is made of, not what it does (the tree's rules are `handle`'s, delivery is `notify`'s).
+//!
+//! Generic over `N`, what the mailbox carries, and `O`, what owns the parent, because those types
+//! contain a record themselves: a `Notification` can carry a new `Handle`, and a `Handle` owns a
+//! record. `status` closes that loop once, naming `Record = Node<Notification, Handle>`; being
+//! generic lets this module sit below it. It must not use `status`, `handle` or anything above.
+
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use parking_lot::Mutex;
+
+use crate::cancel::OpSignal;
+use crate::ids::{Context, HandleId, HandleKind, IdMap};
+use crate::mailbox::Mailbox;
+use crate::shared::Shared;
+use crate::spawn::Task;
+
+/// Where a handle is in its life.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Life {
+    Open,
+    /// Close was asked; waiting for the pending operation and the children to finish.
+    Closing,
+    /// The protocol's asynchronous cleanup is running (e.g. FTP's ABOR); HANDLE_CLOSING follows.
+    CleaningUp,
+    /// HANDLE_CLOSING has been pushed.
+    Closed,
+}
+
+/// A status callback for notes of type `N` (`StatusCallback` for `Notification`).
+pub(crate) type Callback<N> = Arc<dyn Fn(&N) + Send + Sync>;
+
+pub(crate) type CloseHook = Box<dyn FnOnce() + Send>;
+/// Makes the future of an asynchronous cleanup step, bounded by its time limit.
+pub(crate) type CleanupHook = (Duration, Box<dyn FnOnce() -> Task + Send>);
+
+/// Everything about a handle that changes; guarded by one lock that is never held while user code
+/// (a status callback) runs.
+pub(crate) struct NodeState<N, O> {
+    pub(crate) mailbox: Mailbox<N>,
+    pub(crate) callback: Option<Callback<N>>,
+    pub(crate) life: Life,
+    pub(crate) children: IdMap<Weak<Node<N, O>>>,
+    pub(crate) op: Option<Arc<OpSignal>>,
+    /// The context the pending operation reports with, when its call gave one.
+    pub(crate) op_context: Option<Context>,
+    /// Keeps the parent open while this handle is; released once this handle has closed.
+    pub(crate) parent_owner: Option<O>,
+    pub(crate) close_hooks: Vec<CloseHook>,
+    pub(crate) cleanups: Vec<CleanupHook>,
+}
+
+impl<N, O> NodeState<N, O> {
+    pub(crate) fn new(callback: Option<Callback<N>>, parent_owner: Option<O>) -> Self {
+        NodeState {
+            mailbox: Mailbox::default(),
+            callback,
+            life: Life::Open,
+            children: IdMap::default(),
+            op: None,
+            op_context: None,
+            parent_owner,
+            close_hooks: Vec::new(),
+            cleanups: Vec::new(),
+        }
+    }
+}
+
+/// One handle: its identity, its links (parent, session), and its state.
+pub(crate) struct Node<N, O> {
+    pub(crate) id: HandleId,
+    pub(crate) kind: HandleKind,
+    pub(crate) parent: Option<Arc<Node<N, O>>>,
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) context: AtomicU64,
+    /// How many `Handle`s own this record; the last one's drop closes the handle.
+    pub(crate) owners: AtomicUsize,
+    pub(crate) state: Mutex<NodeState<N, O>>,
+}
+
+impl<N, O> Node<N, O> {
+    pub(crate) fn parent_id(&self) -> Option<HandleId> {
+        self.parent.as_ref().map(|p| p.id)
+    }
+
+    pub(crate) fn context(&self) -> Context {
+        Context(self.context.load(Ordering::Relaxed))
+    }
+}
