@@ -29,8 +29,9 @@ pub struct Options {
     /// Idle keep-alive connections are dropped after this long (default 90 s; `Duration::MAX`:
     /// never).
     pub idle_timeout: Duration,
-    /// At most this many idle keep-alive connections are kept, all hosts together (default 32);
-    /// beyond it the one idle longest is closed. 0 keeps none.
+    /// At most this many idle keep-alive connections are kept, all hosts together (default 256,
+    /// as many as may be in use, so that a burst ending all at once keeps its connections); beyond
+    /// it the one idle longest is closed. 0 keeps none.
     pub max_idle_connections: usize,
     /// How long a request waits for a connection when the per-host or total limit is reached
     /// before failing with `ERROR_INTERNET_TIMEOUT` (default 60 s; None: no limit).
@@ -54,7 +55,7 @@ impl Default for Options {
             max_connections_per_host: 6,
             max_connections: 256,
             idle_timeout: Duration::from_secs(90),
-            max_idle_connections: 32,
+            max_idle_connections: 256,
             pool_wait_timeout: Some(Duration::from_secs(60)),
             proxy: None,
             tls: TlsOptions::default(),

@@ -185,7 +185,7 @@ impl SessionBuilder {
         self
     }
 
-    /// Idle keep-alive connections kept, all hosts together (default 32; 0 keeps none).
+    /// Idle keep-alive connections kept, all hosts together (default 256; 0 keeps none).
     pub fn max_idle_connections(mut self, n: usize) -> Self {
         self.options.max_idle_connections = n;
         self

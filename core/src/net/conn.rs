@@ -7,10 +7,10 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use async_io::Timer;
 use futures_lite::{AsyncReadExt, AsyncWriteExt, FutureExt};
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::net::alarm::Alarm;
 use crate::net::Stream;
 use crate::options::{LowSpeed, Options};
 
@@ -26,7 +26,8 @@ pub struct Conn {
     low_speed: Option<LowSpeed>,
     window: SpeedWindow,
     deadline: Option<Instant>,
-    timer: Timer,
+    /// The timer of every step's timeout, set as rarely as correctness allows.
+    alarm: Alarm,
     reused: bool,
     written: u64,
     buffer: Vec<u8>,
@@ -66,7 +67,7 @@ impl Conn {
                 bytes: 0,
             },
             deadline: None,
-            timer: Timer::never(),
+            alarm: Alarm::new(),
             reused: false,
             written: 0,
             buffer: Vec::new(),
@@ -140,7 +141,7 @@ impl Conn {
             low_speed,
             window,
             deadline,
-            timer,
+            alarm,
             reused,
             written,
             buffer,
@@ -156,7 +157,7 @@ impl Conn {
             low_speed,
             window,
             deadline,
-            timer,
+            alarm,
             reused,
             written,
             buffer,
@@ -200,13 +201,13 @@ impl Conn {
         if let Some(ready) = futures_lite::future::poll_once(self.stream.read(buf)).await {
             return self.account(ready, Direction::Receive);
         }
+        let step = Step::start(self.receive_timeout);
         loop {
-            let step = Step::start(self.receive_timeout);
             let at = self.next_check(step);
-            let Conn { stream, timer, .. } = self;
+            let Conn { stream, alarm, .. } = self;
             let outcome = match at {
                 None => Raced::Done(stream.read(buf).await),
-                Some(at) => race(timer, at, stream.read(buf)).await,
+                Some(at) => race(alarm, at, stream.read(buf)).await,
             };
             match outcome {
                 Raced::Done(ready) => return self.account(ready, Direction::Receive),
@@ -221,10 +222,10 @@ impl Conn {
     /// A TLS stream that already holds decrypted bytes returns at once.
     pub async fn wait_readable(&mut self) -> Result<()> {
         self.check_deadline(Instant::now(), Direction::Receive)?;
+        let step = Step::start(self.receive_timeout);
         loop {
-            let step = Step::start(self.receive_timeout);
             let at = self.next_check(step);
-            let Conn { stream, timer, .. } = self;
+            let Conn { stream, alarm, .. } = self;
             let tcp = match stream {
                 Stream::Tcp(tcp) => &*tcp,
                 Stream::Tls(tls) if tls.buffered() == 0 => tls.get_ref(),
@@ -232,7 +233,7 @@ impl Conn {
             };
             let outcome = match at {
                 None => Raced::Done(tcp.readable().await),
-                Some(at) => race(timer, at, tcp.readable()).await,
+                Some(at) => race(alarm, at, tcp.readable()).await,
             };
             match outcome {
                 Raced::Done(r) => {
@@ -248,13 +249,13 @@ impl Conn {
     pub async fn write_all(&mut self, mut data: &[u8]) -> Result<()> {
         self.check_deadline(Instant::now(), Direction::Send)?;
         while !data.is_empty() {
+            let step = Step::start(self.send_timeout);
             let n = loop {
-                let step = Step::start(self.send_timeout);
                 let at = self.next_check(step);
-                let Conn { stream, timer, .. } = self;
+                let Conn { stream, alarm, .. } = self;
                 let outcome = match at {
                     None => Raced::Done(stream.write(data).await),
-                    Some(at) => race(timer, at, stream.write(data)).await,
+                    Some(at) => race(alarm, at, stream.write(data)).await,
                 };
                 match outcome {
                     Raced::Done(ready) => break self.account(ready, Direction::Send)?,
@@ -270,13 +271,13 @@ impl Conn {
             self.written += n as u64;
             data = &data[n..];
         }
+        let step = Step::start(self.send_timeout);
         loop {
-            let step = Step::start(self.send_timeout);
             let at = self.next_check(step);
-            let Conn { stream, timer, .. } = self;
+            let Conn { stream, alarm, .. } = self;
             let outcome = match at {
                 None => Raced::Done(stream.flush().await),
-                Some(at) => race(timer, at, stream.flush()).await,
+                Some(at) => race(alarm, at, stream.flush()).await,
             };
             match outcome {
                 Raced::Done(r) => {
@@ -416,16 +417,17 @@ impl Step {
     }
 }
 
-/// Run `io` until it finishes or `timer` goes off at `at`.
+/// Run `io` until it finishes or the alarm goes off, at `at` or a little earlier (see
+/// [`Alarm`]).
 async fn race<T>(
-    timer: &mut Timer,
+    alarm: &mut Alarm,
     at: Instant,
     io: impl std::future::Future<Output = T>,
 ) -> Raced<T> {
-    timer.set_at(at);
+    alarm.set(at);
     async { Raced::Done(io.await) }
         .or(async {
-            timer.await;
+            alarm.ring().await;
             Raced::TimerFired
         })
         .await

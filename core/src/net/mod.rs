@@ -4,6 +4,7 @@
 //! steps that report to a handle (resolve, connect, accept, TLS handshake) are `transport`'s, above
 //! the handle tree. Public through `inet_core::transport`.
 
+pub(crate) mod alarm;
 pub(crate) mod conn;
 pub mod pool;
 pub(crate) mod stream;
