@@ -185,7 +185,21 @@ pub fn run(args: GetArgs, t0: Instant) -> u8 {
         let Ok(event) = rx.recv() else { break };
         driver.on_complete(event);
     }
+    // Wait for the session's HANDLE_CLOSING, the last notification of all (after every child's):
+    // until then other threads may still be delivering the last notifications of the transfers,
+    // and leaving now would cut the trace short.
     session.close();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+        match rx.recv_timeout(left) {
+            Ok(Event {
+                outcome: Ok(Step::Closed),
+                ..
+            })
+            | Err(_) => break,
+            Ok(_) => {}
+        }
+    }
     driver.exit_code()
 }
 
@@ -305,6 +319,8 @@ enum Step {
     Sent,
     /// A pending read finished with these bytes (empty: the body has ended).
     Data(Bytes),
+    /// The session's HANDLE_CLOSING: nothing more will be notified.
+    Closed,
 }
 
 /// The session: timeouts, CA file, and the status callback (trace, progress, forwarding).
@@ -320,6 +336,12 @@ fn session(
         }
         match &n.status {
             Status::Progress(p) => bars.update(n.context.0, p),
+            Status::HandleClosing if n.kind == HandleKind::Internet => {
+                let _ = tx.send(Event {
+                    ctx: 0,
+                    outcome: Ok(Step::Closed),
+                });
+            }
             Status::RequestComplete(r) if n.kind == HandleKind::HttpRequest => {
                 let outcome = match r {
                     Ok(Completion::Data(b)) => Ok(Step::Data(b.clone())),
@@ -488,6 +510,8 @@ impl Driver {
                 }
             }
             (Phase::Reading, Ok(Step::Sent)) => self.read_more(i),
+            // Only the session's, which carries no transfer's context.
+            (Phase::Reading, Ok(Step::Closed)) => {}
         }
     }
 

@@ -329,14 +329,19 @@ impl Record {
                 drop(panic);
             }
         }
-        self.push(Status::HandleClosing);
         self.shared.unregister(self.id);
-        if let Some(parent) = &self.parent {
-            parent.state.lock().children.remove(&self.id);
-            parent.maybe_finish_close();
-        }
-        // Last: this may drop the parent's last owner and so close it.
-        drop(parent_owner);
+        // The parent hears of this close only once HANDLE_CLOSING has been delivered: another
+        // thread may still be delivering this handle's earlier notifications, and the parent's
+        // own HANDLE_CLOSING must not overtake them.
+        let me = self.clone();
+        self.push_closing_then(Box::new(move || {
+            if let Some(parent) = &me.parent {
+                parent.state.lock().children.remove(&me.id);
+                parent.maybe_finish_close();
+            }
+            // Last: this may drop the parent's last owner and so close it.
+            drop(parent_owner);
+        }));
     }
 }
 

@@ -17,6 +17,7 @@ use parking_lot::MutexGuard;
 
 use crate::ids::Context;
 use crate::mailbox::Push;
+use crate::record::CloseHook;
 use crate::status::{Notification, Record, State, Status};
 
 /// Pushing a notification to a handle's record. A trait (with one implementation) rather than
@@ -38,6 +39,12 @@ pub(crate) trait Deliver {
         status: Status,
         op_context: Option<Context>,
     );
+
+    /// Push `HANDLE_CLOSING`, then run `then` once it has been delivered — at once if this
+    /// thread delivers it, else by the thread that is delivering this handle's earlier
+    /// notifications, right after it. So what `then` does (a parent's own `HANDLE_CLOSING`)
+    /// cannot overtake this handle's last notifications, whichever threads deliver them.
+    fn push_closing_then(&self, then: CloseHook);
 }
 
 impl Deliver for Record {
@@ -80,6 +87,30 @@ impl Deliver for Record {
             Push::DeliverNow(note) => deliver(st, note),
         }
     }
+
+    fn push_closing_then(&self, then: CloseHook) {
+        let mut st = self.state.lock();
+        let note = Notification {
+            handle: self.id,
+            parent: self.parent_id(),
+            kind: self.kind,
+            context: self.context(),
+            status: Status::HandleClosing,
+        };
+        let listening = st.callback.is_some();
+        match st.mailbox.push_last(note, listening) {
+            Push::Queued => st.after_last = Some(then),
+            Push::Dropped(note) => {
+                drop(st);
+                drop(note);
+                then();
+            }
+            Push::DeliverNow(note) => {
+                st.after_last = Some(then);
+                deliver(st, note);
+            }
+        }
+    }
 }
 
 /// Deliver `first`, then whatever is pushed meanwhile, releasing the lock around each callback.
@@ -95,5 +126,11 @@ fn deliver(mut st: MutexGuard<'_, State>, first: Notification) {
             // `note` (and the callback clone) drop here, unlocked: a note may own a handle.
         });
         next = st.mailbox.next();
+    }
+    // Delivery has ended; if it ended with HANDLE_CLOSING, whatever waited for it runs now.
+    let after = st.after_last.take();
+    drop(st);
+    if let Some(then) = after {
+        then();
     }
 }

@@ -51,6 +51,10 @@ pub(crate) struct NodeState<N, O> {
     pub(crate) parent_owner: Option<O>,
     pub(crate) close_hooks: Vec<CloseHook>,
     pub(crate) cleanups: Vec<CleanupHook>,
+    /// Runs once `HANDLE_CLOSING` has been delivered (or dropped, with nobody listening): what
+    /// must wait for it — telling the parent — when another thread is still delivering this
+    /// handle's earlier notifications.
+    pub(crate) after_last: Option<CloseHook>,
 }
 
 impl<N, O> NodeState<N, O> {
@@ -65,6 +69,7 @@ impl<N, O> NodeState<N, O> {
             parent_owner,
             close_hooks: Vec::new(),
             cleanups: Vec::new(),
+            after_last: None,
         }
     }
 }

@@ -354,3 +354,52 @@ fn sessions_and_handles_are_send_sync_and_cheap_to_clone() {
     assert_eq!(clone.id(), session.id());
     assert_eq!(session.open_handles(), 1);
 }
+
+#[test]
+fn a_parents_handle_closing_waits_for_a_child_still_being_delivered_on_another_thread() {
+    // One thread is inside the callback for the child (slowly); meanwhile the main thread
+    // queues more for the child and closes the parent. The parent's HANDLE_CLOSING must still
+    // come after everything of the child's, HANDLE_CLOSING included.
+    let rec = Recorder::default();
+    let r = rec.clone();
+    let session = Session::builder()
+        .status_callback(move |n| {
+            if matches!(n.status, Status::StateChange(1)) {
+                thread::sleep(Duration::from_millis(150));
+            }
+            r.record(n);
+        })
+        .build()
+        .unwrap();
+    let conn = session
+        .create_child(HandleKind::ConnectHttp, Context(1))
+        .unwrap();
+    let req = conn
+        .create_child(HandleKind::HttpRequest, Context(2))
+        .unwrap();
+    let slow = (*req).clone();
+    let deliverer = thread::spawn(move || slow.notify(Status::StateChange(1)));
+    thread::sleep(Duration::from_millis(30));
+    req.notify(Status::StateChange(2));
+    conn.close();
+    assert!(rec.wait_for(Duration::from_secs(5), |s| s
+        .iter()
+        .any(|x| x.handle == conn.id() && x.code == CLOSING)));
+    deliverer.join().unwrap();
+    let order: Vec<_> = rec
+        .all()
+        .into_iter()
+        .filter(|s| s.handle == conn.id() || s.handle == req.id())
+        .filter(|s| s.code != CREATED)
+        .map(|s| (s.handle, s.code))
+        .collect();
+    assert_eq!(
+        order,
+        vec![
+            (req.id(), 200),
+            (req.id(), 200),
+            (req.id(), CLOSING),
+            (conn.id(), CLOSING)
+        ]
+    );
+}
