@@ -666,33 +666,46 @@ impl Incoming {
     /// buffer then grows by doubling.
     pub async fn read_to_end(&self, expected: Option<u64>, limit: u64) -> Result<Vec<u8>> {
         let cap = usize::try_from(limit).unwrap_or(usize::MAX);
+        let too_large = || {
+            Error::new(
+                ErrorKind::TooLarge,
+                format!("reading the whole stream: more than the limit of {limit} bytes"),
+            )
+        };
         let first = expected
             .and_then(|n| usize::try_from(n).ok())
             .map_or(16 * 1024, |n| n.clamp(1, 1 << 20))
             .min(cap.saturating_add(1));
-        let mut out = Vec::new();
-        let mut room = first;
+        let mut out = Vec::with_capacity(first);
         loop {
-            let len = out.len();
-            out.resize(len + room, 0);
-            let n = self.read(&mut out[len..]).await?;
-            out.truncate(len + n);
-            if n == 0 {
-                return Ok(out);
+            let full = out.len() == out.capacity();
+            if full && expected.is_some_and(|e| out.len() as u64 >= e) {
+                // All announced bytes are in: a small read to see the end, rather than a doubled
+                // buffer. (When the size was a compressed one, more comes, and `extend` grows the
+                // buffer by doubling.)
+                let mut probe = [0u8; 64];
+                let n = self.read(&mut probe).await?;
+                if n == 0 {
+                    return Ok(out);
+                }
+                out.extend_from_slice(&probe[..n]);
+            } else {
+                if full {
+                    out.reserve(out.len().clamp(16 * 1024, 1 << 24));
+                }
+                let len = out.len();
+                // Read into the spare room, but never further than one byte past the limit.
+                let room = (out.capacity() - len).min(cap.saturating_add(1) - len.min(cap));
+                out.resize(len + room.max(1), 0);
+                let n = self.read(&mut out[len..]).await?;
+                out.truncate(len + n);
+                if n == 0 {
+                    return Ok(out);
+                }
             }
             if out.len() > cap {
-                return Err(Error::new(
-                    ErrorKind::TooLarge,
-                    format!("reading the whole stream: more than the limit of {limit} bytes"),
-                ));
+                return Err(too_large());
             }
-            room = if out.len() >= out.capacity() {
-                // Grow by doubling (not by small steps when a size hint was the compressed one).
-                out.len().clamp(16 * 1024, 1 << 24)
-            } else {
-                out.capacity() - out.len()
-            }
-            .min(cap.saturating_sub(out.len()).saturating_add(1));
         }
     }
 }
