@@ -19,6 +19,14 @@ use crate::options::{LowSpeed, Options};
 /// came from the pool.
 pub struct Conn {
     stream: Stream,
+    /// Everything else about the connection, apart from the stream so that a TLS upgrade can
+    /// swap the stream and keep the rest.
+    link: Link,
+    pub(crate) idle_since: Instant,
+}
+
+/// What inet knows and keeps about a connection besides its stream.
+struct Link {
     peer: SocketAddr,
     label: String,
     send_timeout: Option<Duration>,
@@ -31,7 +39,6 @@ pub struct Conn {
     reused: bool,
     written: u64,
     buffer: Vec<u8>,
-    pub(crate) idle_since: Instant,
 }
 
 /// Bytes moved (either way) since `start`, for the low-speed limit.
@@ -57,39 +64,41 @@ impl Conn {
         let now = Instant::now();
         Conn {
             stream,
-            peer,
-            label: label.into(),
-            send_timeout: options.send_timeout,
-            receive_timeout: options.receive_timeout,
-            low_speed: options.low_speed,
-            window: SpeedWindow {
-                start: now,
-                bytes: 0,
+            link: Link {
+                peer,
+                label: label.into(),
+                send_timeout: options.send_timeout,
+                receive_timeout: options.receive_timeout,
+                low_speed: options.low_speed,
+                window: SpeedWindow {
+                    start: now,
+                    bytes: 0,
+                },
+                deadline: None,
+                alarm: Alarm::new(),
+                reused: false,
+                written: 0,
+                buffer: Vec::new(),
             },
-            deadline: None,
-            alarm: Alarm::new(),
-            reused: false,
-            written: 0,
-            buffer: Vec::new(),
             idle_since: now,
         }
     }
 
     /// The peer's address.
     pub fn peer(&self) -> SocketAddr {
-        self.peer
+        self.link.peer
     }
 
     /// "host:port", as used in error messages.
     pub fn label(&self) -> &str {
-        &self.label
+        &self.link.label
     }
 
     /// The connection's read buffer, at least `min_len` long (contents unspecified). It travels
     /// with the connection, through the pool too, so a request on a reused connection neither
     /// allocates nor zeroes one. Give it back with [`keep_buffer`](Self::keep_buffer).
     pub fn take_buffer(&mut self, min_len: usize) -> Vec<u8> {
-        let mut buf = std::mem::take(&mut self.buffer);
+        let mut buf = std::mem::take(&mut self.link.buffer);
         if buf.len() < min_len {
             buf.resize(min_len, 0);
         }
@@ -100,24 +109,24 @@ impl Conn {
     /// 64 KiB) is dropped rather than held by an idle connection.
     pub fn keep_buffer(&mut self, buf: Vec<u8>) {
         if buf.len() <= 64 * 1024 {
-            self.buffer = buf;
+            self.link.buffer = buf;
         }
     }
 
     /// Bytes written on this connection so far (all requests).
     pub fn bytes_written(&self) -> u64 {
-        self.written
+        self.link.written
     }
 
     /// True when this connection came from the pool (it served an earlier request).
     pub fn is_reused(&self) -> bool {
-        self.reused
+        self.link.reused
     }
 
     pub(crate) fn mark_reused(&mut self) {
-        self.reused = true;
+        self.link.reused = true;
         // The last exchange's deadline is not the next one's.
-        self.deadline = None;
+        self.link.deadline = None;
         self.restart_speed_window();
     }
 
@@ -134,40 +143,19 @@ impl Conn {
     {
         let Conn {
             stream,
-            peer,
-            label,
-            send_timeout,
-            receive_timeout,
-            low_speed,
-            window,
-            deadline,
-            alarm,
-            reused,
-            written,
-            buffer,
+            link,
             idle_since,
         } = self;
-        let stream = f(stream).await?;
         Ok(Conn {
-            stream,
-            peer,
-            label,
-            send_timeout,
-            receive_timeout,
-            low_speed,
-            window,
-            deadline,
-            alarm,
-            reused,
-            written,
-            buffer,
+            stream: f(stream).await?,
+            link,
             idle_since,
         })
     }
 
     /// Override the receive timeout for this connection.
     pub fn set_receive_timeout(&mut self, t: Option<Duration>) {
-        self.receive_timeout = t;
+        self.link.receive_timeout = t;
     }
 
     /// Set (or clear) the moment every read, write, flush and wait on this connection must be
@@ -175,17 +163,17 @@ impl Conn {
     /// timeouts only bound each step. Past it, I/O fails with `ERROR_INTERNET_TIMEOUT`. A
     /// connection taken from the pool starts with none.
     pub fn set_deadline(&mut self, deadline: Option<Instant>) {
-        self.deadline = deadline;
+        self.link.deadline = deadline;
     }
 
     /// The deadline set by [`set_deadline`](Self::set_deadline).
     pub fn deadline(&self) -> Option<Instant> {
-        self.deadline
+        self.link.deadline
     }
 
     /// Start a new low-speed measurement window (call when a transfer starts).
     pub fn restart_speed_window(&mut self) {
-        self.window = SpeedWindow {
+        self.link.window = SpeedWindow {
             start: Instant::now(),
             bytes: 0,
         };
@@ -201,10 +189,11 @@ impl Conn {
         if let Some(ready) = futures_lite::future::poll_once(self.stream.read(buf)).await {
             return self.account(ready, Direction::Receive);
         }
-        let step = Step::start(self.receive_timeout);
+        let step = Step::start(self.link.receive_timeout);
         loop {
             let at = self.next_check(step);
-            let Conn { stream, alarm, .. } = self;
+            let Conn { stream, link, .. } = self;
+            let alarm = &mut link.alarm;
             let outcome = match at {
                 None => Raced::Done(stream.read(buf).await),
                 Some(at) => race(alarm, at, stream.read(buf)).await,
@@ -222,10 +211,11 @@ impl Conn {
     /// A TLS stream that already holds decrypted bytes returns at once.
     pub async fn wait_readable(&mut self) -> Result<()> {
         self.check_deadline(Instant::now(), Direction::Receive)?;
-        let step = Step::start(self.receive_timeout);
+        let step = Step::start(self.link.receive_timeout);
         loop {
             let at = self.next_check(step);
-            let Conn { stream, alarm, .. } = self;
+            let Conn { stream, link, .. } = self;
+            let alarm = &mut link.alarm;
             let tcp = match stream {
                 Stream::Tcp(tcp) => &*tcp,
                 Stream::Tls(tls) if tls.buffered() == 0 => tls.get_ref(),
@@ -237,7 +227,8 @@ impl Conn {
             };
             match outcome {
                 Raced::Done(r) => {
-                    return r.map_err(|e| Error::io(e, format!("receiving from {}", self.label)))
+                    return r
+                        .map_err(|e| Error::io(e, format!("receiving from {}", self.link.label)))
                 }
                 Raced::TimerFired => self.on_timer(step, Direction::Receive)?,
             }
@@ -249,10 +240,11 @@ impl Conn {
     pub async fn write_all(&mut self, mut data: &[u8]) -> Result<()> {
         self.check_deadline(Instant::now(), Direction::Send)?;
         while !data.is_empty() {
-            let step = Step::start(self.send_timeout);
+            let step = Step::start(self.link.send_timeout);
             let n = loop {
                 let at = self.next_check(step);
-                let Conn { stream, alarm, .. } = self;
+                let Conn { stream, link, .. } = self;
+                let alarm = &mut link.alarm;
                 let outcome = match at {
                     None => Raced::Done(stream.write(data).await),
                     Some(at) => race(alarm, at, stream.write(data)).await,
@@ -265,23 +257,24 @@ impl Conn {
             if n == 0 {
                 return Err(Error::new(
                     ErrorKind::ConnectionAborted,
-                    format!("sending to {}: the connection is closed", self.label),
+                    format!("sending to {}: the connection is closed", self.link.label),
                 ));
             }
-            self.written += n as u64;
+            self.link.written += n as u64;
             data = &data[n..];
         }
-        let step = Step::start(self.send_timeout);
+        let step = Step::start(self.link.send_timeout);
         loop {
             let at = self.next_check(step);
-            let Conn { stream, alarm, .. } = self;
+            let Conn { stream, link, .. } = self;
+            let alarm = &mut link.alarm;
             let outcome = match at {
                 None => Raced::Done(stream.flush().await),
                 Some(at) => race(alarm, at, stream.flush()).await,
             };
             match outcome {
                 Raced::Done(r) => {
-                    return r.map_err(|e| Error::io(e, format!("sending to {}", self.label)))
+                    return r.map_err(|e| Error::io(e, format!("sending to {}", self.link.label)))
                 }
                 Raced::TimerFired => self.on_timer(step, Direction::Send)?,
             }
@@ -292,9 +285,10 @@ impl Conn {
     /// the end of the low-speed window and the deadline (`None`: nothing bounds the step).
     fn next_check(&self, step: Step) -> Option<Instant> {
         let window_end = self
+            .link
             .low_speed
-            .and_then(|ls| self.window.start.checked_add(ls.window));
-        [step.timeout_at, window_end, self.deadline]
+            .and_then(|ls| self.link.window.start.checked_add(ls.window));
+        [step.timeout_at, window_end, self.link.deadline]
             .into_iter()
             .flatten()
             .min()
@@ -315,7 +309,7 @@ impl Conn {
                 format!(
                     "{} {}: {what} in {:?}",
                     direction.verb(),
-                    self.label,
+                    self.link.label,
                     step.timeout.unwrap_or_default()
                 ),
             ));
@@ -325,13 +319,13 @@ impl Conn {
 
     /// Fail once the deadline has passed.
     fn check_deadline(&self, now: Instant, direction: Direction) -> Result<()> {
-        match self.deadline {
+        match self.link.deadline {
             Some(d) if now >= d => Err(Error::new(
                 ErrorKind::Timeout,
                 format!(
                     "{} {}: the total time limit was reached",
                     direction.verb(),
-                    self.label
+                    self.link.label
                 ),
             )),
             _ => Ok(()),
@@ -342,41 +336,44 @@ impl Conn {
     fn account(&mut self, ready: std::io::Result<usize>, direction: Direction) -> Result<usize> {
         match ready {
             Ok(n) => {
-                self.window.bytes = self.window.bytes.saturating_add(n as u64);
-                if self.low_speed.is_some() {
+                self.link.window.bytes = self.link.window.bytes.saturating_add(n as u64);
+                if self.link.low_speed.is_some() {
                     self.check_speed(Instant::now(), direction)?;
                 }
                 Ok(n)
             }
-            Err(e) => Err(Error::io(e, format!("{} {}", direction.verb(), self.label))),
+            Err(e) => Err(Error::io(
+                e,
+                format!("{} {}", direction.verb(), self.link.label),
+            )),
         }
     }
 
     /// At the end of a low-speed window: fail if the window was too slow, else start a new one.
     /// Bytes both ways count: a transfer is slow when neither sending nor receiving moves.
     fn check_speed(&mut self, now: Instant, direction: Direction) -> Result<()> {
-        let Some(ls) = self.low_speed else {
+        let Some(ls) = self.link.low_speed else {
             return Ok(());
         };
-        let elapsed = now.saturating_duration_since(self.window.start);
+        let elapsed = now.saturating_duration_since(self.link.window.start);
         if elapsed < ls.window {
             return Ok(());
         }
         let needed = (ls.bytes_per_sec as f64 * elapsed.as_secs_f64()) as u64;
-        if self.window.bytes < needed {
+        if self.link.window.bytes < needed {
             return Err(Error::new(
                 ErrorKind::Timeout,
                 format!(
                     "{} {}: {} bytes in {:.1} s, below the low-speed limit of {} B/s",
                     direction.verb(),
-                    self.label,
-                    self.window.bytes,
+                    self.link.label,
+                    self.link.window.bytes,
                     elapsed.as_secs_f64(),
                     ls.bytes_per_sec
                 ),
             ));
         }
-        self.window = SpeedWindow {
+        self.link.window = SpeedWindow {
             start: now,
             bytes: 0,
         };
@@ -436,10 +433,10 @@ async fn race<T>(
 impl fmt::Debug for Conn {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Conn")
-            .field("label", &self.label)
-            .field("peer", &self.peer)
+            .field("label", &self.link.label)
+            .field("peer", &self.link.peer)
             .field("tls", &self.stream.is_tls())
-            .field("reused", &self.reused)
+            .field("reused", &self.link.reused)
             .finish()
     }
 }
