@@ -529,8 +529,8 @@ impl Reader {
 
 /// What a handle's [`Incoming`] holds.
 enum Slot {
-    /// Nothing to read yet; the message says why (e.g. "send the request first").
-    NotYet(String),
+    /// Nothing to read yet (before a stream was set, or after a reset).
+    NotYet,
     /// A stream, between operations.
     Ready(Box<Reader>),
     /// Lent to the operation running now.
@@ -548,12 +548,15 @@ enum Slot {
 pub struct Incoming {
     handle: HandleRef,
     slot: Arc<Mutex<Slot>>,
+    /// Says why a read before any stream fails (e.g. "send the request first"); called only
+    /// then, so that opening a handle formats no message.
+    not_yet: Arc<dyn Fn() -> String + Send + Sync>,
 }
 
 impl fmt::Debug for Incoming {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = match &*self.slot.lock() {
-            Slot::NotYet(_) => "not yet",
+            Slot::NotYet => "not yet",
             Slot::Ready(r) if r.is_finished() => "finished",
             Slot::Ready(_) => "ready",
             Slot::Lent => "reading",
@@ -567,16 +570,16 @@ impl fmt::Debug for Incoming {
 }
 
 impl Incoming {
-    /// An empty stream for `handle`; reads fail with INCORRECT_HANDLE_STATE and `not_yet` as
-    /// the message until [`set`](Self::set) gives it a reader. On close, the reader (if any) is
-    /// abandoned before `HANDLE_CLOSING`.
-    pub fn new(handle: &HandleRef, not_yet: impl Into<String>) -> Self {
-        let slot = Arc::new(Mutex::new(Slot::NotYet(not_yet.into())));
+    /// An empty stream for `handle`; reads fail with INCORRECT_HANDLE_STATE and what `not_yet`
+    /// says as the message until [`set`](Self::set) gives it a reader. On close, the reader (if
+    /// any) is abandoned before `HANDLE_CLOSING`.
+    pub fn new(handle: &HandleRef, not_yet: impl Fn() -> String + Send + Sync + 'static) -> Self {
+        let slot = Arc::new(Mutex::new(Slot::NotYet));
         let weak = Arc::downgrade(&slot);
         let h = handle.clone();
         handle.on_close(move || {
             if let Some(slot) = weak.upgrade() {
-                let old = std::mem::replace(&mut *slot.lock(), Slot::NotYet(String::new()));
+                let old = std::mem::replace(&mut *slot.lock(), Slot::NotYet);
                 if let Slot::Ready(r) = old {
                     r.abandon(&h);
                 }
@@ -585,6 +588,7 @@ impl Incoming {
         Incoming {
             handle: handle.clone(),
             slot,
+            not_yet: Arc::new(not_yet),
         }
     }
 
@@ -596,10 +600,10 @@ impl Incoming {
         }
     }
 
-    /// Forget the stream (abandoning it), with `not_yet` as the message for reads until the
-    /// next [`set`](Self::set).
-    pub fn reset(&self, not_yet: impl Into<String>) {
-        let old = std::mem::replace(&mut *self.slot.lock(), Slot::NotYet(not_yet.into()));
+    /// Forget the stream (abandoning it): reads fail as before the first [`set`](Self::set)
+    /// until the next one.
+    pub fn reset(&self) {
+        let old = std::mem::replace(&mut *self.slot.lock(), Slot::NotYet);
         if let Slot::Ready(r) = old {
             r.abandon(&self.handle);
         }
@@ -747,10 +751,12 @@ impl<'a> Lent<'a> {
                 *st = Slot::Failed(e.clone());
                 Err(e)
             }
-            Slot::NotYet(msg) => {
-                let e = Error::new(ErrorKind::IncorrectHandleState, msg.clone());
-                *st = Slot::NotYet(msg);
-                Err(e)
+            Slot::NotYet => {
+                *st = Slot::NotYet;
+                Err(Error::new(
+                    ErrorKind::IncorrectHandleState,
+                    (incoming.not_yet)(),
+                ))
             }
             Slot::Lent => Err(Error::new(
                 ErrorKind::IncorrectHandleState,

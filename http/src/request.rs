@@ -71,7 +71,6 @@ impl HttpRequest {
         options: RequestOptions,
     ) -> Result<Self> {
         let handle = parent.create_child(HandleKind::HttpRequest, options.context)?;
-        let body = Incoming::new(&handle, not_sent(&url));
         let plan = Plan {
             method,
             url,
@@ -87,6 +86,11 @@ impl HttpRequest {
             sent: None,
             upload: None,
         }));
+        let weak = Arc::downgrade(&state);
+        let body = Incoming::new(&handle, move || match weak.upgrade() {
+            Some(state) => not_sent(&state.lock().plan.url),
+            None => "reading: no response yet (send the request first)".to_string(),
+        });
         // On close, an unfinished upload leaves its connection unusable: close it (and say so)
         // before HANDLE_CLOSING. (`Incoming` does the same for a body not read to its end.)
         let weak = Arc::downgrade(&state);
@@ -429,13 +433,16 @@ fn indexed(
     }
 }
 
-/// A new send on this handle: forget the last response (closing its connection if its body was
-/// not read to the end). Refused while a send-ex upload is open.
-/// The message of a read before any response.
+/// The message of a read before any response (the URL without its credentials).
 fn not_sent(url: &Url) -> String {
-    format!("reading {url}: no response yet (send the request first)")
+    format!(
+        "reading {}: no response yet (send the request first)",
+        crate::proto::without_userinfo(url.as_str())
+    )
 }
 
+/// A new send on this handle: forget the last response (closing its connection if its body was
+/// not read to the end). Refused while a send-ex upload is open.
 fn start_over(state: &Mutex<State>, incoming: &Incoming, what: &str) -> Result<()> {
     let mut st = state.lock();
     if st.upload.is_some() {
@@ -446,9 +453,8 @@ fn start_over(state: &Mutex<State>, incoming: &Incoming, what: &str) -> Result<(
     }
     st.response = None;
     st.sent = None;
-    let msg = not_sent(&st.plan.url);
     drop(st);
-    incoming.reset(msg);
+    incoming.reset();
     Ok(())
 }
 
