@@ -13,11 +13,12 @@
 //! - [`passive`]: 227/229 replies to addresses ([`parse_pasv`], [`parse_epsv`]) and the
 //!   `PORT`/`EPRT` arguments ([`format_port`], [`format_eprt`]).
 //! - [`path`]: the quoted directory name of a 257 reply ([`parse_quoted_path`]).
-
+//! - [`listing`]: directory entries from `LIST` and `MLSD` lines ([`Entry`], [`Parsed`]).
 //!
 //! Every fallible function returns [`ProtoError`]; nothing here panics on bytes from the network.
 
 pub mod command;
+pub mod listing;
 pub mod passive;
 pub mod path;
 pub mod reply;
@@ -25,6 +26,7 @@ pub mod reply;
 use std::fmt;
 
 pub use command::{Command, TransferType};
+pub use listing::{parse_list_line, parse_mlsd_line, Entry, EntryKind, Parsed, Timestamp};
 pub use passive::{
     epsv_reply_text, format_eprt, format_port, parse_epsv, parse_pasv, pasv_reply_text,
 };
