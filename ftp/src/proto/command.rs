@@ -210,6 +210,8 @@ impl fmt::Display for Command {
         f.write_str(verb)?;
         match (self, arg) {
             (Command::Pass(_), _) => f.write_str(" ****"),
+            // `FtpCommand("PASS …")` must not leak through a trace either.
+            (Command::Raw(line), _) if is_raw_pass(line) => f.write_str("PASS ****"),
             (_, Some(arg)) => {
                 if !verb.is_empty() {
                     f.write_str(" ")?;
@@ -226,6 +228,15 @@ impl fmt::Display for Command {
             (_, None) => Ok(()),
         }
     }
+}
+
+/// Whether a raw command line is a `PASS` (any case, any spacing before it).
+fn is_raw_pass(line: &str) -> bool {
+    let line = line.trim_start();
+    line.len() >= 4
+        && line.is_char_boundary(4)
+        && line[..4].eq_ignore_ascii_case("PASS")
+        && line[4..].chars().next().is_none_or(|c| c == ' ')
 }
 
 impl fmt::Debug for Command {
@@ -301,6 +312,12 @@ mod tests {
         let pass = Command::Pass("hunter2".into());
         assert_eq!(pass.to_string(), "PASS ****");
         assert!(!format!("{pass:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn display_hides_a_raw_pass_too() {
+        assert_eq!(Command::Raw("pass hunter2".into()).to_string(), "PASS ****");
+        assert_eq!(Command::Raw("PASSIVE".into()).to_string(), "PASSIVE");
     }
 
     #[test]

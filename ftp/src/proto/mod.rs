@@ -35,9 +35,10 @@ pub use reply::{Reply, ReplyClass, ReplyReader, DEFAULT_MAX_LINE, DEFAULT_MAX_RE
 
 /// Why the protocol core refused some bytes or some command.
 ///
-/// The variants stay distinct because the driver maps them onto different WinINet error codes:
-/// a garbage or oversized reply is `ERROR_INTERNET_INVALID_SERVER_RESPONSE`-like (12152's FTP
-/// sibling), a bad argument from the caller is `ERROR_INVALID_PARAMETER`.
+/// The variants stay distinct because the driver maps them onto different error codes: a
+/// garbage or oversized reply is core's `InvalidServerResponse` (12152, the code WinINet uses
+/// for any server it cannot read), a bad argument from the caller is `ERROR_INVALID_PARAMETER`
+/// (87).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ProtoError {

@@ -365,6 +365,26 @@ mod tests {
     }
 
     #[test]
+    fn pure_ftpd_banner_whose_first_line_is_all_hyphens_is_one_reply() {
+        let wire = b"220---------- Welcome to Pure-FTPd [privsep] [TLS] ----------\r\n\
+220-You are user number 1 of 50 allowed.\r\n\
+220-Local time is now 10:00. Server port: 21.\r\n\
+220 You will be disconnected after 15 minutes of inactivity.\r\n";
+        let replies = read_all(wire).unwrap();
+        assert_eq!(replies.len(), 1);
+        assert_eq!(replies[0].lines().count(), 4);
+        assert!(replies[0].message().starts_with("--------- Welcome"));
+    }
+
+    #[test]
+    fn vsftpd_and_iis_login_sequences_read_in_order() {
+        let wire = b"220 (vsFTPd 3.0.5)\r\n331 Please specify the password.\r\n\
+230-Welcome to IIS\r\n  Be nice.\r\n230 User logged in.\r\n";
+        let codes: Vec<u16> = read_all(wire).unwrap().iter().map(|r| r.code).collect();
+        assert_eq!(codes, [220, 331, 230]);
+    }
+
+    #[test]
     fn lf_only_line_ends_are_accepted() {
         let replies = read_all(b"230-User logged in\n230 OK\n331 next\n").unwrap();
         assert_eq!(replies.len(), 2);
