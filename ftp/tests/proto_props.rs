@@ -41,17 +41,25 @@ fn reply_strategy() -> impl Strategy<Value = Reply> {
     })
 }
 
-/// Feeds `wire` to a reader in pieces of the given sizes (cycled) and collects every reply.
+/// `wire` cut into pieces of the given sizes (cycled), as a socket might deliver it.
+fn pieces<'a>(wire: &'a [u8], sizes: &'a [usize]) -> impl Iterator<Item = &'a [u8]> + 'a {
+    let mut rest = wire;
+    sizes.iter().cycle().map_while(move |&size| {
+        if rest.is_empty() {
+            return None;
+        }
+        let (piece, after) = rest.split_at(size.clamp(1, rest.len()));
+        rest = after;
+        Some(piece)
+    })
+}
+
+/// Feeds `wire` to a reader in pieces of the given sizes and collects every reply.
 fn read_in_pieces(wire: &[u8], sizes: &[usize]) -> Result<Vec<Reply>, ProtoError> {
     let mut reader = ReplyReader::new();
     let mut replies = Vec::new();
-    let mut rest = wire;
-    let mut index = 0;
-    while !rest.is_empty() {
-        let size = sizes[index % sizes.len()].clamp(1, rest.len());
-        index += 1;
-        reader.push(&rest[..size]);
-        rest = &rest[size..];
+    for piece in pieces(wire, sizes) {
+        reader.push(piece);
         while let Some(reply) = reader.next_reply()? {
             replies.push(reply);
         }
@@ -82,13 +90,8 @@ proptest! {
         sizes in proptest::collection::vec(1usize..64, 1..8),
     ) {
         let mut reader = ReplyReader::with_limits(64, 256);
-        let mut rest = &bytes[..];
-        let mut index = 0;
-        while !rest.is_empty() {
-            let size = sizes[index % sizes.len()].clamp(1, rest.len());
-            index += 1;
-            reader.push(&rest[..size]);
-            rest = &rest[size..];
+        for piece in pieces(&bytes, &sizes) {
+            reader.push(piece);
             match reader.next_reply() {
                 Ok(Some(reply)) => {
                     prop_assert!((100..600).contains(&reply.code));
