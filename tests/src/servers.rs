@@ -9,7 +9,7 @@
 //!   watchdog (a small shell loop in its own process group) stops it and deletes the directory once
 //!   the test process has exited, however it exits.
 //!
-//! Adding a server (FTP, Gopher) means: its script in `tests/servers/`, a [`Script`] constant listed
+//! Adding a server (Gopher next) means: its script in `tests/servers/`, a [`Script`] constant listed
 //! in [`SCRIPTS`], a struct read from the script's `env` file, and a function like [`nginx()`].
 
 use std::collections::BTreeMap;
@@ -117,6 +117,77 @@ pub fn try_nginx() -> Result<&'static Nginx, &'static ServerError> {
         .as_ref()
 }
 
+/// proftpd on 127.0.0.1 (see `tests/servers/ftp.sh`): a local user with read-write access and
+/// anonymous read-only access, both chrooted to [`Ftp::root`]; passive ports on 127.0.0.1; FTPS by
+/// explicit `AUTH TLS` on the same port (optional), with proftpd's default demand that each data
+/// connection resume the control connection's TLS session.
+///
+/// `root/data` holds the files of `tests/servers/mkdata.sh` (read-only: root-owned).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ftp {
+    /// Control port on 127.0.0.1.
+    pub port: u16,
+    /// The local user (read-write).
+    pub user: String,
+    /// Its password.
+    pub password: String,
+    /// The directory every login is chrooted to (`/` on the server).
+    pub root: PathBuf,
+    /// PEM certificate of the throwaway CA that signed the server certificate (FTPS).
+    pub ca_cert: PathBuf,
+    /// The script's state directory.
+    pub state_dir: PathBuf,
+}
+
+impl Ftp {
+    /// `ftp://127.0.0.1:PORT/path` (anonymous; a missing leading `/` is added).
+    pub fn url(&self, path: &str) -> String {
+        format!("ftp://127.0.0.1:{}{}", self.port, slash(path))
+    }
+
+    /// `ftp://USER:PASSWORD@127.0.0.1:PORT/path` for the local user.
+    pub fn user_url(&self, path: &str) -> String {
+        format!(
+            "ftp://{}:{}@127.0.0.1:{}{}",
+            self.user,
+            self.password,
+            self.port,
+            slash(path)
+        )
+    }
+
+    /// Reads the `env` file that `ftp.sh` wrote into `state_dir`.
+    pub fn from_state_dir(state_dir: &Path) -> Result<Self, ServerError> {
+        let env = Env::read(state_dir)?;
+        Ok(Ftp {
+            port: env.port("FTP_PORT")?,
+            user: env.get("FTP_USER")?.to_owned(),
+            password: env.get("FTP_PASS")?.to_owned(),
+            root: env.get("FTP_ROOT")?.into(),
+            ca_cert: env.get("FTP_CA_CERT")?.into(),
+            state_dir: state_dir.to_path_buf(),
+        })
+    }
+}
+
+/// The FTP server of this test process, like [`nginx()`].
+///
+/// # Panics
+/// When no server can be had; use [`try_ftp`] to handle that.
+pub fn ftp() -> &'static Ftp {
+    match try_ftp() {
+        Ok(ftp) => ftp,
+        Err(e) => panic!("inet-tests: no FTP server: {e}"),
+    }
+}
+
+/// Like [`ftp`], returning the error instead of panicking. The first outcome is kept.
+pub fn try_ftp() -> Result<&'static Ftp, &'static ServerError> {
+    static FTP: OnceLock<Result<Ftp, ServerError>> = OnceLock::new();
+    FTP.get_or_init(|| shared(&FTP_SCRIPT, Ftp::from_state_dir))
+        .as_ref()
+}
+
 /// A server script in `tests/servers/` and how the harness drives it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Script {
@@ -141,8 +212,18 @@ pub const NGINX_SCRIPT: Script = Script {
     data_dir: Some("www/data"),
 };
 
+/// `ftp.sh`: proftpd, FTP + explicit FTPS; its ports are the control port and the first of 20
+/// passive ports.
+pub const FTP_SCRIPT: Script = Script {
+    name: "ftp",
+    file: "ftp.sh",
+    env_var: "INET_TEST_FTP",
+    ports: 2,
+    data_dir: Some("ftp/data"),
+};
+
 /// Every server `inet-test-servers` starts, in order.
-pub const SCRIPTS: &[Script] = &[NGINX_SCRIPT];
+pub const SCRIPTS: &[Script] = &[NGINX_SCRIPT, FTP_SCRIPT];
 
 /// Starts `script` with its state in `state_dir` on free ports, then generates its test data.
 /// A state directory whose server is still running is reused as it is.

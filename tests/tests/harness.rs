@@ -1,5 +1,5 @@
-//! The test harness itself: the loopback nginx serves what the scripts promise, and each fault
-//! server behaviour does what its documentation says.
+//! The test harness itself: the loopback nginx and proftpd serve what the scripts promise, and
+//! each fault server behaviour does what its documentation says.
 
 use inet_tests::fault::{Behaviour, FaultServer};
 use inet_tests::servers;
@@ -9,6 +9,119 @@ use std::time::{Duration, Instant};
 
 const GET: &[u8] = b"GET /x HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
 const OK_HI: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi";
+
+// ---- proftpd (driven by hand through inet-ftp's sans-IO core, which it checks against a real
+// server) ----
+
+/// A control connection spoken by hand: commands out, whole replies in.
+struct Control {
+    tcp: TcpStream,
+    replies: inet_ftp::proto::ReplyReader,
+}
+
+impl Control {
+    fn connect(port: u16) -> Self {
+        let tcp = TcpStream::connect(("127.0.0.1", port)).expect("connect to proftpd");
+        tcp.set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        Control {
+            tcp,
+            replies: inet_ftp::proto::ReplyReader::new(),
+        }
+    }
+
+    fn reply(&mut self) -> inet_ftp::proto::Reply {
+        let mut buf = [0u8; 4096];
+        loop {
+            if let Some(reply) = self.replies.next_reply().expect("a well-formed reply") {
+                return reply;
+            }
+            let n = self.tcp.read(&mut buf).expect("read a reply");
+            assert!(n > 0, "proftpd closed the control connection");
+            self.replies.push(&buf[..n]);
+        }
+    }
+
+    fn send(&mut self, command: inet_ftp::proto::Command) -> inet_ftp::proto::Reply {
+        self.tcp
+            .write_all(&command.to_bytes().expect("encodable"))
+            .expect("send a command");
+        self.reply()
+    }
+}
+
+#[test]
+fn proftpd_greets_logs_in_anonymously_and_lists_over_epsv() {
+    use inet_ftp::proto::{parse_epsv, parse_list_line, parse_quoted_path, Command, Parsed};
+    let ftp = servers::ftp();
+    let mut c = Control::connect(ftp.port);
+    assert_eq!(c.reply().code, 220);
+    assert_eq!(c.send(Command::User("anonymous".into())).code, 331);
+    assert_eq!(c.send(Command::Pass("inet@example.com".into())).code, 230);
+    let pwd = c.send(Command::Pwd);
+    assert_eq!(pwd.code, 257);
+    assert_eq!(parse_quoted_path(&pwd.text).expect("quoted path"), "/");
+    let features = c.send(Command::Feat);
+    assert_eq!(features.code, 211);
+    // MLST in FEAT announces MLSD too (RFC 3659 §7.8).
+    assert!(
+        features.lines().any(|l| l.trim().starts_with("MLST ")),
+        "{}",
+        features.text
+    );
+    let epsv = c.send(Command::Epsv);
+    assert_eq!(epsv.code, 229);
+    let port = parse_epsv(&epsv.text).expect("an EPSV port");
+    let mut data = TcpStream::connect(("127.0.0.1", port)).expect("data connection");
+    assert_eq!(c.send(Command::List(None)).code, 150);
+    let mut listing = String::new();
+    data.read_to_string(&mut listing).expect("the listing");
+    // proftpd sends 226 only once the client has closed the data connection too.
+    drop(data);
+    assert_eq!(c.reply().code, 226);
+    let entries: Vec<_> = listing
+        .lines()
+        .map(|line| parse_list_line(line, (2026, 12)))
+        .collect();
+    let welcome = entries
+        .iter()
+        .find_map(|p| match p {
+            Parsed::Entry(e) if e.name == "welcome.txt" => Some(e),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no welcome.txt in {listing:?}"));
+    assert_eq!(welcome.size, Some("Hello from ftp\n".len() as u64));
+    assert!(
+        entries.iter().all(|p| !matches!(p, Parsed::Raw(_))),
+        "lines the parser could not read: {entries:?}"
+    );
+    assert_eq!(c.send(Command::Quit).code, 221);
+}
+
+#[test]
+fn proftpd_serves_the_generated_data_files_to_the_local_user() {
+    use inet_ftp::proto::{parse_pasv, Command, TransferType};
+    let ftp = servers::ftp();
+    let mut c = Control::connect(ftp.port);
+    assert_eq!(c.reply().code, 220);
+    assert_eq!(c.send(Command::User(ftp.user.clone())).code, 331);
+    assert_eq!(c.send(Command::Pass(ftp.password.clone())).code, 230);
+    assert_eq!(c.send(Command::Type(TransferType::Binary)).code, 200);
+    let size = c.send(Command::Size("/data/rand_1M.bin".into()));
+    assert_eq!((size.code, size.message().trim()), (213, "1048576"));
+    let pasv = c.send(Command::Pasv);
+    assert_eq!(pasv.code, 227);
+    let addr = parse_pasv(&pasv.text).expect("a PASV address");
+    let mut data = TcpStream::connect(addr).expect("data connection");
+    assert_eq!(c.send(Command::Retr("/data/rand_1M.bin".into())).code, 150);
+    let mut body = Vec::new();
+    data.read_to_end(&mut body).expect("the file");
+    // proftpd sends 226 only once the client has closed the data connection too.
+    drop(data);
+    assert_eq!(c.reply().code, 226);
+    let on_disk = std::fs::read(ftp.root.join("data/rand_1M.bin")).expect("the file on disk");
+    assert!(body == on_disk, "the file differs ({} bytes)", body.len());
+}
 
 // ---- nginx ----
 
