@@ -12,7 +12,7 @@
 //! - [`body`]: message framing: [`body_kind`], [`BodyDecoder`], [`ChunkedEncoder`].
 //! - [`decode`]: `Content-Encoding` (gzip, deflate) via [`ContentDecoder`].
 //! - [`redirect`]: the pure redirect policy (which method, which URL, is it a downgrade).
-//! - [`compose`]: the request head from a [`RequestSpec`]: the caller's headers plus defaults.
+//! - [`compose`](mod@compose): the request head from a [`RequestSpec`]: the caller's headers plus defaults.
 //! - [`method`]: what a method allows ([`is_idempotent`], [`needs_length`]).
 //! - [`redact`]: URL text without credentials ([`without_userinfo`]), for messages.
 //! - [`persist`]: whether a connection outlives a response ([`keeps_alive`]).
