@@ -127,7 +127,7 @@ struct Pending {
 /// Lines may end in CRLF or a bare LF. Bytes after a reply stay buffered for the next one (a
 /// `150` and its `226` often arrive together). Both limits make a misbehaving server fail
 /// instead of growing memory: a line longer than `max_line` or a reply larger than `max_reply`
-/// is an error. After an error the reader keeps returning it: the control connection is no
+/// (counted as the text it holds: a byte outside ASCII, read as Latin-1, counts two) is an error. After an error the reader keeps returning it: the control connection is no
 /// longer in step and must be dropped.
 ///
 /// ```
@@ -258,7 +258,10 @@ impl ReplyReader {
 
     /// Adds one line to the reply in progress (or starts one); returns the reply it ends.
     fn take_line(&mut self, line: &[u8]) -> Result<Option<Reply>, ProtoError> {
-        let size = line.len() + 1;
+        // Counted as stored text (a byte outside ASCII becomes two, read as Latin-1), so that
+        // the limit bounds what the reply holds, not only what arrived.
+        let line_text = bytes_to_text(line);
+        let size = line_text.len() + 1;
         match self.pending.take() {
             None => {
                 let (code, sep) = parse_code(line).ok_or_else(|| {
@@ -272,7 +275,7 @@ impl ReplyReader {
                         limit: self.max_reply,
                     });
                 }
-                let text = bytes_to_text(line);
+                let text = line_text;
                 if sep == Some(b'-') {
                     self.pending = Some(Pending { code, text, size });
                     Ok(None)
@@ -288,7 +291,7 @@ impl ReplyReader {
                     });
                 }
                 pending.text.push('\n');
-                pending.text.push_str(&bytes_to_text(line));
+                pending.text.push_str(&line_text);
                 // Only the same code followed by a space (or nothing) ends the reply; inner
                 // lines may start with anything, other codes and `code-` included.
                 let ends = matches!(parse_code(line), Some((code, None | Some(b' '))) if code == pending.code);
@@ -501,5 +504,20 @@ mod tests {
         let mut wire = Vec::new();
         reply.encode(&mut wire);
         assert_eq!(read_all(&wire).unwrap(), vec![reply]);
+    }
+
+    #[test]
+    fn the_reply_limit_bounds_the_text_held_not_only_the_bytes_received() {
+        // 94 bytes on the wire, but 184 bytes of text once the Latin-1 bytes are decoded
+        // (found by the ftp_reply fuzz target).
+        let mut reader = ReplyReader::with_limits(200, 100);
+        let mut line = b"200 ".to_vec();
+        line.extend(std::iter::repeat_n(0xe9, 90));
+        line.extend_from_slice(b"\r\n");
+        reader.push(&line);
+        assert_eq!(
+            reader.next_reply(),
+            Err(ProtoError::ReplyTooLong { limit: 100 })
+        );
     }
 }
