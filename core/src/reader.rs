@@ -274,16 +274,14 @@ impl Reader {
             if self.transform.is_none() && !self.avail.is_empty() {
                 return Ok(self.avail.len());
             }
-            if self.transform.is_some() && self.stage_some(h)? {
+            // Without a transform this does nothing and says so.
+            if self.stage_some(h)? {
                 continue;
             }
             if self.unframe()? {
                 continue;
             }
             if self.framing.is_done() {
-                if self.transform.is_none() || self.stage_some(h)? {
-                    continue;
-                }
                 self.finish_transform()?;
                 self.finish(h);
                 return Ok(0);

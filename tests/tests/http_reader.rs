@@ -275,3 +275,29 @@ fn callback_mode_reads_bytes_waiting_in_the_socket_without_going_pending() {
         "only {done} reads ({bytes} bytes) finished at once"
     );
 }
+
+#[test]
+fn data_available_after_reading_every_byte_is_zero_not_a_wait() {
+    // The WinINet loop again, on a plain body that came whole with the head: read exactly what
+    // is there, then ask again. The answer is 0 (the end), at once.
+    let server = keep_alive_server(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello".to_vec());
+    let session = Session::new().expect("session");
+    let req = inet_http::open(&session, &server.url("/"), RequestOptions::default()).expect("open");
+    req.send_blocking(None, None).expect("send");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = req.clone();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 5];
+        let first = reader.read_blocking(&mut buf);
+        let then = reader.query_data_available_blocking();
+        let _ = tx.send((first, buf, then));
+    });
+    let (first, buf, then) = rx
+        .recv_timeout(Duration::from_secs(5))
+        .expect("query_data_available did not answer after the last byte was read");
+    assert_eq!(first.expect("read"), 5);
+    assert_eq!(&buf, b"hello");
+    assert_eq!(then.expect("available"), 0);
+    // And the connection went back to the pool.
+    assert_eq!(session.pool().in_use(), 0);
+}
