@@ -59,56 +59,66 @@ impl Deliver for Record {
 
     fn push_locked_as(
         &self,
-        mut st: MutexGuard<'_, State>,
+        st: MutexGuard<'_, State>,
         status: Status,
         op_context: Option<Context>,
     ) {
-        let last = matches!(status, Status::HandleClosing);
-        let note = Notification {
-            handle: self.id,
-            parent: self.parent_id(),
-            kind: self.kind,
-            context: op_context.unwrap_or_else(|| self.context()),
-            status,
-        };
-        let listening = st.callback.is_some();
-        let pushed = if last {
-            st.mailbox.push_last(note, listening)
-        } else {
-            st.mailbox.push(note, listening)
-        };
-        match pushed {
-            Push::Queued => {}
-            Push::Dropped(note) => {
-                // Outside the lock: a note may own a handle whose drop closes it.
-                drop(st);
-                drop(note);
-            }
-            Push::DeliverNow(note) => deliver(st, note),
-        }
+        enqueue(self, st, status, op_context, None);
     }
 
     fn push_closing_then(&self, then: CloseHook) {
-        let mut st = self.state.lock();
-        let note = Notification {
-            handle: self.id,
-            parent: self.parent_id(),
-            kind: self.kind,
-            context: self.context(),
-            status: Status::HandleClosing,
-        };
-        let listening = st.callback.is_some();
-        match st.mailbox.push_last(note, listening) {
-            Push::Queued => st.after_last = Some(then),
-            Push::Dropped(note) => {
-                drop(st);
-                drop(note);
+        enqueue(
+            self,
+            self.state.lock(),
+            Status::HandleClosing,
+            None,
+            Some(then),
+        );
+    }
+}
+
+/// Push one notification (with the handle's lock held) and deliver it if nobody is delivering;
+/// `then` runs once it has been delivered or dropped (see [`Deliver::push_closing_then`]).
+fn enqueue(
+    rec: &Record,
+    mut st: MutexGuard<'_, State>,
+    status: Status,
+    op_context: Option<Context>,
+    then: Option<CloseHook>,
+) {
+    let last = matches!(status, Status::HandleClosing);
+    let note = Notification {
+        handle: rec.id,
+        parent: rec.parent_id(),
+        kind: rec.kind,
+        context: op_context.unwrap_or_else(|| rec.context()),
+        status,
+    };
+    let listening = st.callback.is_some();
+    let pushed = if last {
+        st.mailbox.push_last(note, listening)
+    } else {
+        st.mailbox.push(note, listening)
+    };
+    match pushed {
+        Push::Queued => {
+            if then.is_some() {
+                st.after_last = then;
+            }
+        }
+        Push::Dropped(note) => {
+            // Outside the lock: a note may own a handle whose drop closes it.
+            drop(st);
+            drop(note);
+            if let Some(then) = then {
                 then();
             }
-            Push::DeliverNow(note) => {
-                st.after_last = Some(then);
-                deliver(st, note);
+        }
+        Push::DeliverNow(note) => {
+            if then.is_some() {
+                st.after_last = then;
             }
+            deliver(st, note);
         }
     }
 }

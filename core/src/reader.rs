@@ -719,9 +719,8 @@ impl Incoming {
 struct Lent<'a> {
     slot: &'a Mutex<Slot>,
     handle: &'a HandleRef,
+    /// None: the stream was over before this operation (or a failed read abandoned it).
     reader: Option<Box<Reader>>,
-    /// None: the stream was over before this operation.
-    active: bool,
 }
 
 impl<'a> Lent<'a> {
@@ -736,14 +735,12 @@ impl<'a> Lent<'a> {
                     slot,
                     handle,
                     reader: None,
-                    active: false,
                 })
             }
             Slot::Ready(r) => Ok(Lent {
                 slot,
                 handle,
                 reader: Some(r),
-                active: true,
             }),
             Slot::Failed(e) => {
                 *st = Slot::Failed(e.clone());
@@ -778,11 +775,8 @@ impl<'a> Lent<'a> {
 
 impl Drop for Lent<'_> {
     fn drop(&mut self) {
-        if !self.active {
-            return;
-        }
-        let mut st = self.slot.lock();
         if let Some(r) = self.reader.take() {
+            let mut st = self.slot.lock();
             if matches!(*st, Slot::Lent) {
                 *st = Slot::Ready(r);
             }
