@@ -16,22 +16,18 @@ if [ -n "${3:-}" ]; then PMIN=$3; PMAX=$(( $3 + 19 )); else PMIN=${FTP_PASV_MIN:
 PATH=$PATH:/usr/sbin:/sbin
 EXE=proftpd
 
-srvpid() { local p; p=$(cat "$S/server.pid" 2>/dev/null) || return 1
-  [[ $(readlink "/proc/$p/exe" 2>/dev/null) == *"$EXE"* && $(awk '{print $3}' "/proc/$p/stat") != Z ]] && echo "$p"; }
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 if [ "$cmd" = stop ]; then
   [ -n "$S" ] || { echo "usage: $0 stop STATE_DIR" >&2; exit 2; }
-  if p=$(srvpid); then kill "$p"; for _ in $(seq 100); do srvpid >/dev/null || break; sleep 0.1; done
-    srvpid >/dev/null && kill -9 "$p"; fi
+  stop_server
   if [ -f "$S/ftp-root" ]; then r=$(cat "$S/ftp-root"); case $r in /tmp/inet-ftp-root.*) rm -rf -- "$r" ;; esac; rm -f "$S/ftp-root"; fi
-  rm -f "$S/server.pid"; echo "STOPPED $S"; exit 0
+  echo "STOPPED $S"; exit 0
 fi
 
 [ "$(id -u)" = 0 ] || { echo "ftp.sh must run as root" >&2; exit 1; }
-# apt/dpkg and useradd serve one client at a time: parallel test processes queue on a lock (util-linux flock)
-DEBIAN_FRONTEND=noninteractive flock /tmp/inet-tests-apt.lock bash -c '
-  command -v proftpd >/dev/null || apt-get install -y --no-install-recommends proftpd-basic >&2 ||
-    { apt-get update >&2 && apt-get install -y --no-install-recommends proftpd-basic >&2; }
+install_once proftpd proftpd-basic
+# useradd serves one client at a time too: the same lock as apt
+flock /tmp/inet-tests-apt.lock bash -c '
   # passwd home is unused: DefaultRoot below chroots every login into STATE_DIR/ftp (no usermod per run)
   id inetftp >/dev/null 2>&1 || { useradd -M -d /nonexistent -s /usr/sbin/nologin inetftp; echo inetftp:inetftp | chpasswd; }
   id ftp >/dev/null 2>&1 || useradd -r -M -d /nonexistent -s /usr/sbin/nologin ftp'

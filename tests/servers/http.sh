@@ -10,21 +10,14 @@ S=${1:-${STATE_DIR:-}}; HTTP_PORT=${2:-${HTTP_PORT:-18080}}; HTTPS_PORT=${3:-${H
 PATH=$PATH:/usr/sbin:/sbin
 EXE=nginx
 
-# pid from server.pid, only if it is still a live (non-zombie) $EXE process
-srvpid() { local p; p=$(cat "$S/server.pid" 2>/dev/null) || return 1
-  [[ $(readlink "/proc/$p/exe" 2>/dev/null) == *"$EXE"* && $(awk '{print $3}' "/proc/$p/stat") != Z ]] && echo "$p"; }
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 if [ "$cmd" = stop ]; then
   [ -n "$S" ] || { echo "usage: $0 stop STATE_DIR" >&2; exit 2; }
-  if p=$(srvpid); then kill "$p"; for _ in $(seq 100); do srvpid >/dev/null || break; sleep 0.1; done
-    srvpid >/dev/null && kill -9 "$p"; fi
-  rm -f "$S/server.pid"; echo "STOPPED $S"; exit 0
+  stop_server
+  echo "STOPPED $S"; exit 0
 fi
 
-# apt/dpkg serve one client at a time: parallel test processes queue on a lock (util-linux flock)
-command -v nginx >/dev/null || DEBIAN_FRONTEND=noninteractive flock /tmp/inet-tests-apt.lock bash -c '
-  command -v nginx >/dev/null || apt-get install -y --no-install-recommends nginx >&2 ||
-  { apt-get update >&2 && apt-get install -y --no-install-recommends nginx >&2; }'
+install_once nginx nginx
 [ -n "$S" ] || S=$(mktemp -d)
 mkdir -p "$S"/{logs,tmp,tls,www/basic,www/upload}; S=$(cd "$S" && pwd -P); chmod 755 "$S"
 if srvpid >/dev/null; then   # already running: report the ports it was started with

@@ -6,10 +6,8 @@
 #   [rand_1G.bin] tree/ (nested dirs, an empty dir, a UTF-8 name, 100 small files) and SHA256SUMS. Prints "DATA DIR".
 set -euo pipefail
 D=${1:?usage: mkdata.sh DIR [--big]}; BIG=${MKDATA_BIG:-0}; [ "${2:-}" = --big ] && BIG=1
-# apt/dpkg serve one client at a time: parallel test processes queue on a lock (util-linux flock)
-command -v openssl >/dev/null || DEBIAN_FRONTEND=noninteractive flock /tmp/inet-tests-apt.lock bash -c '
-  command -v openssl >/dev/null || apt-get install -y --no-install-recommends openssl >&2 ||
-  { apt-get update >&2 && apt-get install -y --no-install-recommends openssl >&2; }'
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+install_once openssl openssl
 mkdir -p "$D"; D=$(cd "$D" && pwd -P); cd "$D"
 
 # bin FILE BYTES: deterministic pseudo-random content (key/iv derived from the file name)

@@ -9,7 +9,8 @@
 //!   watchdog (a small shell loop in its own process group) stops it and deletes the directory once
 //!   the test process has exited, however it exits.
 //!
-//! Adding a server (Gopher next) means: its script in `tests/servers/`, a [`Script`] constant listed
+//! Adding a server (Gopher next) means: its script in `tests/servers/` (sourcing `lib.sh` there for
+//! the pid check, the stop and the locked package install), a [`Script`] constant listed
 //! in [`SCRIPTS`], a struct read from the script's `env` file, and a function like [`nginx()`].
 
 use std::collections::BTreeMap;
