@@ -183,26 +183,18 @@ impl Conn {
     /// nothing arrives within the receive timeout, the low-speed limit is crossed or the deadline
     /// passes.
     pub async fn read(&mut self, buf: &mut [u8]) -> Result<usize> {
-        self.check_deadline(Instant::now(), Direction::Receive)?;
+        let Conn { stream, link, .. } = self;
+        link.check_deadline(Instant::now(), Direction::Receive)?;
         // Bytes already waiting in the socket need no timer: on bulk transfers that is most reads,
         // and arming a timer costs a trip through the reactor.
-        if let Some(ready) = futures_lite::future::poll_once(self.stream.read(buf)).await {
-            return self.account(ready, Direction::Receive);
-        }
-        let step = Step::start(self.link.receive_timeout);
-        loop {
-            let at = self.next_check(step);
-            let Conn { stream, link, .. } = self;
-            let alarm = &mut link.alarm;
-            let outcome = match at {
-                None => Raced::Done(stream.read(buf).await),
-                Some(at) => race(alarm, at, stream.read(buf)).await,
-            };
-            match outcome {
-                Raced::Done(ready) => return self.account(ready, Direction::Receive),
-                Raced::TimerFired => self.on_timer(step, Direction::Receive)?,
+        let ready = match futures_lite::future::poll_once(stream.read(buf)).await {
+            Some(ready) => ready,
+            None => {
+                link.bounded(link.receive_timeout, Direction::Receive, stream.read(buf))
+                    .await?
             }
-        }
+        };
+        link.account(ready, Direction::Receive)
     }
 
     /// Wait, within the receive timeout (and the low-speed limit and the deadline), until the
@@ -210,73 +202,63 @@ impl Conn {
     /// sent its answer cannot be there yet: waiting first saves the read that would find nothing.
     /// A TLS stream that already holds decrypted bytes returns at once.
     pub async fn wait_readable(&mut self) -> Result<()> {
-        self.check_deadline(Instant::now(), Direction::Receive)?;
-        let step = Step::start(self.link.receive_timeout);
-        loop {
-            let at = self.next_check(step);
-            let Conn { stream, link, .. } = self;
-            let alarm = &mut link.alarm;
-            let tcp = match stream {
-                Stream::Tcp(tcp) => &*tcp,
-                Stream::Tls(tls) if tls.buffered() == 0 => tls.get_ref(),
-                Stream::Tls(_) => return Ok(()),
-            };
-            let outcome = match at {
-                None => Raced::Done(tcp.readable().await),
-                Some(at) => race(alarm, at, tcp.readable()).await,
-            };
-            match outcome {
-                Raced::Done(r) => {
-                    return r
-                        .map_err(|e| Error::io(e, format!("receiving from {}", self.link.label)))
-                }
-                Raced::TimerFired => self.on_timer(step, Direction::Receive)?,
-            }
-        }
+        let Conn { stream, link, .. } = self;
+        link.check_deadline(Instant::now(), Direction::Receive)?;
+        let tcp = match stream {
+            Stream::Tcp(tcp) => &*tcp,
+            Stream::Tls(tls) if tls.buffered() == 0 => tls.get_ref(),
+            Stream::Tls(_) => return Ok(()),
+        };
+        link.bounded(link.receive_timeout, Direction::Receive, tcp.readable())
+            .await?
+            .map_err(|e| Error::io(e, format!("receiving from {}", link.label)))
     }
 
     /// Write all of `data` (and flush), each write bounded by the send timeout, the low-speed
     /// limit and the deadline.
     pub async fn write_all(&mut self, mut data: &[u8]) -> Result<()> {
-        self.check_deadline(Instant::now(), Direction::Send)?;
+        let Conn { stream, link, .. } = self;
+        link.check_deadline(Instant::now(), Direction::Send)?;
         while !data.is_empty() {
-            let step = Step::start(self.link.send_timeout);
-            let n = loop {
-                let at = self.next_check(step);
-                let Conn { stream, link, .. } = self;
-                let alarm = &mut link.alarm;
-                let outcome = match at {
-                    None => Raced::Done(stream.write(data).await),
-                    Some(at) => race(alarm, at, stream.write(data)).await,
-                };
-                match outcome {
-                    Raced::Done(ready) => break self.account(ready, Direction::Send)?,
-                    Raced::TimerFired => self.on_timer(step, Direction::Send)?,
-                }
-            };
+            let ready = link
+                .bounded(link.send_timeout, Direction::Send, stream.write(data))
+                .await?;
+            let n = link.account(ready, Direction::Send)?;
             if n == 0 {
                 return Err(Error::new(
                     ErrorKind::ConnectionAborted,
-                    format!("sending to {}: the connection is closed", self.link.label),
+                    format!("sending to {}: the connection is closed", link.label),
                 ));
             }
-            self.link.written += n as u64;
+            link.written += n as u64;
             data = &data[n..];
         }
-        let step = Step::start(self.link.send_timeout);
+        link.bounded(link.send_timeout, Direction::Send, stream.flush())
+            .await?
+            .map_err(|e| Error::io(e, format!("sending to {}", link.label)))
+    }
+}
+
+impl Link {
+    /// Run one I/O step until it finishes, bounded by `timeout` (the step's own: send or
+    /// receive), the low-speed limit and the deadline; the alarm goes off at the earliest of
+    /// them, and a check that finds none passed lets the same step go on.
+    async fn bounded<T>(
+        &mut self,
+        timeout: Option<Duration>,
+        direction: Direction,
+        io: impl std::future::Future<Output = T>,
+    ) -> Result<T> {
+        let step = Step::start(timeout);
+        let mut io = std::pin::pin!(io);
         loop {
-            let at = self.next_check(step);
-            let Conn { stream, link, .. } = self;
-            let alarm = &mut link.alarm;
-            let outcome = match at {
-                None => Raced::Done(stream.flush().await),
-                Some(at) => race(alarm, at, stream.flush()).await,
+            let outcome = match self.next_check(step) {
+                None => Raced::Done(io.as_mut().await),
+                Some(at) => race(&mut self.alarm, at, io.as_mut()).await,
             };
             match outcome {
-                Raced::Done(r) => {
-                    return r.map_err(|e| Error::io(e, format!("sending to {}", self.link.label)))
-                }
-                Raced::TimerFired => self.on_timer(step, Direction::Send)?,
+                Raced::Done(v) => return Ok(v),
+                Raced::TimerFired => self.on_timer(step, direction)?,
             }
         }
     }
@@ -285,10 +267,9 @@ impl Conn {
     /// the end of the low-speed window and the deadline (`None`: nothing bounds the step).
     fn next_check(&self, step: Step) -> Option<Instant> {
         let window_end = self
-            .link
             .low_speed
-            .and_then(|ls| self.link.window.start.checked_add(ls.window));
-        [step.timeout_at, window_end, self.link.deadline]
+            .and_then(|ls| self.window.start.checked_add(ls.window));
+        [step.timeout_at, window_end, self.deadline]
             .into_iter()
             .flatten()
             .min()
@@ -309,7 +290,7 @@ impl Conn {
                 format!(
                     "{} {}: {what} in {:?}",
                     direction.verb(),
-                    self.link.label,
+                    self.label,
                     step.timeout.unwrap_or_default()
                 ),
             ));
@@ -319,13 +300,13 @@ impl Conn {
 
     /// Fail once the deadline has passed.
     fn check_deadline(&self, now: Instant, direction: Direction) -> Result<()> {
-        match self.link.deadline {
+        match self.deadline {
             Some(d) if now >= d => Err(Error::new(
                 ErrorKind::Timeout,
                 format!(
                     "{} {}: the total time limit was reached",
                     direction.verb(),
-                    self.link.label
+                    self.label
                 ),
             )),
             _ => Ok(()),
@@ -336,44 +317,41 @@ impl Conn {
     fn account(&mut self, ready: std::io::Result<usize>, direction: Direction) -> Result<usize> {
         match ready {
             Ok(n) => {
-                self.link.window.bytes = self.link.window.bytes.saturating_add(n as u64);
-                if self.link.low_speed.is_some() {
+                self.window.bytes = self.window.bytes.saturating_add(n as u64);
+                if self.low_speed.is_some() {
                     self.check_speed(Instant::now(), direction)?;
                 }
                 Ok(n)
             }
-            Err(e) => Err(Error::io(
-                e,
-                format!("{} {}", direction.verb(), self.link.label),
-            )),
+            Err(e) => Err(Error::io(e, format!("{} {}", direction.verb(), self.label))),
         }
     }
 
     /// At the end of a low-speed window: fail if the window was too slow, else start a new one.
     /// Bytes both ways count: a transfer is slow when neither sending nor receiving moves.
     fn check_speed(&mut self, now: Instant, direction: Direction) -> Result<()> {
-        let Some(ls) = self.link.low_speed else {
+        let Some(ls) = self.low_speed else {
             return Ok(());
         };
-        let elapsed = now.saturating_duration_since(self.link.window.start);
+        let elapsed = now.saturating_duration_since(self.window.start);
         if elapsed < ls.window {
             return Ok(());
         }
         let needed = (ls.bytes_per_sec as f64 * elapsed.as_secs_f64()) as u64;
-        if self.link.window.bytes < needed {
+        if self.window.bytes < needed {
             return Err(Error::new(
                 ErrorKind::Timeout,
                 format!(
                     "{} {}: {} bytes in {:.1} s, below the low-speed limit of {} B/s",
                     direction.verb(),
-                    self.link.label,
-                    self.link.window.bytes,
+                    self.label,
+                    self.window.bytes,
                     elapsed.as_secs_f64(),
                     ls.bytes_per_sec
                 ),
             ));
         }
-        self.link.window = SpeedWindow {
+        self.window = SpeedWindow {
             start: now,
             bytes: 0,
         };
