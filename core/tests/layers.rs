@@ -4,17 +4,7 @@
 #[path = "layers/graph.rs"]
 mod graph;
 
-use std::path::Path;
-
 #[test]
 fn core_modules_form_no_cycle() {
-    let graph = graph::read(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"));
-    assert!(graph.len() > 5, "no modules read: {graph:?}");
-    if let Some(cycle) = graph::find_cycle(&graph) {
-        panic!("inet-core's modules import each other in a cycle:\n{cycle}");
-    }
-    println!(
-        "layers, leaves first: {}",
-        graph::layers(&graph).join(" → ")
-    );
+    graph::assert_layered("inet-core", env!("CARGO_MANIFEST_DIR"));
 }

@@ -14,6 +14,17 @@ use std::path::{Path, PathBuf};
 /// `module -> (module it uses -> first place it does, "file:line")`.
 pub type Graph = BTreeMap<String, BTreeMap<String, String>>;
 
+/// The guard itself: read `crate_dir/src`, fail naming a cycle if there is one, and print the
+/// layers, leaves first.
+pub fn assert_layered(crate_name: &str, crate_dir: &str) {
+    let graph = read(&Path::new(crate_dir).join("src"));
+    assert!(graph.len() > 5, "no modules read: {graph:?}");
+    if let Some(cycle) = find_cycle(&graph) {
+        panic!("{crate_name}'s modules import each other in a cycle:\n{cycle}");
+    }
+    println!("layers, leaves first: {}", layers(&graph).join(" → "));
+}
+
 /// Reads the module graph of the crate whose sources are in `src`.
 pub fn read(src: &Path) -> Graph {
     let modules = top_level_modules(src);
