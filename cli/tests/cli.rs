@@ -38,6 +38,18 @@ fn error_line(out: &Output) -> String {
     lines[0].to_string()
 }
 
+/// The error line of a transfer that failed with ERROR_INTERNET_TIMEOUT (exit status 1).
+fn timeout_error_line(out: &Output) -> String {
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(out));
+    let line = error_line(out);
+    assert!(
+        line.contains("ERROR_INTERNET_TIMEOUT 12002"),
+        "{}",
+        stderr(out)
+    );
+    line
+}
+
 fn temp_path(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("inet-cli-tests-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
@@ -261,12 +273,7 @@ fn a_missing_ca_file_exits_non_zero_naming_87() {
 fn a_silent_server_times_out_with_12002() {
     let server = Server::start();
     let out = inet(&["get", &server.url("/silent"), "--timeout", "0.3"]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        error_line(&out).contains("ERROR_INTERNET_TIMEOUT 12002"),
-        "{}",
-        stderr(&out)
-    );
+    timeout_error_line(&out);
 }
 
 #[test]
@@ -274,13 +281,7 @@ fn max_time_ends_a_transfer_after_that_many_seconds_with_12002() {
     let server = Server::start();
     let started = std::time::Instant::now();
     let out = inet(&["get", &server.url("/silent"), "--max-time", "0.5"]);
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    let line = error_line(&out);
-    assert!(
-        line.contains("ERROR_INTERNET_TIMEOUT 12002"),
-        "{}",
-        stderr(&out)
-    );
+    let line = timeout_error_line(&out);
     assert!(line.contains("total time limit"), "{}", stderr(&out));
     assert!(
         started.elapsed() < Duration::from_secs(4),
@@ -300,13 +301,7 @@ fn speed_limit_and_speed_time_fail_a_stalled_transfer_with_12002() {
         "--speed-time",
         "0.5",
     ]);
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    let line = error_line(&out);
-    assert!(
-        line.contains("ERROR_INTERNET_TIMEOUT 12002"),
-        "{}",
-        stderr(&out)
-    );
+    let line = timeout_error_line(&out);
     assert!(line.contains("low-speed limit"), "{}", stderr(&out));
 }
 
