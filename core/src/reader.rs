@@ -591,8 +591,8 @@ impl Incoming {
     }
 
     /// Start reading `reader` (a new response, a new transfer); a previous stream is abandoned.
-    pub fn set(&self, reader: Reader) {
-        let old = std::mem::replace(&mut *self.slot.lock(), Slot::Ready(Box::new(reader)));
+    pub fn set(&self, reader: impl Into<Box<Reader>>) {
+        let old = std::mem::replace(&mut *self.slot.lock(), Slot::Ready(reader.into()));
         if let Slot::Ready(r) = old {
             r.abandon(&self.handle);
         }

@@ -4,70 +4,46 @@
 //! exchange ended cleanly and the response allows keep-alive, else closed). Buffering, direct
 //! reads, owned reads, progress and the three forms of read live in `inet_core::reader`.
 
+use std::ops::Range;
+
 use inet_core::transport::{Conn, Lease};
 use inet_core::{Ending, Error, ErrorKind, Framed, Framing, HandleRef, Reader, Result, Transform};
 
 use crate::errors::proto_error;
 use crate::proto::{BodyDecoder, ContentDecoder};
 
-/// A response body being read: core's [`Reader`] with HTTP's framing, decoding and ending.
-#[derive(Debug)]
-pub(crate) struct BodyReader(Reader);
-
-impl BodyReader {
-    /// `buf[start..end]` holds what was read past the response head.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn new(
-        conn: Conn,
-        lease: Lease,
-        keep_alive: bool,
-        buf: Vec<u8>,
-        start: usize,
-        end: usize,
-        framing: BodyDecoder,
-        content: Option<ContentDecoder>,
-        total: Option<u64>,
-    ) -> Self {
-        let label = conn.label().to_string();
-        let transform = content.map(|decoder| {
-            Box::new(Content {
-                decoder,
-                label: label.clone(),
-            }) as Box<dyn Transform>
-        });
-        BodyReader(Reader::new(
-            conn,
-            buf,
-            start..end,
-            Box::new(Frames {
-                decoder: framing,
-                label,
-            }),
-            transform,
-            total,
-            Box::new(PoolReturn { lease, keep_alive }),
-        ))
-    }
-
-    /// When the body is empty (HEAD, 204, 304, `Content-Length: 0`), release the connection now.
-    pub(crate) fn finish_if_empty(&mut self, h: &HandleRef) {
-        self.0.finish_if_empty(h);
-    }
-
-    /// Read body bytes into `out`; 0 means the body has ended.
-    pub(crate) async fn read(&mut self, h: &HandleRef, out: &mut [u8]) -> Result<usize> {
-        self.0.read(h, out).await
-    }
-
-    /// Give up on the rest of the body: the connection cannot be reused.
-    pub(crate) fn abandon(self, h: &HandleRef) {
-        self.0.abandon(h);
-    }
-
-    /// The reader, for the request handle's [`inet_core::Incoming`].
-    pub(crate) fn into_reader(self) -> Reader {
-        self.0
-    }
+/// A response body's reader: core's [`Reader`] with HTTP's framing, decoding and ending.
+/// `buf[filled]` holds what was read past the response head.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn reader(
+    conn: Conn,
+    lease: Lease,
+    keep_alive: bool,
+    buf: Vec<u8>,
+    filled: Range<usize>,
+    framing: BodyDecoder,
+    content: Option<ContentDecoder>,
+    total: Option<u64>,
+) -> Reader {
+    let label = conn.label().to_string();
+    let transform = content.map(|decoder| {
+        Box::new(Content {
+            decoder,
+            label: label.clone(),
+        }) as Box<dyn Transform>
+    });
+    Reader::new(
+        conn,
+        buf,
+        filled,
+        Box::new(Frames {
+            decoder: framing,
+            label,
+        }),
+        transform,
+        total,
+        Box::new(PoolReturn { lease, keep_alive }),
+    )
 }
 
 /// HTTP's message framing, for core's reader.

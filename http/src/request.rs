@@ -465,7 +465,7 @@ fn store(state: &Mutex<State>, incoming: &Incoming, plan: Plan, response: Respon
         st.response = Some(response.head);
         st.sent = Some(response.sent);
     }
-    incoming.set(response.reader.into_reader());
+    incoming.set(response.reader);
 }
 
 async fn write_op(h: HandleRef, state: Arc<Mutex<State>>, data: &[u8]) -> Result<usize> {

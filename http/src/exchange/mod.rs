@@ -27,10 +27,9 @@ use std::time::Instant;
 use bytes::Bytes;
 use http::Method;
 use inet_core::transport::{Conn, Lease};
-use inet_core::{HandleRef, Result};
+use inet_core::{HandleRef, Reader, Result};
 use url::Url;
 
-use crate::body::BodyReader;
 use crate::errors::{header_error, proto_error};
 use crate::options::{BodyLength, RequestFlags, RequestOptions};
 use crate::proto::{
@@ -59,7 +58,7 @@ pub(crate) struct Plan {
 /// A response head and the reader of its body.
 pub(crate) struct Response {
     pub head: ResponseHead,
-    pub reader: Box<BodyReader>,
+    pub reader: Box<Reader>,
     pub sent: HeaderList,
 }
 
@@ -123,7 +122,7 @@ pub(crate) struct Arrived {
 }
 
 impl Response {
-    /// Set up the body reader for a response head. The one place a [`BodyReader`] is built.
+    /// Set up the body reader for a response head. The one place a body's reader is built.
     pub(crate) fn new(h: &HandleRef, plan: &Plan, a: Arrived) -> Result<Response> {
         let what = || format!("reading the response to {} {}", plan.method, plan.url);
         let kind = body_kind(&plan.method, a.head.status, &a.head.headers)
@@ -153,13 +152,12 @@ impl Response {
             (BodyKind::None, _) => Some(0),
             _ => None,
         };
-        let mut reader = Box::new(BodyReader::new(
+        let mut reader = Box::new(crate::body::reader(
             a.conn,
             a.lease,
             keep_alive,
             a.rx.buf,
-            a.rx.start,
-            a.rx.end,
+            a.rx.start..a.rx.end,
             BodyDecoder::new(kind),
             content,
             total,

@@ -3,11 +3,10 @@
 //! so its connection can serve the next hop. Sending each hop is `attempt`'s.
 
 use bytes::Bytes;
-use inet_core::{Error, ErrorKind, HandleRef, Result, Status};
+use inet_core::{Error, ErrorKind, HandleRef, Reader, Result, Status};
 
 use super::attempt::exchange;
 use super::{Plan, Response};
-use crate::body::BodyReader;
 use crate::errors::proto_error;
 use crate::options::RequestFlags;
 use crate::proto::{
@@ -91,7 +90,7 @@ pub(crate) async fn follow(
 
 /// Read and drop a redirect response's body so its connection can serve the next hop; a long
 /// one is cut off and its connection closed.
-async fn drain(h: &HandleRef, mut reader: Box<BodyReader>) {
+async fn drain(h: &HandleRef, mut reader: Box<Reader>) {
     let mut scratch = vec![0u8; 16 * 1024];
     let mut total = 0;
     while total <= REDIRECT_DRAIN_LIMIT {
