@@ -666,7 +666,27 @@ impl Incoming {
     /// [`ErrorKind::TooLarge`] once it passes `limit` bytes (an endless stream, a
     /// decompression bomb). `expected` sizes the first allocation (a Content-Length); the
     /// buffer then grows by doubling.
+    ///
+    /// It is many reads: dropped (or over its limit) after it took some bytes, those bytes are
+    /// gone, so the stream is marked failed and later reads say so instead of going on from
+    /// the middle.
     pub async fn read_to_end(&self, expected: Option<u64>, limit: u64) -> Result<Vec<u8>> {
+        let mut collecting = Collecting {
+            incoming: self,
+            taken: 0,
+            finished: false,
+        };
+        let result = self.collect(expected, limit, &mut collecting.taken).await;
+        collecting.finished = result.is_ok();
+        result
+    }
+
+    async fn collect(
+        &self,
+        expected: Option<u64>,
+        limit: u64,
+        taken: &mut usize,
+    ) -> Result<Vec<u8>> {
         let cap = usize::try_from(limit).unwrap_or(usize::MAX);
         let too_large = || {
             Error::new(
@@ -691,6 +711,7 @@ impl Incoming {
                     return Ok(out);
                 }
                 out.extend_from_slice(&probe[..n]);
+                *taken = out.len();
             } else {
                 if full {
                     out.reserve(out.len().clamp(16 * 1024, 1 << 24));
@@ -701,6 +722,7 @@ impl Incoming {
                 out.resize(len + room.max(1), 0);
                 let n = self.read(&mut out[len..]).await?;
                 out.truncate(len + n);
+                *taken = out.len();
                 if n == 0 {
                     return Ok(out);
                 }
@@ -708,6 +730,42 @@ impl Incoming {
             if out.len() > cap {
                 return Err(too_large());
             }
+        }
+    }
+}
+
+/// A `read_to_end` in progress (see there): dropped unfinished after it took bytes, it fails the
+/// stream loudly.
+struct Collecting<'a> {
+    incoming: &'a Incoming,
+    taken: usize,
+    finished: bool,
+}
+
+impl Drop for Collecting<'_> {
+    fn drop(&mut self) {
+        if self.finished || self.taken == 0 {
+            return;
+        }
+        let error = Error::new(
+            ErrorKind::IncorrectHandleState,
+            format!(
+                "reading: an unfinished read_to_end took {} bytes, so what follows would not \
+                 follow what was read",
+                self.taken
+            ),
+        );
+        let mut st = self.incoming.slot.lock();
+        // A read still lent (dropped with this) finds the slot no longer `Lent` and does not put
+        // its reader back.
+        match std::mem::replace(&mut *st, Slot::Failed(error)) {
+            Slot::Ready(r) => {
+                drop(st);
+                r.abandon(&self.incoming.handle);
+            }
+            // Failed already (with its own error), or reset for a new stream meanwhile.
+            earlier @ (Slot::Failed(_) | Slot::NotYet) => *st = earlier,
+            Slot::Lent => {}
         }
     }
 }

@@ -301,3 +301,35 @@ fn data_available_after_reading_every_byte_is_zero_not_a_wait() {
     // And the connection went back to the pool.
     assert_eq!(session.pool().in_use(), 0);
 }
+
+#[test]
+fn a_read_to_end_dropped_after_taking_bytes_fails_later_reads_instead_of_going_on_mid_body() {
+    let body = pattern(64 * 1024);
+    let server = FaultServer::start(Behaviour::SlowBody {
+        head: format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", body.len()).into_bytes(),
+        body,
+        bytes_per_sec: 64 * 1024,
+    })
+    .expect("fault server");
+    let session = Session::new().expect("session");
+    let req = inet_http::open(&session, &server.url("/"), RequestOptions::default()).expect("open");
+    req.send_blocking(None, None).expect("send");
+    // Under a deadline that ends it half way, as a `select!` with a timeout would.
+    let outcome = async_io::block_on(futures_lite::future::or(
+        async { Some(req.read_to_end().await) },
+        async {
+            async_io::Timer::after(Duration::from_millis(300)).await;
+            None
+        },
+    ));
+    assert!(
+        outcome.is_none(),
+        "the body should still have been arriving"
+    );
+    let mut buf = [0u8; 1024];
+    let err = req
+        .read_blocking(&mut buf)
+        .expect_err("a read after a dropped read_to_end must fail, not go on mid-body");
+    assert_eq!(err.code(), 12019, "{err}");
+    assert!(err.to_string().contains("read_to_end"), "{err}");
+}
