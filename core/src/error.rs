@@ -71,12 +71,17 @@ macro_rules! error_kinds {
 }
 
 error_kinds! {
+    /// A local file to read is not there (FtpPutFile's source).
+    FileNotFound = 2, "ERROR_FILE_NOT_FOUND", "file not found";
     /// The handle was closed.
     InvalidHandle = 6, "ERROR_INVALID_HANDLE", "the handle is closed";
     /// More data than the caller's limit (an endless stream, a decompression bomb).
     TooLarge = 8, "ERROR_NOT_ENOUGH_MEMORY", "more data than the limit";
     /// No more entries in a listing (FTP/Gopher find handles).
     NoMoreFiles = 18, "ERROR_NO_MORE_FILES", "no more files";
+    /// A local file to write exists and the caller asked not to replace it (FtpGetFile's
+    /// fail-if-exists).
+    FileExists = 80, "ERROR_FILE_EXISTS", "the file exists";
     /// An argument was rejected before anything was sent.
     InvalidParameter = 87, "ERROR_INVALID_PARAMETER", "invalid argument";
     /// Connect, send or receive timeout, or the low-speed limit.

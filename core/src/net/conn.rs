@@ -237,6 +237,19 @@ impl Conn {
             .await?
             .map_err(|e| Error::io(e, format!("sending to {}", link.label)))
     }
+    /// Say that nothing more will be sent (a TLS close_notify, then the TCP FIN), within the send
+    /// timeout, and keep reading possible: an FTP upload ends this way, and the server's reply
+    /// comes on another connection.
+    pub async fn finish_sending(&mut self) -> Result<()> {
+        use futures_lite::AsyncWriteExt;
+        let Conn { stream, link, .. } = self;
+        link.check_deadline(Instant::now(), Direction::Send)?;
+        link.bounded(link.send_timeout, Direction::Send, stream.close())
+            .await?
+            .map_err(|e| Error::io(e, format!("finishing the upload to {}", link.label)))?;
+        let _ = stream.tcp().get_ref().shutdown(std::net::Shutdown::Write);
+        Ok(())
+    }
 }
 
 impl Link {

@@ -14,10 +14,17 @@
 //!   `PORT`/`EPRT` arguments ([`format_port`], [`format_eprt`]).
 //! - [`path`]: the quoted directory name of a 257 reply ([`parse_quoted_path`]).
 //! - [`listing`]: directory entries from `LIST` and `MLSD` lines ([`Entry`], [`Parsed`]).
+//! - [`features`]: the `FEAT` reply ([`Features`]) and the size a `150` announces.
+//! - [`dialog`]: the control channel's dialogs as state machines — [`Login`](dialog::Login),
+//!   [`Transfer`](dialog::Transfer), and the one-command rule [`expect`](dialog::expect).
+//! - [`ascii`]: `TYPE A` line ends, both ways, streaming.
 //!
 //! Every fallible function returns [`ProtoError`]; nothing here panics on bytes from the network.
 
+pub mod ascii;
 pub mod command;
+pub mod dialog;
+pub mod features;
 pub mod listing;
 pub mod passive;
 pub mod path;
@@ -26,6 +33,7 @@ pub mod reply;
 use std::fmt;
 
 pub use command::{Command, TransferType};
+pub use features::{announced_size, Features};
 pub use listing::{parse_list_line, parse_mlsd_line, Entry, EntryKind, Parsed, Timestamp};
 pub use passive::{
     epsv_reply_text, format_eprt, format_port, parse_epsv, parse_pasv, pasv_reply_text,

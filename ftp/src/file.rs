@@ -1,0 +1,512 @@
+//! Open files (WinINet: FtpOpenFile, and FtpCommand with a data connection): a file handle whose
+//! transfer is streamed — downloads through core's shared reader (`Incoming`: read, no-wait
+//! read, data available, in the three forms), uploads with `write`.
+//!
+//! The transfer ends with [`FtpFile::finish`], or when the handle closes: a download read to
+//! its end, or an upload, waits for the server's final reply (`226`, checked by `finish`); a
+//! download closed early is aborted (`ABOR`; the server's `426`/`226` are read). Until then
+//! the connection runs no other operation (FTP_TRANSFER_IN_PROGRESS, 12110).
+
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use inet_core::transport::Conn;
+use inet_core::{
+    Completion, Context, Direction, Error, ErrorKind, Handle, HandleKind, HandleRef, Incoming,
+    Pending, ProgressMeter, Reader, Result, Started, Value,
+};
+use parking_lot::Mutex;
+
+use crate::connection::FtpConnection;
+use crate::data::{self, transform_for, ToClose};
+use crate::errors;
+use crate::options::TransferOptions;
+use crate::proto::ascii::ToWire;
+use crate::proto::dialog::expect;
+use crate::proto::{announced_size, Command, ReplyClass, TransferType};
+use crate::session::Shared;
+
+/// Which way an open file's bytes go (FtpOpenFile's `GENERIC_READ` / `GENERIC_WRITE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Download (`RETR`).
+    Read,
+    /// Upload (`STOR`).
+    Write,
+}
+
+/// Where a file handle's transfer is.
+enum Phase {
+    /// Downloading through `Incoming`.
+    Reading,
+    /// Uploading on this data connection.
+    Writing {
+        data: Box<Conn>,
+        ascii: Option<ToWire>,
+        progress: ProgressMeter,
+    },
+    /// The upload was cut: a write is under way (the data connection is lent to it), or one
+    /// failed or was cancelled half-way. Ending it means aborting.
+    Cut,
+    /// Finished (final reply read) or aborted.
+    Over,
+}
+
+struct FileState {
+    shared: Arc<Shared>,
+    phase: Mutex<Phase>,
+    command: Command,
+    what: String,
+}
+
+/// An open FTP file (WinINet: the handle FtpOpenFile returns).
+///
+/// ```no_run
+/// use inet_core::{Context, Session};
+/// use inet_ftp::{Access, FtpConnection, FtpOptions, TransferOptions};
+///
+/// let session = Session::new()?;
+/// let ftp = FtpConnection::connect_blocking(&session, "127.0.0.1", 21, FtpOptions::new())?;
+/// let file = ftp.open_file_blocking("welcome.txt", Access::Read, TransferOptions::new(), Context(0))?;
+/// let mut buf = [0u8; 4096];
+/// let n = file.read_blocking(&mut buf)?;
+/// file.finish_blocking()?; // checks the server's 226
+/// # Ok::<(), inet_core::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct FtpFile {
+    handle: Handle,
+    state: Arc<FileState>,
+    body: Incoming,
+}
+
+impl fmt::Debug for FtpFile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FtpFile")
+            .field("handle", &self.handle)
+            .field("command", &self.state.command.to_string())
+            .finish()
+    }
+}
+
+impl From<FtpFile> for Completion {
+    fn from(f: FtpFile) -> Self {
+        Completion::Value(Value::new(f))
+    }
+}
+
+/// How long a closing file handle waits for its transfer's final reply.
+const CLOSE_LIMIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+impl FtpConnection {
+    /// WinINet: FtpOpenFile. Open `path` for reading (`RETR`) or writing (`STOR`; `APPE` with
+    /// [`Existing::Resume`](crate::Existing::Resume)) and return a file handle whose
+    /// notifications carry `context`.
+    pub async fn open_file(
+        &self,
+        path: &str,
+        access: Access,
+        options: TransferOptions,
+        context: Context,
+    ) -> Result<FtpFile> {
+        self.handle
+            .run(self.open_op(path, access, options, context))
+            .await
+    }
+
+    /// [`open_file`](Self::open_file) in callback mode: REQUEST_COMPLETE carries the
+    /// [`FtpFile`] as `Completion::Value` (`completion.value::<FtpFile>()`; keep a clone).
+    pub fn start_open_file(
+        &self,
+        path: &str,
+        access: Access,
+        options: TransferOptions,
+        context: Context,
+    ) -> Result<Pending> {
+        self.handle
+            .start(self.open_op(path, access, options, context))
+    }
+
+    /// [`open_file`](Self::open_file), blocking.
+    pub fn open_file_blocking(
+        &self,
+        path: &str,
+        access: Access,
+        options: TransferOptions,
+        context: Context,
+    ) -> Result<FtpFile> {
+        self.handle
+            .block(self.open_op(path, access, options, context))
+    }
+
+    /// WinINet: FtpCommand with `fExpectResponse`: send `line`, which answers on a data
+    /// connection (`LIST -la`, `NLST`, `RETR x`…), and return a file handle to read that data.
+    pub async fn command_with_data(
+        &self,
+        line: &str,
+        transfer_type: TransferType,
+        context: Context,
+    ) -> Result<FtpFile> {
+        let op = self.open_command_op(
+            Command::Raw(line.to_string()),
+            Access::Read,
+            transfer_type,
+            None,
+            context,
+        );
+        self.handle.run(op).await
+    }
+
+    /// [`command_with_data`](Self::command_with_data) in callback mode (REQUEST_COMPLETE
+    /// carries the [`FtpFile`]).
+    pub fn start_command_with_data(
+        &self,
+        line: &str,
+        transfer_type: TransferType,
+        context: Context,
+    ) -> Result<Pending> {
+        let op = self.open_command_op(
+            Command::Raw(line.to_string()),
+            Access::Read,
+            transfer_type,
+            None,
+            context,
+        );
+        self.handle.start(op)
+    }
+
+    /// [`command_with_data`](Self::command_with_data), blocking.
+    pub fn command_with_data_blocking(
+        &self,
+        line: &str,
+        transfer_type: TransferType,
+        context: Context,
+    ) -> Result<FtpFile> {
+        let op = self.open_command_op(
+            Command::Raw(line.to_string()),
+            Access::Read,
+            transfer_type,
+            None,
+            context,
+        );
+        self.handle.block(op)
+    }
+
+    fn open_op(
+        &self,
+        path: &str,
+        access: Access,
+        options: TransferOptions,
+        context: Context,
+    ) -> impl Future<Output = Result<FtpFile>> + Send + 'static {
+        let resume = options.existing == crate::Existing::Resume;
+        let cmd = match (access, resume) {
+            (Access::Read, _) => Command::Retr(path.to_string()),
+            (Access::Write, false) => Command::Stor(path.to_string()),
+            (Access::Write, true) => Command::Appe(path.to_string()),
+        };
+        self.open_command_op(cmd, access, options.transfer_type, None, context)
+    }
+
+    pub(crate) fn open_command_op(
+        &self,
+        cmd: Command,
+        access: Access,
+        transfer_type: TransferType,
+        rest: Option<u64>,
+        context: Context,
+    ) -> impl Future<Output = Result<FtpFile>> + Send + 'static {
+        let (s, h) = self.parts();
+        async move {
+            let what = match &cmd {
+                Command::Retr(p) => format!("opening {p:?} for reading"),
+                Command::Stor(p) | Command::Appe(p) => format!("opening {p:?} for writing"),
+                other => format!("sending {:?}", crate::proto::dialog::verb(other)),
+            };
+            cmd.to_bytes().map_err(|e| errors::protocol(&what, e))?;
+            let mut ctl = s.lease(&h, &what).await?;
+            let opened = data::open(
+                &mut ctl,
+                &h,
+                &s.options,
+                cmd.clone(),
+                transfer_type,
+                rest,
+                &what,
+            )
+            .await?;
+            let handle = h.create_child(HandleKind::FtpFile, context)?;
+            let body = Incoming::new(&handle, move || match access {
+                Access::Write => "reading: the file was opened for writing".to_string(),
+                Access::Read => "reading: the transfer is over".to_string(),
+            });
+            let phase = match access {
+                Access::Read => {
+                    let total = announced_size(&opened.reply.text);
+                    body.set(Reader::new(
+                        opened.data,
+                        Vec::new(),
+                        0..0,
+                        Box::<ToClose>::default(),
+                        transform_for(transfer_type),
+                        total,
+                        Box::new(inet_core::CloseAtEnd),
+                    ));
+                    Phase::Reading
+                }
+                Access::Write => Phase::Writing {
+                    data: Box::new(opened.data),
+                    ascii: (transfer_type == TransferType::Ascii).then(ToWire::default),
+                    progress: ProgressMeter::new(Direction::Send, None),
+                },
+            };
+            let state = Arc::new(FileState {
+                shared: s.clone(),
+                phase: Mutex::new(phase),
+                command: cmd,
+                what,
+            });
+            if opened.final_owed {
+                s.begin_transfer(handle.id());
+            }
+            drop(ctl);
+            let file = FtpFile {
+                handle,
+                state,
+                body,
+            };
+            // Closing ends the transfer (bounded), before HANDLE_CLOSING; then the connection
+            // is free.
+            let f = file.clone_weak_parts();
+            file.handle.on_close_async(CLOSE_LIMIT, move || {
+                Box::pin(async move {
+                    let _ = finish_transfer(&f.0, &f.1, &f.2).await;
+                })
+            });
+            let (s2, id) = (s.clone(), file.handle.id());
+            file.handle.on_close(move || s2.end_transfer(id));
+            Ok(file)
+        }
+    }
+}
+
+impl FtpFile {
+    /// The file handle.
+    pub fn handle(&self) -> &Handle {
+        &self.handle
+    }
+
+    /// Close (WinINet: InternetCloseHandle): ends the transfer as [`finish`](Self::finish)
+    /// does — aborting a download not read to its end — for at most 5 s, then HANDLE_CLOSING.
+    pub fn close(&self) {
+        self.handle.close();
+    }
+
+    /// The parts the close step needs, without keeping the handle open.
+    fn clone_weak_parts(&self) -> (HandleRef, Arc<FileState>, Incoming) {
+        (
+            (*self.handle).clone(),
+            self.state.clone(),
+            self.body.clone(),
+        )
+    }
+
+    // ----- reading ----------------------------------------------------------------------------
+
+    /// WinINet: InternetReadFile. 0 at the end of the file.
+    pub async fn read(&self, buf: &mut [u8]) -> Result<usize> {
+        self.body.read(buf).await
+    }
+
+    /// [`read`](Self::read) in callback mode (owned bytes, at most `max`): done at once when
+    /// bytes are there, else REQUEST_COMPLETE carries them (`Completion::Data`, empty at the end).
+    pub fn start_read(&self, max: usize) -> Result<Started<Bytes>> {
+        self.body.start_read(max)
+    }
+
+    /// [`read`](Self::read), blocking.
+    pub fn read_blocking(&self, buf: &mut [u8]) -> Result<usize> {
+        self.body.read_blocking(buf)
+    }
+
+    /// WinINet: InternetReadFileEx with IRF_NO_WAIT: only what is here; `None` when a read would
+    /// wait.
+    pub fn try_read(&self, buf: &mut [u8]) -> Result<Option<usize>> {
+        self.body.try_read(buf)
+    }
+
+    /// WinINet: InternetQueryDataAvailable.
+    pub async fn query_data_available(&self) -> Result<u64> {
+        self.body.query_data_available().await
+    }
+
+    /// [`query_data_available`](Self::query_data_available) in callback mode.
+    pub fn start_query_data_available(&self) -> Result<Started<u64>> {
+        self.body.start_query_data_available()
+    }
+
+    /// [`query_data_available`](Self::query_data_available), blocking.
+    pub fn query_data_available_blocking(&self) -> Result<u64> {
+        self.body.query_data_available_blocking()
+    }
+
+    /// The whole (rest of the) file, failing with NOT_ENOUGH_MEMORY past `limit` bytes.
+    pub async fn read_to_end(&self, limit: u64) -> Result<Vec<u8>> {
+        self.body.read_to_end(None, limit).await
+    }
+
+    // ----- writing ----------------------------------------------------------------------------
+
+    /// WinINet: InternetWriteFile. Send all of `data` on the data connection; returns its length.
+    pub async fn write(&self, data: &[u8]) -> Result<usize> {
+        let op = self.write_op(Bytes::copy_from_slice(data));
+        self.handle.run(op).await
+    }
+
+    /// [`write`](Self::write) in callback mode, with owned bytes: REQUEST_COMPLETE carries the
+    /// count.
+    pub fn start_write(&self, data: Bytes) -> Result<Pending> {
+        self.handle.start(self.write_op(data))
+    }
+
+    /// [`write`](Self::write), blocking.
+    pub fn write_blocking(&self, data: &[u8]) -> Result<usize> {
+        self.handle
+            .block(self.write_op(Bytes::copy_from_slice(data)))
+    }
+
+    fn write_op(&self, bytes: Bytes) -> impl Future<Output = Result<usize>> + Send + 'static {
+        let (h, state) = ((*self.handle).clone(), self.state.clone());
+        async move {
+            let taken = std::mem::replace(&mut *state.phase.lock(), Phase::Cut);
+            let (mut data, mut ascii, mut progress) = match taken {
+                Phase::Writing {
+                    data,
+                    ascii,
+                    progress,
+                } => (data, ascii, progress),
+                other => {
+                    let why = match other {
+                        Phase::Reading => "the file was opened for reading",
+                        _ => "the transfer is over",
+                    };
+                    *state.phase.lock() = other;
+                    return Err(Error::new(
+                        ErrorKind::InvalidOperation,
+                        format!("writing: {why}"),
+                    ));
+                }
+            };
+            // A write cancelled half-way leaves the upload cut short: it is over (and the
+            // close step aborts it), never silently resumed mid-stream.
+            let converted;
+            let wire: &[u8] = match ascii.as_mut() {
+                Some(enc) => {
+                    let mut out = Vec::new();
+                    enc.encode(&bytes, &mut out);
+                    converted = out;
+                    &converted
+                }
+                None => &bytes,
+            };
+            let result = data.write_all(wire).await;
+            match result {
+                Ok(()) => {
+                    progress.add(&h, bytes.len() as u64);
+                    *state.phase.lock() = Phase::Writing {
+                        data,
+                        ascii,
+                        progress,
+                    };
+                    Ok(bytes.len())
+                }
+                Err(e) => {
+                    inet_core::close_connection(&h, *data);
+                    Err(e)
+                }
+            }
+        }
+    }
+
+    // ----- the end ----------------------------------------------------------------------------
+
+    /// End the transfer and check the server's verdict: an upload is finished (the data
+    /// connection closed) and its `226` awaited; a download read to its end has its `226` read; a
+    /// download not read to its end is aborted (`ABOR`). The connection is free afterwards.
+    pub async fn finish(&self) -> Result<()> {
+        let (h, state, body) = self.clone_weak_parts();
+        self.handle
+            .run(async move { finish_transfer(&h, &state, &body).await })
+            .await
+    }
+
+    /// [`finish`](Self::finish) in callback mode.
+    pub fn start_finish(&self) -> Result<Pending> {
+        let (h, state, body) = self.clone_weak_parts();
+        self.handle
+            .start(async move { finish_transfer(&h, &state, &body).await })
+    }
+
+    /// [`finish`](Self::finish), blocking.
+    pub fn finish_blocking(&self) -> Result<()> {
+        let (h, state, body) = self.clone_weak_parts();
+        self.handle
+            .block(async move { finish_transfer(&h, &state, &body).await })
+    }
+}
+
+/// End the transfer of file handle `h` (see [`FtpFile::finish`]). Idempotent: once over, Ok.
+async fn finish_transfer(h: &HandleRef, state: &FileState, body: &Incoming) -> Result<()> {
+    let phase = std::mem::replace(&mut *state.phase.lock(), Phase::Over);
+    let what = &state.what;
+    let aborting = match phase {
+        Phase::Over => return Ok(()),
+        Phase::Cut => true,
+        Phase::Reading => {
+            let done = body.is_finished();
+            // The data connection closes either way: the server sends its final reply only
+            // once it has (proftpd waits for the close).
+            body.reset();
+            !done
+        }
+        Phase::Writing {
+            mut data,
+            mut progress,
+            ..
+        } => {
+            let sent = data.finish_sending().await;
+            progress.finish(h);
+            inet_core::close_connection(h, *data);
+            sent.is_err()
+        }
+    };
+    let Some(mut ctl) = state.shared.lease_for_transfer(h.id()) else {
+        // No transfer of ours is open (the server finished at once).
+        state.shared.end_transfer(h.id());
+        return Ok(());
+    };
+    let result = if aborting {
+        // RFC 959: ABOR gets two replies when a transfer was under way (426, then 226), one
+        // otherwise; the transfer's own final reply is owed already and `settle` reads both.
+        let r = async {
+            ctl.send(h, &Command::Abor).await?;
+            ctl.settle(h).await
+        }
+        .await;
+        r.and(Err(Error::new(
+            ErrorKind::OperationCancelled,
+            format!("{what}: aborted before the end of the file"),
+        )))
+    } else {
+        match ctl.final_reply(h).await {
+            Ok(reply) => expect(&state.command, &reply, ReplyClass::Completion)
+                .map_err(|e| errors::dialog(what, e)),
+            Err(e) => Err(e),
+        }
+    };
+    drop(ctl);
+    state.shared.end_transfer(h.id());
+    result
+}
