@@ -86,7 +86,7 @@ fn anonymous_login_reports_connect_notifications_and_reads_the_current_directory
     conn.close();
     assert!(rec.wait_code(id, HANDLE_CLOSING, Duration::from_secs(10)));
     let codes = rec.codes(id);
-    assert_eq!(codes.next_back(), Some(&HANDLE_CLOSING));
+    assert_eq!(codes.last(), Some(&HANDLE_CLOSING));
     // The goodbye went out before HANDLE_CLOSING.
     assert!(
         rec.all().iter().any(|n| n.handle == id && n.code == 50),
