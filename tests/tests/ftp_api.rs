@@ -532,8 +532,7 @@ fn callback_mode_completes_with_the_call_context_and_values() {
     let done = rec
         .all()
         .into_iter()
-        .filter(|n| n.handle == id && n.code == REQUEST_COMPLETE)
-        .next_back()
+        .rfind(|n| n.handle == id && n.code == REQUEST_COMPLETE)
         .expect("completion");
     assert_eq!(
         (done.context, done.error, done.amount),
@@ -549,8 +548,7 @@ fn callback_mode_completes_with_the_call_context_and_values() {
     let last = rec
         .all()
         .into_iter()
-        .filter(|n| n.handle == id)
-        .next_back()
+        .rfind(|n| n.handle == id)
         .expect("pwd");
     assert_eq!((last.context, last.error), (1, Some(0)));
 }
@@ -671,8 +669,7 @@ fn file_handle_reads_in_callback_mode_and_close_frees_the_connection() {
                 let n = rec
                     .all()
                     .into_iter()
-                    .filter(|n| n.handle == id && n.code == REQUEST_COMPLETE)
-                    .next_back()
+                    .rfind(|n| n.handle == id && n.code == REQUEST_COMPLETE)
                     .and_then(|n| n.amount)
                     .expect("an amount");
                 rec.clear();
