@@ -9,5 +9,6 @@
 //! `tests/benches/`.
 
 pub mod fault;
+pub mod ftp_fault;
 pub mod record;
 pub mod servers;
