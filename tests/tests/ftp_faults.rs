@@ -31,11 +31,14 @@ fn open_fds() -> usize {
     std::fs::read_dir("/proc/self/fd").map_or(0, |d| d.count())
 }
 
+/// What the client does in a case; its error is the case's outcome.
+type Run = Box<dyn FnOnce(&FtpConnection, &FakeFtp) -> Result<(), Error>>;
+
 /// One case: a server, what the client does, and the error it must end with.
 struct Case {
     name: &'static str,
     server: FakeFtp,
-    run: Box<dyn FnOnce(&FtpConnection, &FakeFtp) -> Result<(), Error>>,
+    run: Run,
     want: ErrorKind,
     /// The most the failing call may take.
     within: Duration,
