@@ -190,3 +190,91 @@ proptest! {
         let _ = parse_mlsd_line(&facts);
     }
 }
+
+// ----- dialogs and ASCII line ends ----------------------------------------------------------
+
+mod dialogs {
+    use super::*;
+    use inet_ftp::proto::ascii::{FromWire, ToWire};
+    use inet_ftp::proto::dialog::{DataMode, Login, LoginStep, Transfer, TransferStep};
+    use inet_ftp::proto::TransferType;
+
+    proptest! {
+        /// Whatever a server answers, in whatever order, the login dialog answers with a step or
+        /// an error — never a panic — and stops at the first error.
+        #[test]
+        fn login_survives_any_replies(
+            replies in proptest::collection::vec(reply_strategy(), 1..12),
+            tls in any::<bool>(),
+        ) {
+            let mut login = Login::new("u", "p", Some("a"), tls);
+            for reply in &replies {
+                match login.on_reply(reply) {
+                    Ok(LoginStep::StartTls) => { let _ = login.tls_started(); }
+                    Ok(LoginStep::Done(_)) => { prop_assert!(login.is_done()); break; }
+                    Ok(LoginStep::Send(cmd)) => { prop_assert!(cmd.to_bytes().is_ok()); }
+                    Err(_) => break,
+                }
+            }
+        }
+
+        /// The transfer dialog too, in every data-connection mode, and its commands are
+        /// always encodable.
+        #[test]
+        fn transfer_survives_any_replies(
+            replies in proptest::collection::vec(reply_strategy(), 1..12),
+            mode in 0u8..3,
+            rest in proptest::option::of(0u64..1_000_000),
+        ) {
+            let mode = match mode {
+                0 => DataMode::Passive { try_epsv: true, trust_pasv_address: false },
+                1 => DataMode::Passive { try_epsv: false, trust_pasv_address: true },
+                _ => DataMode::Active,
+            };
+            let peer = "127.0.0.1".parse().expect("ip");
+            let (mut t, mut step) = Transfer::new(
+                Command::Retr("f".into()), Some(TransferType::Binary), rest, mode, peer);
+            for reply in &replies {
+                match step {
+                    TransferStep::Send(cmd) => prop_assert!(cmd.to_bytes().is_ok()),
+                    TransferStep::Connect(_) => { step = t.data_ready(); continue; }
+                    TransferStep::Listen => {
+                        step = t.listening("127.0.0.1:2000".parse().expect("addr"));
+                        continue;
+                    }
+                    TransferStep::Done(_) => break,
+                    TransferStep::Open(_) => {}
+                }
+                match t.on_reply(reply) {
+                    Ok(next) => step = next,
+                    Err(_) => break,
+                }
+            }
+        }
+
+        /// CRLF → LF decoding gives the same text however the wire bytes are cut, and undoes
+        /// the encoding of LF-only text.
+        #[test]
+        fn ascii_round_trip_is_split_independent(
+            text in proptest::collection::vec(prop_oneof![Just(b'\n'), Just(b'a'), Just(b' ')], 0..200),
+            cut in 1usize..17,
+        ) {
+            let mut wire = Vec::new();
+            ToWire::default().encode(&text, &mut wire);
+            let mut d = FromWire::default();
+            let mut out = Vec::new();
+            let mut buf = [0u8; 7];
+            for piece in wire.chunks(cut) {
+                let mut rest = piece;
+                while !rest.is_empty() {
+                    let (c, p) = d.decode(rest, &mut buf);
+                    out.extend_from_slice(&buf[..p]);
+                    rest = &rest[c..];
+                }
+            }
+            let (_, p) = d.decode(&[], &mut buf);
+            out.extend_from_slice(&buf[..p]);
+            prop_assert_eq!(out, text);
+        }
+    }
+}
