@@ -443,6 +443,11 @@ mod tests {
         for (kind, code, name) in expected {
             assert_eq!((kind.code(), kind.name()), (code, name));
         }
-        assert_eq!(ErrorKind::ALL.len(), 41);
+        // 41 before the local-file codes FtpGetFile and FtpPutFile need (2 and 80).
+        assert_eq!(ErrorKind::ALL.len(), 43);
+        assert_eq!(
+            (ErrorKind::FileNotFound.code(), ErrorKind::FileExists.code()),
+            (2, 80)
+        );
     }
 }
