@@ -12,8 +12,9 @@
 //!   such a line, when not a number, is the server's);
 //! - unknown type bytes: kept as [`ItemType::Unknown`](super::ItemType::Unknown).
 //!
-//! What it does not read: a line that does not start with a printable ASCII type byte, a line of
-//! another type without any TAB, a line whose port is not a number come back whole as
+//! What it does not read: a line that does not start with a printable ASCII type byte, a line
+//! with a CR inside (not before its LF), a line of another type without any TAB, a line whose
+//! port is not a number come back whole as
 //! [`MenuItem::Raw`] (never dropped). A NUL byte means the bytes are no menu at all (a binary
 //! item read as one): that, and a line longer than the limit, is an error — the driver reports
 //! `INVALID_SERVER_RESPONSE` (12152). Nothing here panics, and memory stays within one line's
@@ -236,7 +237,8 @@ fn parse_line(line: &[u8], host: &str, port: u16) -> Result<Option<MenuItem>, Pr
     if line.iter().all(u8::is_ascii_whitespace) {
         return Ok(None);
     }
-    let Some(mut fields) = Fields::split(line) else {
+    // A CR inside a line (not before its LF) makes a selector no request can carry.
+    let Some(mut fields) = Fields::split(line).filter(|_| !line.contains(&b'\r')) else {
         return Ok(Some(MenuItem::Raw(bytes_to_text(line))));
     };
     let display_only = matches!(fields.item_type, ItemType::Info | ItemType::Error);
@@ -399,6 +401,19 @@ hWeb link\tURL:http://127.0.0.1:18080/hello.txt\t127.0.0.1\t18070\r\n\
                 MenuItem::Raw("Error: File or directory not found! (null)".into()),
                 MenuItem::Raw("\x1b[1mbold".into()),
                 MenuItem::Raw("0bad port\t/x\th\tseventy".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_line_with_a_cr_inside_comes_back_raw() {
+        // Found by the gopher_menu fuzz target: the selector "\r\x83" could not be requested.
+        let items = read_all(b"1\t\r\x83\r\n0a\rb\t/x\th\t70\r\r\n").unwrap();
+        assert_eq!(
+            items,
+            [
+                MenuItem::Raw("1\t\r\u{83}".into()),
+                MenuItem::Raw("0a\rb\t/x\th\t70\r".into()),
             ]
         );
     }

@@ -208,7 +208,7 @@ impl AttributeBlock {
 /// a space or a TAB is content of the block before it.
 ///
 /// Refused with [`ProtoError::InvalidReply`]: a content line before any block, a `+` line
-/// without a `:` or without a name, any other line.
+/// without a `:` or whose name is empty or not all printable ASCII, any other line.
 ///
 /// ```
 /// use inet_gopher::proto::{parse_attributes, ItemType};
@@ -244,7 +244,7 @@ pub fn parse_attributes(data: &[u8]) -> Result<Vec<AttributeBlock>, ProtoError> 
                 let (Some(c), Some(name)) = (colon, name) else {
                     return Err(bad_block(line));
                 };
-                if name.is_empty() || name.iter().any(|b| b.is_ascii_whitespace()) {
+                if name.is_empty() || !name.iter().all(u8::is_ascii_graphic) {
                     return Err(bad_block(line));
                 }
                 let value = &rest[c + 1..];
@@ -377,6 +377,9 @@ Mod-Date: Tue Dec  1 05:57:33 2026 <20261201055733>\r\n\
             b"+INFO 0x\r\n",
             b"+: value\r\n",
             b"+TWO WORDS: value\r\n",
+            // Found by the gopher_plus fuzz target: a vertical tab inside a name.
+            b"+1\x0b*INFO: \n",
+            b"+N\xe4ME: value\r\n",
             b"+INFO: 0x\t/x\th\t70\r\nplain line\r\n",
         ] {
             assert!(
