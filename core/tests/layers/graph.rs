@@ -1,11 +1,15 @@
 //! The module graph of a crate, read from its source, for the layering guard tests
-//! (`core/tests/layers.rs`, `http/tests/layers.rs`). Holds only the reading and the cycle search;
-//! it must not know any crate's module names (each test passes its own `src` directory).
+//! (`core/tests/layers.rs`, `http/tests/layers.rs`, `gopher/tests/layers.rs`). Holds only the
+//! reading and the cycle search; it must not know any crate's module names (each test passes
+//! its own `src` directory).
 //!
 //! A node is a top-level module: `src/x.rs`, or `src/x/` with every `.rs` file under it. An edge
 //! `a -> b` is a `crate::b` path in a's code (in a `use` or inline, `crate::{b, ..}` included), or
 //! a `crate::Name` whose `Name` the crate root re-exports from `b`. Comments and everything from
 //! `#[cfg(test)]` on are skipped: doc links and unit tests may look anywhere.
+
+// Each guard test includes this file and uses a part of it (a crate's `src/` or one module's).
+#![allow(dead_code)]
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -19,17 +23,38 @@ pub type Graph = BTreeMap<String, BTreeMap<String, String>>;
 pub fn assert_layered(crate_name: &str, crate_dir: &str) {
     let graph = read(&Path::new(crate_dir).join("src"));
     assert!(graph.len() > 5, "no modules read: {graph:?}");
-    if let Some(cycle) = find_cycle(&graph) {
-        panic!("{crate_name}'s modules import each other in a cycle:\n{cycle}");
+    assert_acyclic(crate_name, &graph);
+}
+
+/// The same guard for the submodules of one module directory (`src/proto/`, whose root is its
+/// `mod.rs`): `super::x` in its files names a sibling, `super::Name` a re-export of `mod.rs`.
+pub fn assert_module_layered(what: &str, dir: &Path) {
+    let graph = read_rooted(dir, "mod.rs");
+    assert!(
+        graph.len() > 3,
+        "no modules read in {}: {graph:?}",
+        dir.display()
+    );
+    assert_acyclic(what, &graph);
+}
+
+fn assert_acyclic(what: &str, graph: &Graph) {
+    if let Some(cycle) = find_cycle(graph) {
+        panic!("{what}'s modules import each other in a cycle:\n{cycle}");
     }
-    println!("layers, leaves first: {}", layers(&graph).join(" → "));
+    println!("layers, leaves first: {}", layers(graph).join(" → "));
 }
 
 /// Reads the module graph of the crate whose sources are in `src`.
 pub fn read(src: &Path) -> Graph {
+    read_rooted(src, "lib.rs")
+}
+
+/// Reads the module graph of the modules in `src`, whose root file (re-exports) is `root`.
+fn read_rooted(src: &Path, root: &str) -> Graph {
     let modules = top_level_modules(src);
     let names: BTreeSet<String> = modules.keys().cloned().collect();
-    let exported = root_exports(&src.join("lib.rs"), &names);
+    let exported = root_exports(&src.join(root), &names);
     let mut graph = Graph::new();
     for (module, files) in &modules {
         let edges = graph.entry(module.clone()).or_default();
@@ -135,7 +160,9 @@ fn top_level_modules(src: &Path) -> BTreeMap<String, Vec<PathBuf>> {
             let mut files = Vec::new();
             rust_files(&path, &mut files);
             modules.insert(stem.to_string(), files);
-        } else if path.extension().is_some_and(|e| e == "rs") && stem != "lib" && stem != "main" {
+        } else if path.extension().is_some_and(|e| e == "rs")
+            && !matches!(stem, "lib" | "main" | "mod")
+        {
             modules.insert(stem.to_string(), vec![path]);
         }
     }
