@@ -27,6 +27,8 @@
 
 #![forbid(unsafe_code)]
 
+pub mod urls;
+
 pub use inet_core::{
     transport, Completion, Context, Direction, Error, ErrorKind, Handle, HandleId, HandleKind,
     HandleRef, LowSpeed, Notification, Options, Pending, Progress, Proxy, Resolve, Result, Session,
