@@ -57,7 +57,7 @@ pub use operation::{Call, Pending, Started};
 pub use options::{LowSpeed, Options, Proxy, Resolve, StaticResolver, SystemResolver, TlsOptions};
 pub use progress::ProgressMeter;
 pub use reader::{
-    close_connection, CloseAtEnd, Ending, Framed, Framing, Incoming, Reader, Transform,
+    close_connection, CloseAtEnd, Ending, Framed, Framing, Incoming, Reader, Transform, UntilClose,
 };
 pub use session::{Session, SessionBuilder};
 pub use spawn::{Spawn, Task};

@@ -79,6 +79,36 @@ pub trait Transform: Send + 'static {
     fn finish(&mut self) -> Result<()>;
 }
 
+/// The [`Framing`] of a stream that is all payload until the peer closes the connection: an FTP
+/// data connection (RFC 959 stream mode), a binary Gopher item. Every byte may be read straight
+/// into the caller's buffer.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct UntilClose {
+    done: bool,
+}
+
+impl Framing for UntilClose {
+    fn frame(&mut self, wire: &[u8]) -> Result<Framed> {
+        Ok(Framed {
+            consumed: wire.len(),
+            payload: 0..wire.len(),
+        })
+    }
+
+    fn verbatim(&self) -> Option<u64> {
+        (!self.done).then_some(u64::MAX)
+    }
+
+    fn end_of_stream(&mut self) -> Result<()> {
+        self.done = true;
+        Ok(())
+    }
+
+    fn is_done(&self) -> bool {
+        self.done
+    }
+}
+
 /// What becomes of the connection when the stream is over.
 pub trait Ending: Send + 'static {
     /// The stream ended as its framing says. `clean` is true when nothing at all was left

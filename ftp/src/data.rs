@@ -1,11 +1,11 @@
 //! Data connections: run the [`Transfer`] dialog until the server opens the transfer, with the
 //! data connection connected (passive) or accepted (active) and, for FTPS, its TLS session
-//! resumed from the control connection's; and the pieces that plug a download into core's
-//! shared reader (framing "until the server closes", `TYPE A` line ends).
+//! resumed from the control connection's; and the `TYPE A` transform for core's shared reader
+//! (whose `UntilClose` framing is RFC 959's stream mode).
 
 use crate::tls_shim::start_tls_resuming;
 use inet_core::transport::{connect_addr, Conn, Listener};
-use inet_core::{Error, ErrorKind, Framed, Framing, HandleRef, Result, Transform};
+use inet_core::{Error, ErrorKind, HandleRef, Result, Transform};
 
 use crate::control::Control;
 use crate::errors;
@@ -145,35 +145,6 @@ async fn secure(ctl: &Control, h: &HandleRef, conn: Conn) -> Result<Conn> {
     match &ctl.tls {
         None => Ok(conn),
         Some(sessions) => start_tls_resuming(h, conn, &ctl.host, ctl.verify, sessions).await,
-    }
-}
-
-/// The framing of a data connection: everything is payload until the server closes it (RFC 959
-/// stream mode).
-#[derive(Debug, Default)]
-pub(crate) struct ToClose {
-    done: bool,
-}
-
-impl Framing for ToClose {
-    fn frame(&mut self, wire: &[u8]) -> Result<Framed> {
-        Ok(Framed {
-            consumed: wire.len(),
-            payload: 0..wire.len(),
-        })
-    }
-
-    fn verbatim(&self) -> Option<u64> {
-        (!self.done).then_some(u64::MAX)
-    }
-
-    fn end_of_stream(&mut self) -> Result<()> {
-        self.done = true;
-        Ok(())
-    }
-
-    fn is_done(&self) -> bool {
-        self.done
     }
 }
 

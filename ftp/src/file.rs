@@ -20,7 +20,7 @@ use inet_core::{
 use parking_lot::Mutex;
 
 use crate::connection::FtpConnection;
-use crate::data::{self, transform_for, ToClose};
+use crate::data::{self, transform_for};
 use crate::errors;
 use crate::options::TransferOptions;
 use crate::proto::ascii::ToWire;
@@ -249,7 +249,7 @@ impl FtpConnection {
                         opened.data,
                         Vec::new(),
                         0..0,
-                        Box::<ToClose>::default(),
+                        Box::<inet_core::UntilClose>::default(),
                         transform_for(transfer_type),
                         total,
                         Box::new(inet_core::CloseAtEnd),

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use inet_core::{Context, Direction, Error, ErrorKind, Pending, ProgressMeter, Reader, Result};
 
 use crate::connection::FtpConnection;
-use crate::data::{self, transform_for, Budget, ToClose};
+use crate::data::{self, transform_for, Budget};
 use crate::errors;
 use crate::options::{Existing, TransferOptions};
 use crate::proto::ascii::ToWire;
@@ -158,7 +158,7 @@ impl FtpConnection {
                 opened.data,
                 Vec::new(),
                 0..0,
-                Box::<ToClose>::default(),
+                Box::<inet_core::UntilClose>::default(),
                 transform_for(options.transfer_type),
                 total,
                 Box::new(inet_core::CloseAtEnd),

@@ -18,7 +18,7 @@ use inet_core::{
 use parking_lot::Mutex;
 
 use crate::connection::FtpConnection;
-use crate::data::{self, ToClose};
+use crate::data;
 use crate::errors;
 use crate::proto::dialog::expect;
 use crate::proto::{
@@ -185,7 +185,7 @@ impl FtpConnection {
                 opened.data,
                 Vec::new(),
                 0..0,
-                Box::<ToClose>::default(),
+                Box::<inet_core::UntilClose>::default(),
                 None,
                 None,
                 Box::new(inet_core::CloseAtEnd),

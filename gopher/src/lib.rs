@@ -2,11 +2,15 @@
 //! `GopherFindFirstFile`, `GopherOpenFile`, `GopherGetAttribute`, …) done right, RFC 1436 and
 //! Gopher+.
 //!
-//! Today this crate holds [`proto`], the sans-IO protocol core: item types and locators, the
-//! request line, the incremental menu parser, the text item's `.` terminator and
-//! dot-unstuffing, and Gopher+ reply headers and attribute blocks. It owns no socket and no
-//! timer. The driver that runs it over inet-core's transport, with handles and the three
-//! operation forms, comes later.
+//! - [`GopherConnection`] (InternetConnect with INTERNET_SERVICE_GOPHER) runs the requests:
+//!   [`GopherFind`] (GopherFindFirstFile) holds a menu, [`GopherFile`] (GopherOpenFile) streams
+//!   an item through inet-core's shared reader, `get_attribute` (GopherGetAttribute) reads
+//!   Gopher+ attribute blocks. Every operation is a future, a callback-mode call and a blocking
+//!   call; gophers:// runs each request over TLS.
+//! - [`proto`] is the sans-IO protocol core: item types and locators (GopherCreateLocator), the
+//!   request line, the incremental menu parser, the text item's `.` terminator and
+//!   dot-unstuffing, and Gopher+ reply headers and attribute blocks. It owns no socket and no
+//!   timer.
 //!
 //! ```
 //! use inet_gopher::proto::{request_line, ItemType, MenuItem, MenuParser, TextDecoder};
@@ -41,3 +45,14 @@
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod proto;
+
+mod attribute;
+mod connection;
+mod errors;
+mod file;
+mod find;
+
+pub use connection::{GopherConnection, GopherOptions};
+pub use file::GopherFile;
+pub use find::GopherFind;
+pub use proto::{AttributeBlock, ItemType, Locator, MenuItem};
