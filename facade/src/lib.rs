@@ -1,6 +1,6 @@
 //! # inet
 //!
-//! A Rust client for HTTP/HTTPS (FTP and Gopher to follow) on the asynchronous model of Windows'
+//! A Rust client for HTTP/HTTPS, FTP/FTPS and Gopher on the asynchronous model of Windows'
 //! WinINet, done right: every call that takes a context returns at once in callback mode, a status
 //! callback reports progress (resolving, connecting, sending, receiving, redirects, handle
 //! created/closing) and completion (`REQUEST_COMPLETE`), on any thread — and every operation is also
@@ -22,12 +22,20 @@
 //! # Ok::<(), inet::Error>(())
 //! ```
 //!
-//! The crates behind it: [`inet_core`] (handles, notifications, operations, transport) and
-//! [`inet_http`] (HTTP/1.1). See the repository's ARCHITECTURE.md for the map.
+//! One call opens any URL inet speaks ([`open_url`], WinINet's InternetOpenUrl); [`urls`] cracks,
+//! creates, combines and canonicalizes URLs.
+//!
+//! The crates behind it, each usable alone with `inet-core`: [`inet_core`] (handles,
+//! notifications, operations, transport), and behind the default features `http`, `ftp` and
+//! `gopher`: `inet_http` (HTTP/1.1), `inet_ftp` (FTP, FTPS), `inet_gopher` (Gopher, Gopher+,
+//! gophers). See the repository's ARCHITECTURE.md for the map.
 
 #![forbid(unsafe_code)]
 
+mod open;
 pub mod urls;
+
+pub use open::{open_url, open_url_blocking, start_open_url, OpenUrlOptions, UrlStream};
 
 pub use inet_core::{
     transport, Completion, Context, Direction, Error, ErrorKind, Handle, HandleId, HandleKind,
@@ -35,13 +43,27 @@ pub use inet_core::{
     SessionBuilder, Spawn, Started, StaticResolver, Status, StatusCallback, SystemResolver, Task,
     STATUS_PROGRESS,
 };
+#[cfg(feature = "http")]
 pub use inet_http::{
     BodyLength, HttpConnection, HttpRequest, Modifier, RequestFlags, RequestOptions, Version,
 };
 
-/// HTTP and HTTPS: [`inet_http`].
+/// HTTP and HTTPS: `inet_http`.
+#[cfg(feature = "http")]
 pub mod http {
     pub use inet_http::*;
+}
+
+/// FTP and FTPS: `inet_ftp`.
+#[cfg(feature = "ftp")]
+pub mod ftp {
+    pub use inet_ftp::*;
+}
+
+/// Gopher, Gopher+ and gophers: `inet_gopher`.
+#[cfg(feature = "gopher")]
+pub mod gopher {
+    pub use inet_gopher::*;
 }
 
 /// The README's example, compiled as a doc test so that it stays true.

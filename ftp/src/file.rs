@@ -112,7 +112,7 @@ impl FtpConnection {
         context: Context,
     ) -> Result<FtpFile> {
         self.handle
-            .run(self.open_op(path, access, options, context))
+            .run(self.open_file_op(path, access, options, context))
             .await
     }
 
@@ -126,7 +126,7 @@ impl FtpConnection {
         context: Context,
     ) -> Result<Pending> {
         self.handle
-            .start(self.open_op(path, access, options, context))
+            .start(self.open_file_op(path, access, options, context))
     }
 
     /// [`open_file`](Self::open_file), blocking.
@@ -138,7 +138,7 @@ impl FtpConnection {
         context: Context,
     ) -> Result<FtpFile> {
         self.handle
-            .block(self.open_op(path, access, options, context))
+            .block(self.open_file_op(path, access, options, context))
     }
 
     /// WinINet: FtpCommand with `fExpectResponse`: send `line`, which answers on a data
@@ -194,7 +194,10 @@ impl FtpConnection {
         self.handle.block(op)
     }
 
-    fn open_op(
+    /// [`open_file`](Self::open_file) as an operation not yet started, for callers that compose
+    /// it into an operation of their own on this connection's handle (`inet::open_url` does):
+    /// run it with `handle().run`, `start` or `block`.
+    pub fn open_file_op(
         &self,
         path: &str,
         access: Access,
@@ -208,6 +211,23 @@ impl FtpConnection {
             (Access::Write, true) => Command::Appe(path.to_string()),
         };
         self.open_command_op(cmd, access, options.transfer_type, None, context)
+    }
+
+    /// [`command_with_data`](Self::command_with_data) as an operation not yet started (see
+    /// [`open_file_op`](Self::open_file_op)).
+    pub fn command_with_data_op(
+        &self,
+        line: &str,
+        transfer_type: TransferType,
+        context: Context,
+    ) -> impl Future<Output = Result<FtpFile>> + Send + 'static {
+        self.open_command_op(
+            Command::Raw(line.to_string()),
+            Access::Read,
+            transfer_type,
+            None,
+            context,
+        )
     }
 
     pub(crate) fn open_command_op(

@@ -71,7 +71,7 @@ impl GopherConnection {
         view: Option<&str>,
         context: Context,
     ) -> Result<GopherFile> {
-        let op = self.open_op(locator, view, context)?;
+        let op = self.open_file_op(locator, view, context)?;
         self.handle.run(op).await
     }
 
@@ -83,7 +83,7 @@ impl GopherConnection {
         view: Option<&str>,
         context: Context,
     ) -> Result<Pending> {
-        let op = self.open_op(locator, view, context)?;
+        let op = self.open_file_op(locator, view, context)?;
         self.handle.start(op)
     }
 
@@ -94,7 +94,7 @@ impl GopherConnection {
         view: Option<&str>,
         context: Context,
     ) -> Result<GopherFile> {
-        let op = self.open_op(locator, view, context)?;
+        let op = self.open_file_op(locator, view, context)?;
         self.handle.block(op)
     }
 
@@ -107,8 +107,19 @@ impl GopherConnection {
         query: Option<&str>,
         context: Context,
     ) -> Result<GopherFile> {
-        let op = self.item_op(locator, query, None, context)?;
+        let op = self.open_raw_op(locator, query, context)?;
         self.handle.run(op).await
+    }
+
+    /// [`open_raw`](Self::open_raw) as an operation not yet started (see
+    /// [`open_file_op`](Self::open_file_op)).
+    pub fn open_raw_op(
+        &self,
+        locator: &Locator,
+        query: Option<&str>,
+        context: Context,
+    ) -> Result<impl Future<Output = Result<GopherFile>> + Send + 'static> {
+        self.item_op(locator, query, None, context)
     }
 
     /// [`open_raw`](Self::open_raw) in callback mode (REQUEST_COMPLETE carries the
@@ -134,7 +145,9 @@ impl GopherConnection {
         self.handle.block(op)
     }
 
-    fn open_op(
+    /// [`open_file`](Self::open_file) as an operation not yet started, for callers that compose
+    /// it into an operation of their own on this connection's handle (`inet::open_url` does).
+    pub fn open_file_op(
         &self,
         locator: &Locator,
         view: Option<&str>,
