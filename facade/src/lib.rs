@@ -32,9 +32,11 @@
 
 #![forbid(unsafe_code)]
 
+#[cfg(any(feature = "http", feature = "ftp", feature = "gopher"))]
 mod open;
 pub mod urls;
 
+#[cfg(any(feature = "http", feature = "ftp", feature = "gopher"))]
 pub use open::{open_url, open_url_blocking, start_open_url, OpenUrlOptions, UrlStream};
 
 pub use inet_core::{
