@@ -42,6 +42,11 @@ pub mod http {
     pub use inet_http::*;
 }
 
+/// FTP and FTPS: [`inet_ftp`].
+pub mod ftp {
+    pub use inet_ftp::*;
+}
+
 /// The README's example, compiled as a doc test so that it stays true.
 #[doc = include_str!("../../README.md")]
 #[cfg(doctest)]
