@@ -127,11 +127,10 @@ fn to_file(
     let options = TransferOptions::new()
         .transfer_type(common.transfer_type(url))
         .existing(existing);
-    client.call(
-        client
-            .conn()
-            .start_get_file(&url.path, path, options, Context(CTX)),
-    )?;
+    let conn = client.conn();
+    client
+        .call(conn.start_get_file(&url.path, path, options, Context(CTX)))
+        .map_err(Failure::of_download)?;
     Ok(())
 }
 

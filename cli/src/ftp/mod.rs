@@ -169,20 +169,35 @@ pub fn parse_url(command: &str, url: &str) -> Result<FtpUrl, u8> {
 /// Why an FTP command failed; each class has its exit status.
 #[derive(Debug)]
 pub enum Failure {
-    /// An inet error (FTP, network, or a local file inet read or wrote).
+    /// An inet error (FTP, network, or a local file inet read).
     Inet(Error),
-    /// Writing the output (stdout, or a file this program writes) failed.
+    /// inet could not create or write the local file of a download (FtpGetFile writes `-o
+    /// FILE` itself): a write failure, as for HTTP.
+    LocalWrite(Error),
+    /// Writing the output (stdout) failed.
     Write(io::Error),
 }
 
 impl Failure {
     fn exit_code(&self) -> u8 {
         match self {
-            // inet writes `-o FILE` itself (FtpGetFile): its local-file errors carry the
-            // io::Error; they are write failures, as for HTTP.
-            Failure::Inet(e) if is_local_file_error(e) => exit::WRITE,
             Failure::Inet(_) => exit::INET,
-            Failure::Write(_) => exit::WRITE,
+            Failure::LocalWrite(_) | Failure::Write(_) => exit::WRITE,
+        }
+    }
+
+    /// A download's error: one about its local file is a [`Failure::LocalWrite`]. inet-ftp
+    /// reports those as FILE_NOT_FOUND or INVALID_PARAMETER with the io::Error as the source
+    /// (network errors have other kinds).
+    pub fn of_download(e: Error) -> Self {
+        let local = matches!(
+            e.kind(),
+            ErrorKind::FileNotFound | ErrorKind::InvalidParameter
+        ) && std::error::Error::source(&e).is_some_and(|s| s.is::<io::Error>());
+        if local {
+            Failure::LocalWrite(e)
+        } else {
+            Failure::Inet(e)
         }
     }
 }
@@ -196,29 +211,35 @@ impl From<Error> for Failure {
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            // The message quotes the server's reply already (its first line); Error's Display
-            // would repeat the reply, its source, whole.
-            Failure::Inet(e) if server_reply(e).is_some() => write!(
-                f,
-                "{}: {} ({} {})",
-                e.message(),
-                e.kind(),
-                e.kind().name(),
-                e.code()
-            ),
-            Failure::Inet(e) => write!(f, "{e}"),
+            Failure::Inet(e) | Failure::LocalWrite(e) => f.write_str(&error_text(e)),
             Failure::Write(e) => write!(f, "{e}"),
         }
     }
 }
 
-/// inet-ftp reports a local file it could not create or write as FILE_NOT_FOUND or
-/// INVALID_PARAMETER with the io::Error as the source (network errors have other kinds).
-fn is_local_file_error(e: &Error) -> bool {
-    matches!(
-        e.kind(),
-        ErrorKind::FileNotFound | ErrorKind::InvalidParameter
-    ) && std::error::Error::source(e).is_some_and(|s| s.is::<io::Error>())
+/// `message: what (NAME code)`, as `Error`'s Display, but without its source when the message
+/// already says it: inet-ftp's messages quote the server's reply (its first line) and the I/O
+/// error, and the source would repeat them (a reply whole, every line).
+fn error_text(e: &Error) -> String {
+    let tail = format!("{} ({} {})", e.kind(), e.kind().name(), e.code());
+    let source = std::error::Error::source(e).map(|s| s.to_string());
+    let head = match source {
+        Some(s) if server_reply(e).is_none() && !e.message().contains(s.as_str()) => {
+            return format!(
+                "{}: {}: {s} ({} {})",
+                e.message(),
+                e.kind(),
+                e.kind().name(),
+                e.code()
+            )
+        }
+        _ => e.message(),
+    };
+    if head.is_empty() {
+        tail
+    } else {
+        format!("{head}: {tail}")
+    }
 }
 
 /// Print the outcome of `command` on `url` as one line and return the exit status.
@@ -411,6 +432,23 @@ fn copy(c: &Completion) -> Completion {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn error_text_leaves_out_a_source_the_message_already_quotes() {
+        let io = io::Error::new(io::ErrorKind::NotFound, "gone");
+        let e = Error::new(ErrorKind::FileNotFound, "reading f: gone").with_source(io);
+        assert_eq!(
+            error_text(&e),
+            "reading f: gone: file not found (ERROR_FILE_NOT_FOUND 2)"
+        );
+        let io = io::Error::other("disk on fire");
+        let e = Error::new(ErrorKind::InvalidParameter, "writing f").with_source(io);
+        assert_eq!(
+            error_text(&e),
+            "writing f: invalid argument: disk on fire (ERROR_INVALID_PARAMETER 87)"
+        );
+        assert_eq!(error_text(&e), e.to_string());
+    }
 
     #[test]
     fn multi_line_replies_are_put_on_one_line() {
