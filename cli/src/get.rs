@@ -16,8 +16,8 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use clap::Args;
 use inet::{
-    Completion, Error, ErrorKind, HandleKind, HttpRequest, RequestFlags, RequestOptions, Session,
-    Started, Status,
+    Completion, Direction, Error, ErrorKind, HandleKind, HttpRequest, RequestFlags, RequestOptions,
+    Session, Started, Status,
 };
 
 use crate::exit;
@@ -52,19 +52,47 @@ Exit status:
   2   bad command line
   22  --fail and the server answered with a status >= 400
   23  the body could not be written (-o FILE, stdout)
-  With several URLs, the status is that of the first failed URL, in URL order."#;
+  With several URLs, the status is that of the first failed URL, in URL order.
+
+FTP:
+  ftp:// and ftps:// (explicit FTPS, port 21) URLs are fetched one after the other, to -o FILE,
+  to a file named after the URL (-O), or to stdout. --continue resumes into the existing file
+  (REST); a failed download keeps what it got, so that --continue can go on from there.
+  --user u:p overrides the URL's user-info (anonymous when neither gives one); --active, --ascii.
+  --header, --data, --fail, --max-redirects, --max-time and --speed-limit are HTTP's only;
+  -O, --continue, --active and --ascii are FTP's only (for now). Errors and the trace are as
+  above; an error line reads `inet: get <URL>: <what> (<name> <code>)`. See `inet ls --help`
+  for the URL rules.
+    inet get ftp://127.0.0.1/pub/file.bin -O
+    inet get ftp://ann:secret@example.com/big.iso -o big.iso --continue"#;
 
 /// `inet get` arguments.
 #[derive(Debug, Args)]
 #[command(after_help = AFTER_HELP)]
 pub struct GetArgs {
-    /// The URLs to fetch (http:// or https://), all at once.
+    /// The URLs to fetch: http:// and https:// (all at once), or ftp:// and ftps://.
     #[arg(required = true, value_name = "URL")]
     urls: Vec<String>,
 
     /// Write the body of the next URL to FILE (once per URL, in order; `-` is stdout).
     #[arg(short, long = "output", value_name = "FILE")]
     output: Vec<PathBuf>,
+
+    /// FTP: write each URL without an -o to a file named after the URL's last name, here.
+    #[arg(short = 'O', long = "remote-name")]
+    remote_name: bool,
+
+    /// FTP: resume into the existing output file from its size (REST).
+    #[arg(long = "continue")]
+    resume: bool,
+
+    /// FTP: active mode (the server connects back: EPRT/PORT); passive otherwise.
+    #[arg(long)]
+    active: bool,
+
+    /// FTP: transfer as ASCII text (TYPE A); binary otherwise.
+    #[arg(long)]
+    ascii: bool,
 
     /// Add (or replace) a request header; repeatable. A malformed one fails with 12153.
     #[arg(short = 'H', long = "header", value_name = "K: V")]
@@ -121,7 +149,7 @@ pub struct GetArgs {
 /// `--timeout`: seconds, fractions allowed. Refuses what is not a positive number (NaN,
 /// negatives, 0); saturates what no `Duration` holds (`1e30`, `inf`) to `Duration::MAX`, which
 /// inet takes as "no limit" — `Duration::from_secs_f64` would panic on it.
-fn parse_seconds(s: &str) -> Result<Duration, String> {
+pub(crate) fn parse_seconds(s: &str) -> Result<Duration, String> {
     let secs: f64 = s
         .trim()
         .parse()
@@ -149,6 +177,18 @@ pub fn run(args: GetArgs, t0: Instant) -> u8 {
         );
         return exit::USAGE;
     }
+    let ftp_urls = args.urls.iter().filter(|u| is_ftp(u)).count();
+    if ftp_urls > 0 {
+        if ftp_urls < args.urls.len() {
+            eprintln!("inet: get: ftp:// and http:// URLs in one run are not supported yet");
+            return exit::USAGE;
+        }
+        return run_ftp(&args, t0);
+    }
+    if args.remote_name || args.resume || args.active || args.ascii {
+        eprintln!("inet: get: -O, --continue, --active and --ascii are for ftp:// URLs (so far)");
+        return exit::USAGE;
+    }
     let request = match RequestPlan::from_args(&args) {
         Ok(plan) => plan,
         Err(e) => {
@@ -165,7 +205,7 @@ pub fn run(args: GetArgs, t0: Instant) -> u8 {
         })
         .collect();
     let bars = if args.trace.is_none() && io::stderr().is_terminal() {
-        Arc::new(Bars::new(&files))
+        Arc::new(Bars::new(&files, Direction::Receive))
     } else {
         Arc::new(Bars::default())
     };
@@ -201,6 +241,45 @@ pub fn run(args: GetArgs, t0: Instant) -> u8 {
         }
     }
     driver.exit_code()
+}
+
+/// An ftp:// or ftps:// URL (by its scheme; the rest is checked when it is parsed).
+fn is_ftp(url: &str) -> bool {
+    url.trim().split_once(':').is_some_and(|(scheme, _)| {
+        scheme.eq_ignore_ascii_case("ftp") || scheme.eq_ignore_ascii_case("ftps")
+    })
+}
+
+/// `inet get` with ftp:// URLs: see `ftp::get`.
+fn run_ftp(args: &GetArgs, t0: Instant) -> u8 {
+    let http_only = [
+        (args.data.is_some(), "--data"),
+        (!args.headers.is_empty(), "--header"),
+        (args.fail, "--fail"),
+        (args.max_redirects.is_some(), "--max-redirects"),
+        (args.max_time.is_some(), "--max-time"),
+        (args.speed_limit.is_some(), "--speed-limit"),
+    ];
+    if let Some((_, flag)) = http_only.iter().find(|(given, _)| *given) {
+        eprintln!("inet: get: {flag} is for http:// URLs only");
+        return exit::USAGE;
+    }
+    let plan = crate::ftp::get::Plan {
+        urls: &args.urls,
+        outputs: &args.output,
+        remote_name: args.remote_name,
+        resume: args.resume,
+        common: crate::ftp::Common {
+            user: args.user.clone(),
+            active: args.active,
+            ascii: args.ascii,
+            trace: args.trace,
+            timeout: args.timeout,
+            cacert: args.cacert.clone(),
+            insecure: args.insecure,
+        },
+    };
+    crate::ftp::get::run(plan, t0)
 }
 
 /// One URL and where its body goes.

@@ -1,7 +1,8 @@
 //! `inet`: the command-line client of the inet library.
 //!
 //! - `inet get URL…`: fetch URLs at once in WinINet's callback mode, with an optional trace of
-//!   every status notification (`--trace json|text`).
+//!   every status notification (`--trace json|text`); ftp:// and ftps:// URLs too.
+//! - `inet put`, `ls`, `mkdir`, `rmdir`, `rm`, `mv`: FTP (`ftp.rs`), in callback mode as well.
 //! - `inet demo`: two slow in-process "coffee price" sites, fetched one after the other with
 //!   blocking calls and then at once in callback mode, with a Gantt chart of both timelines.
 
@@ -11,14 +12,16 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::{Parser, Subcommand};
+use ftp::commands::PathOp;
 
 mod demo;
+mod ftp;
 mod get;
 mod output;
 mod progress;
 mod trace;
 
-/// Exit statuses (documented in `inet get --help`).
+/// Exit statuses (documented in `inet get --help` and each FTP command's `--help`).
 mod exit {
     /// Success.
     pub const OK: u8 = 0;
@@ -42,9 +45,21 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Fetch URLs (all at once, in callback mode) to files or stdout.
-    // Boxed: parsed once per run, and the other variant is empty.
+    /// Fetch URLs (http, https: all at once; ftp, ftps: one after the other) to files or stdout.
+    // Boxed: parsed once per run, and the other variants are small.
     Get(Box<get::GetArgs>),
+    /// Upload a file to an FTP server (ftp://…/dir/ appends the file's name).
+    Put(Box<ftp::commands::PutArgs>),
+    /// List an FTP directory: a table, or JSON with --json.
+    Ls(Box<ftp::commands::LsArgs>),
+    /// Create a directory on an FTP server.
+    Mkdir(Box<ftp::commands::PathArgs>),
+    /// Remove an (empty) directory on an FTP server.
+    Rmdir(Box<ftp::commands::PathArgs>),
+    /// Delete a file on an FTP server.
+    Rm(Box<ftp::commands::PathArgs>),
+    /// Rename a file or directory on an FTP server.
+    Mv(Box<ftp::commands::MvArgs>),
     /// Two slow coffee sites on 127.0.0.1: sequential blocking calls vs callback mode, as a chart.
     Demo,
 }
@@ -54,6 +69,12 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Get(args) => get::run(*args, t0),
+        Command::Put(args) => ftp::commands::put(*args, t0),
+        Command::Ls(args) => ftp::commands::ls(*args, t0),
+        Command::Mkdir(args) => ftp::commands::path_op(PathOp::Mkdir, *args, t0),
+        Command::Rmdir(args) => ftp::commands::path_op(PathOp::Rmdir, *args, t0),
+        Command::Rm(args) => ftp::commands::path_op(PathOp::Rm, *args, t0),
+        Command::Mv(args) => ftp::commands::mv(*args, t0),
         Command::Demo => demo::run(),
     };
     ExitCode::from(code)

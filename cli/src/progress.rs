@@ -1,4 +1,4 @@
-//! Progress bars on stderr for `-o FILE` transfers, driven by `Status::Progress` notifications.
+//! Progress bars on stderr for `-o FILE` transfers and FTP uploads, driven by `Status::Progress` notifications.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -14,12 +14,14 @@ const UNKNOWN: &str = "{msg:24!} {spinner} {bytes} {bytes_per_sec}";
 #[derive(Debug, Default)]
 pub struct Bars {
     bars: HashMap<u64, ProgressBar>,
+    /// Downloads (`Receive`) or uploads (`Send`): progress the other way is ignored.
+    direction: Option<Direction>,
     _multi: Option<MultiProgress>,
 }
 
 impl Bars {
-    /// Bars for these (context, file) pairs.
-    pub fn new(files: &[(u64, &Path)]) -> Self {
+    /// Bars for these (context, file) pairs, moved by progress in `direction`.
+    pub fn new(files: &[(u64, &Path)], direction: Direction) -> Self {
         if files.is_empty() {
             return Bars::default();
         }
@@ -35,16 +37,17 @@ impl Bars {
             .collect();
         Bars {
             bars,
+            direction: Some(direction),
             _multi: Some(multi),
         }
     }
 
-    /// A download progressed.
+    /// A transfer progressed.
     pub fn update(&self, ctx: u64, p: &Progress) {
         let Some(bar) = self.bars.get(&ctx) else {
             return;
         };
-        if p.direction != Direction::Receive {
+        if Some(p.direction) != self.direction {
             return;
         }
         if let Some(total) = p.total {

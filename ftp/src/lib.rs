@@ -41,6 +41,7 @@ mod find;
 mod options;
 mod session;
 mod tls_shim;
+mod url;
 
 pub use connection::FtpConnection;
 pub use errors::{server_reply, ServerReply};
@@ -48,3 +49,4 @@ pub use file::{Access, FtpFile};
 pub use find::{Found, FtpFind};
 pub use options::{DataConnection, Existing, FtpOptions, Security, TransferOptions, TransferType};
 pub use proto::{Entry, EntryKind, Timestamp};
+pub use url::FtpUrl;

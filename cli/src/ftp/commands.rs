@@ -1,0 +1,332 @@
+//! `inet put`, `ls`, `mkdir`, `rmdir`, `rm`, `mv` over ftp:// and ftps:// URLs: one login and
+//! one operation each, in callback mode (see the module above).
+
+use std::io::{self, IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use clap::Args;
+use inet::ftp::{Existing, Found, FtpFind, FtpUrl, TransferOptions};
+use inet::{Context, Direction, Error, ErrorKind, Started};
+
+use super::{ftp_help, listing, parse_url, run_one, Client, Failure, FtpFlags, CTX};
+use crate::exit;
+use crate::progress::Bars;
+
+// ----- put ----------------------------------------------------------------------------------------
+
+/// `inet put` arguments.
+#[derive(Debug, Args)]
+#[command(after_help = concat!(
+    "Examples:\n",
+    "  inet put report.pdf ftp://ann:secret@example.com/inbox/     (uploads inbox/report.pdf)\n",
+    "  inet put big.iso ftp://example.com/pub/big.iso --continue   (sends only what is missing)\n",
+    "\n",
+    ftp_help!()
+))]
+pub struct PutArgs {
+    /// The local file to upload.
+    #[arg(value_name = "FILE")]
+    file: PathBuf,
+
+    /// Where it goes: a directory URL ending in `/` (the file's name is appended) or the full
+    /// name on the server.
+    #[arg(value_name = "URL")]
+    url: String,
+
+    /// Resume an upload: ask the server's size (SIZE) and send only the rest (APPE).
+    #[arg(long = "continue")]
+    resume: bool,
+
+    #[command(flatten)]
+    flags: FtpFlags,
+}
+
+/// Run `inet put` (FtpPutFile in callback mode).
+pub fn put(args: PutArgs, t0: Instant) -> u8 {
+    let url = match parse_url("put", &args.url) {
+        Ok(url) => url,
+        Err(code) => return code,
+    };
+    let remote = if url.is_directory() {
+        let Some(name) = args.file.file_name().and_then(|n| n.to_str()) else {
+            eprintln!(
+                "inet: put {url}: {} has no file name to append to the directory URL",
+                args.file.display()
+            );
+            return exit::USAGE;
+        };
+        format!("{}{name}", url.path)
+    } else {
+        url.path.clone()
+    };
+    let common = args.flags.common();
+    let bars = if common.trace.is_none() && io::stderr().is_terminal() {
+        Arc::new(Bars::new(&[(CTX, args.file.as_path())], Direction::Send))
+    } else {
+        Arc::new(Bars::default())
+    };
+    let existing = if args.resume {
+        Existing::Resume
+    } else {
+        Existing::Replace
+    };
+    let options = TransferOptions::new()
+        .transfer_type(common.transfer_type(&url))
+        .existing(existing);
+    run_one("put", &url, &common, t0, bars, |client| {
+        let conn = client.conn();
+        client.call(conn.start_put_file(&args.file, &remote, options, Context(CTX)))?;
+        Ok(())
+    })
+}
+
+// ----- ls -----------------------------------------------------------------------------------------
+
+/// `inet ls` arguments.
+#[derive(Debug, Args)]
+#[command(after_help = concat!(
+    "Output:\n",
+    "  A table: kind (file, dir, link, other), size in bytes, modification time (the server's\n",
+    "  local time for LIST, UTC for MLSD), name (`name -> target` for links). A line in no listing\n",
+    "  format inet knows is shown whole as the name of an `other` entry.\n",
+    "  --json: an array of objects {\"name\", \"size\", \"kind\", \"modified\" (ISO 8601 or null),\n",
+    "  \"permissions\"}, plus \"target\" for links and \"raw\" (the whole line) for unparsed lines.\n",
+    "\n",
+    "Examples:\n",
+    "  inet ls ftp://example.com/pub/\n",
+    "  inet ls 'ftp://example.com/pub/*.iso' --json\n",
+    "\n",
+    ftp_help!()
+))]
+pub struct LsArgs {
+    /// The directory to list (or a pattern with `*` and `?` in its last name).
+    #[arg(value_name = "URL")]
+    url: String,
+
+    /// Print a JSON array instead of a table.
+    #[arg(long)]
+    json: bool,
+
+    #[command(flatten)]
+    flags: FtpFlags,
+}
+
+/// Run `inet ls` (FtpFindFirstFile, then InternetFindNextFile until NO_MORE_FILES).
+pub fn ls(args: LsArgs, t0: Instant) -> u8 {
+    let url = match parse_url("ls", &args.url) {
+        Ok(url) => url,
+        Err(code) => return code,
+    };
+    let common = args.flags.common();
+    run_one("ls", &url, &common, t0, Arc::default(), |client| {
+        let items = list(client, &url)?;
+        let text = if args.json {
+            listing::json(&items) + "\n"
+        } else {
+            listing::table(&items)
+        };
+        let mut out = io::stdout().lock();
+        out.write_all(text.as_bytes())
+            .and_then(|()| out.flush())
+            .map_err(Failure::Write)
+    })
+}
+
+/// Every item of the listing; an empty directory is an empty list (WinINet's find-first fails
+/// with NO_MORE_FILES then).
+fn list(client: &Client, url: &FtpUrl) -> Result<Vec<Found>, Failure> {
+    let pattern = (!url.path.is_empty()).then_some(url.path.as_str());
+    let conn = client.conn();
+    let find = match client.call(conn.start_find_first(pattern, Context(CTX))) {
+        Ok(c) => c.value::<FtpFind>().cloned().ok_or_else(|| {
+            Error::new(
+                ErrorKind::Internal,
+                "listing: the completion holds no find handle",
+            )
+        })?,
+        Err(e) if e.kind() == ErrorKind::NoMoreFiles => return Ok(Vec::new()),
+        Err(e) => return Err(e.into()),
+    };
+    let mut items = Vec::new();
+    let outcome = loop {
+        // The entries are all here: find-next is always done at once.
+        match find.start_next() {
+            Ok(Started::Done(found)) => items.push(found),
+            Ok(Started::Pending(p)) => match client.call(Ok(p)) {
+                Ok(c) => match c.value::<Found>() {
+                    Some(found) => items.push(found.clone()),
+                    None => break Ok(()),
+                },
+                Err(e) if e.kind() == ErrorKind::NoMoreFiles => break Ok(()),
+                Err(e) => break Err(e.into()),
+            },
+            Err(e) if e.kind() == ErrorKind::NoMoreFiles => break Ok(()),
+            Err(e) => break Err(e.into()),
+        }
+    };
+    find.close();
+    outcome.map(|()| items)
+}
+
+// ----- mkdir, rmdir, rm, mv -----------------------------------------------------------------------
+
+/// `inet mkdir` / `rmdir` / `rm` arguments.
+#[derive(Debug, Args)]
+#[command(after_help = concat!(
+    "Examples:\n",
+    "  inet mkdir ftp://ann:secret@example.com/inbox/new\n",
+    "  inet rm ftp://ann:secret@example.com/inbox/old.txt\n",
+    "  inet rmdir ftp://ann:secret@example.com/inbox/new/\n",
+    "\n",
+    ftp_help!()
+))]
+pub struct PathArgs {
+    /// The directory or file on the server.
+    #[arg(value_name = "URL")]
+    url: String,
+
+    #[command(flatten)]
+    flags: FtpFlags,
+}
+
+/// What `inet mkdir`, `rmdir` and `rm` do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PathOp {
+    /// FtpCreateDirectory (MKD).
+    Mkdir,
+    /// FtpRemoveDirectory (RMD).
+    Rmdir,
+    /// FtpDeleteFile (DELE).
+    Rm,
+}
+
+/// Run `inet mkdir`, `rmdir` or `rm`.
+pub fn path_op(op: PathOp, args: PathArgs, t0: Instant) -> u8 {
+    let command = match op {
+        PathOp::Mkdir => "mkdir",
+        PathOp::Rmdir => "rmdir",
+        PathOp::Rm => "rm",
+    };
+    let url = match parse_url(command, &args.url) {
+        Ok(url) => url,
+        Err(code) => return code,
+    };
+    let Some(path) = target_path(&url) else {
+        eprintln!("inet: {command} {url}: the URL names no directory or file");
+        return exit::USAGE;
+    };
+    let common = args.flags.common();
+    run_one(command, &url, &common, t0, Arc::default(), |client| {
+        let conn = client.conn();
+        let started = match op {
+            PathOp::Mkdir => conn.start_create_directory(&path),
+            PathOp::Rmdir => conn.start_remove_directory(&path),
+            PathOp::Rm => conn.start_delete_file(&path),
+        };
+        client.call(started)?;
+        Ok(())
+    })
+}
+
+/// `inet mv` arguments.
+#[derive(Debug, Args)]
+#[command(after_help = concat!(
+    "NEWNAME:\n",
+    "  A name in the same directory as the URL's (`b.txt`, or `sub/b.txt` below it), or, starting\n",
+    "  with `/`, a path from the server's root. It is not a URL and is not percent-decoded.\n",
+    "\n",
+    "Examples:\n",
+    "  inet mv ftp://ann:secret@example.com/inbox/a.txt b.txt      (inbox/a.txt → inbox/b.txt)\n",
+    "  inet mv ftp://ann:secret@example.com/inbox/a.txt /archive/a.txt\n",
+    "\n",
+    ftp_help!()
+))]
+pub struct MvArgs {
+    /// The file or directory to rename.
+    #[arg(value_name = "URL")]
+    url: String,
+
+    /// Its new name (see below).
+    #[arg(value_name = "NEWNAME")]
+    new_name: String,
+
+    #[command(flatten)]
+    flags: FtpFlags,
+}
+
+/// Run `inet mv` (FtpRenameFile: RNFR, RNTO).
+pub fn mv(args: MvArgs, t0: Instant) -> u8 {
+    let url = match parse_url("mv", &args.url) {
+        Ok(url) => url,
+        Err(code) => return code,
+    };
+    let Some(from) = target_path(&url) else {
+        eprintln!("inet: mv {url}: the URL names no file or directory");
+        return exit::USAGE;
+    };
+    if args.new_name.is_empty() {
+        eprintln!("inet: mv {url}: NEWNAME is empty");
+        return exit::USAGE;
+    }
+    let to = new_path(&from, &args.new_name);
+    let common = args.flags.common();
+    run_one("mv", &url, &common, t0, Arc::default(), |client| {
+        client.call(client.conn().start_rename_file(&from, &to))?;
+        Ok(())
+    })
+}
+
+/// The URL's path without its trailing `/`, or `None` for the login directory itself.
+fn target_path(url: &FtpUrl) -> Option<String> {
+    let path = match url.path.trim_end_matches('/') {
+        "" if url.path.starts_with('/') => "/",
+        p => p,
+    };
+    (!path.is_empty()).then(|| path.to_string())
+}
+
+/// `new` in the directory of `from`, or `new` itself when it starts with `/`.
+fn new_path(from: &str, new: &str) -> String {
+    if new.starts_with('/') {
+        return new.to_string();
+    }
+    match from.rsplit_once('/') {
+        Some((dir, _)) => format!("{dir}/{new}"),
+        None => new.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url(s: &str) -> FtpUrl {
+        FtpUrl::parse(s).unwrap()
+    }
+
+    #[test]
+    fn target_paths_lose_their_trailing_slash() {
+        assert_eq!(target_path(&url("ftp://h/dir/")).as_deref(), Some("dir"));
+        assert_eq!(
+            target_path(&url("ftp://h/a/b.txt")).as_deref(),
+            Some("a/b.txt")
+        );
+        assert_eq!(
+            target_path(&url("ftp://h/%2Fabs/")).as_deref(),
+            Some("/abs")
+        );
+        assert_eq!(target_path(&url("ftp://h/")), None);
+        assert_eq!(target_path(&url("ftp://h")), None);
+    }
+
+    #[test]
+    fn new_names_stay_in_the_same_directory_unless_absolute() {
+        assert_eq!(new_path("dir/a.txt", "b.txt"), "dir/b.txt");
+        assert_eq!(new_path("a.txt", "b.txt"), "b.txt");
+        assert_eq!(new_path("/abs/a.txt", "b.txt"), "/abs/b.txt");
+        assert_eq!(new_path("dir/a.txt", "sub/b.txt"), "dir/sub/b.txt");
+        assert_eq!(new_path("dir/a.txt", "/other/b.txt"), "/other/b.txt");
+    }
+}

@@ -1,0 +1,488 @@
+//! The FTP side of `inet`: `get ftp://…`, `put`, `ls`, `mkdir`, `rmdir`, `rm`, `mv`.
+//!
+//! Every step runs in WinINet's callback mode, as `inet get` does for HTTP: the main thread
+//! calls a `start_…` function (it returns at once, `ERROR_IO_PENDING`), and the session's status
+//! callback traces, moves the progress bar and forwards the `REQUEST_COMPLETE` to the main thread,
+//! which takes the next step. An FTP command line is a sequence (log in, then the one operation),
+//! so the main thread simply waits for each completion in turn ([`Client::call`]).
+
+use std::fmt;
+use std::io;
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use inet::ftp::{
+    server_reply, DataConnection, FtpConnection, FtpOptions, FtpUrl, Security, TransferType,
+};
+use inet::transport::TlsVerify;
+use inet::{Completion, Context, Error, ErrorKind, HandleKind, Pending, Session, Status};
+
+use crate::exit;
+use crate::progress::Bars;
+use crate::trace::{TraceFormat, Tracer};
+
+pub mod commands;
+pub mod get;
+pub mod listing;
+
+/// The context every handle of an FTP command carries (one transfer per session).
+pub const CTX: u64 = 1;
+
+/// The URL rules, trace and exit statuses, shared by every FTP subcommand's `--help` (a macro,
+/// so that `concat!` can put examples before it).
+macro_rules! ftp_help {
+    () => {
+        r#"URLs:
+  ftp://[USER[:PASSWORD]@]HOST[:PORT]/PATH — port 21 by default; anonymous without a user.
+  ftps://… is explicit FTPS (AUTH TLS), also on port 21 by default (curl's ftps:// is implicit
+  TLS on port 990). The path is relative to the login directory (RFC 1738); start it with %2F for
+  an absolute one. Percent-escapes are decoded (%20 is a space). `;type=a` asks for ASCII.
+  --user u:p overrides the URL's user and password.
+
+Trace:
+  --trace json|text prints every status notification on stderr, in the same format as for HTTP
+  (see `inet get --help`), ending with the session's HANDLE_CLOSING.
+
+Exit status:
+  0   success
+  1   an FTP or network error, or a local file that cannot be read; stderr has one line,
+      `inet: <command> <URL>: <what> (<WinINet error name> <code>)`: 12015 for a refused login,
+      12003 (ERROR_INTERNET_EXTENDED_ERROR) with the server's reply for a refusal such as
+      `550 No such file`, 12029 when nothing listens
+  2   bad command line
+  23  the output could not be written (-o FILE, stdout)"#
+    };
+}
+pub(crate) use ftp_help;
+
+/// The flags every FTP subcommand takes.
+#[derive(Debug, Args)]
+pub struct FtpFlags {
+    /// Log in as USER with PASSWORD (overrides the URL's user-info; anonymous when neither).
+    #[arg(short, long, value_name = "USER:PASSWORD")]
+    pub user: Option<String>,
+
+    /// Active mode: the server connects back for data (EPRT/PORT). Passive (EPSV/PASV) otherwise.
+    #[arg(long)]
+    pub active: bool,
+
+    /// Transfer as ASCII text (TYPE A: line ends converted); binary (TYPE I) otherwise.
+    #[arg(long)]
+    pub ascii: bool,
+
+    /// Print every status notification on stderr, as JSON lines or human lines.
+    #[arg(long, value_name = "FORMAT")]
+    pub trace: Option<TraceFormat>,
+
+    /// Connect, send and receive timeouts, in seconds (fractions allowed).
+    #[arg(long, value_name = "S", value_parser = crate::get::parse_seconds)]
+    pub timeout: Option<Duration>,
+
+    /// Also trust the CA certificates in this PEM file (ftps://).
+    #[arg(long, value_name = "PEM")]
+    pub cacert: Option<PathBuf>,
+
+    /// Accept any certificate (ftps://).
+    #[arg(short = 'k', long)]
+    pub insecure: bool,
+}
+
+impl FtpFlags {
+    pub fn common(&self) -> Common {
+        Common {
+            user: self.user.clone(),
+            active: self.active,
+            ascii: self.ascii,
+            trace: self.trace,
+            timeout: self.timeout,
+            cacert: self.cacert.clone(),
+            insecure: self.insecure,
+        }
+    }
+}
+
+/// What every FTP command line sets up the same way (from [`FtpFlags`] or `inet get`'s flags).
+#[derive(Debug, Clone, Default)]
+pub struct Common {
+    pub user: Option<String>,
+    pub active: bool,
+    pub ascii: bool,
+    pub trace: Option<TraceFormat>,
+    pub timeout: Option<Duration>,
+    pub cacert: Option<PathBuf>,
+    pub insecure: bool,
+}
+
+impl Common {
+    /// TYPE A when `--ascii` or the URL's `;type=a` asks for it.
+    pub fn transfer_type(&self, url: &FtpUrl) -> TransferType {
+        if self.ascii {
+            TransferType::Ascii
+        } else {
+            url.transfer_type.unwrap_or(TransferType::Binary)
+        }
+    }
+
+    /// Login, security and data connection for `url`.
+    fn options(&self, url: &FtpUrl) -> FtpOptions {
+        let mut options = FtpOptions::new();
+        let credentials = match &self.user {
+            Some(u) => {
+                let (name, password) = u.split_once(':').unwrap_or((u, ""));
+                Some((name.to_string(), password.to_string()))
+            }
+            None => url
+                .user
+                .clone()
+                .map(|name| (name, url.password.clone().unwrap_or_default())),
+        };
+        if let Some((name, password)) = credentials {
+            options = options.credentials(&name, &password);
+        }
+        if url.secure {
+            options = options.security(Security::Explicit);
+        }
+        if self.active {
+            options = options.data_connection(DataConnection::Active);
+        }
+        if self.insecure {
+            options = options.tls_verify(TlsVerify {
+                accept_invalid_certs: true,
+                accept_invalid_hostnames: true,
+            });
+        }
+        options
+    }
+}
+
+/// Parse an `ftp://` or `ftps://` URL for `command`; a bad one is reported and ends the run.
+pub fn parse_url(command: &str, url: &str) -> Result<FtpUrl, u8> {
+    FtpUrl::parse(url).map_err(|e| {
+        eprintln!("inet: {command}: {}", one_line(&e.to_string()));
+        exit::INET
+    })
+}
+
+/// Why an FTP command failed; each class has its exit status.
+#[derive(Debug)]
+pub enum Failure {
+    /// An inet error (FTP, network, or a local file inet read).
+    Inet(Error),
+    /// inet could not create or write the local file of a download (FtpGetFile writes `-o
+    /// FILE` itself): a write failure, as for HTTP.
+    LocalWrite(Error),
+    /// Writing the output (stdout) failed.
+    Write(io::Error),
+}
+
+impl Failure {
+    fn exit_code(&self) -> u8 {
+        match self {
+            Failure::Inet(_) => exit::INET,
+            Failure::LocalWrite(_) | Failure::Write(_) => exit::WRITE,
+        }
+    }
+
+    /// A download's error: one about its local file is a [`Failure::LocalWrite`]. inet-ftp
+    /// reports those as FILE_NOT_FOUND or INVALID_PARAMETER with the io::Error as the source
+    /// (network errors have other kinds).
+    pub fn of_download(e: Error) -> Self {
+        let local = matches!(
+            e.kind(),
+            ErrorKind::FileNotFound | ErrorKind::InvalidParameter
+        ) && std::error::Error::source(&e).is_some_and(|s| s.is::<io::Error>());
+        if local {
+            Failure::LocalWrite(e)
+        } else {
+            Failure::Inet(e)
+        }
+    }
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        Failure::Inet(e)
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Failure::Inet(e) | Failure::LocalWrite(e) => f.write_str(&error_text(e)),
+            Failure::Write(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+/// `message: what (NAME code)`, as `Error`'s Display, but without its source when the message
+/// already says it: inet-ftp's messages quote the server's reply (its first line) and the I/O
+/// error, and the source would repeat them (a reply whole, every line).
+fn error_text(e: &Error) -> String {
+    let tail = format!("{} ({} {})", e.kind(), e.kind().name(), e.code());
+    let source = std::error::Error::source(e).map(|s| s.to_string());
+    let head = match source {
+        Some(s) if server_reply(e).is_none() && !e.message().contains(s.as_str()) => {
+            return format!(
+                "{}: {}: {s} ({} {})",
+                e.message(),
+                e.kind(),
+                e.kind().name(),
+                e.code()
+            )
+        }
+        _ => e.message(),
+    };
+    if head.is_empty() {
+        tail
+    } else {
+        format!("{head}: {tail}")
+    }
+}
+
+/// Print the outcome of `command` on `url` as one line and return the exit status.
+pub fn report(command: &str, url: &FtpUrl, outcome: Result<(), Failure>) -> u8 {
+    match outcome {
+        Ok(()) => exit::OK,
+        Err(f) => {
+            eprintln!("inet: {command} {url}: {}", one_line(&f.to_string()));
+            f.exit_code()
+        }
+    }
+}
+
+/// Parse nothing more: open a session and a connection for `url`, log in, run `op`, close, and
+/// report — the shape of every FTP command.
+pub fn run_one(
+    command: &str,
+    url: &FtpUrl,
+    common: &Common,
+    t0: Instant,
+    bars: Arc<Bars>,
+    op: impl FnOnce(&Client) -> Result<(), Failure>,
+) -> u8 {
+    let client = match Client::new(url, common, t0, bars.clone()) {
+        Ok(c) => c,
+        Err(e) => return report(command, url, Err(e.into())),
+    };
+    let outcome = client
+        .login()
+        .map_err(Failure::from)
+        .and_then(|()| op(&client));
+    bars.finish(CTX, outcome.is_ok());
+    client.finish();
+    report(command, url, outcome)
+}
+
+/// A multi-line server reply inside a message, on one line.
+fn one_line(s: &str) -> String {
+    s.lines()
+        .map(str::trim_end)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" | ")
+}
+
+/// What the status callback forwards to the main thread.
+#[derive(Debug)]
+enum Event {
+    /// A `REQUEST_COMPLETE` on an FTP handle.
+    Complete(inet::Result<Completion>),
+    /// The session's `HANDLE_CLOSING`: nothing more will be notified.
+    Closed,
+}
+
+/// A session with one FTP connection handle, driven from the main thread in callback mode.
+#[derive(Debug)]
+pub struct Client {
+    session: Session,
+    conn: FtpConnection,
+    rx: mpsc::Receiver<Event>,
+}
+
+impl Client {
+    /// The session and the connection handle (no network I/O yet; HANDLE_CREATED is traced).
+    /// `bars` are moved by the progress notifications of context [`CTX`].
+    pub fn new(url: &FtpUrl, common: &Common, t0: Instant, bars: Arc<Bars>) -> inet::Result<Self> {
+        let (tx, rx) = mpsc::channel();
+        let tracer = common.trace.map(|f| Tracer::new(f, t0));
+        let session = session(common, tracer, bars, tx)?;
+        let conn = match FtpConnection::open(
+            &session,
+            &url.host,
+            url.port,
+            common.options(url),
+            Context(CTX),
+        ) {
+            Ok(conn) => conn,
+            Err(e) => {
+                finish_session(&session, &rx);
+                return Err(e);
+            }
+        };
+        Ok(Client { session, conn, rx })
+    }
+
+    /// The connection handle.
+    pub fn conn(&self) -> &FtpConnection {
+        &self.conn
+    }
+
+    /// Connect and log in (InternetConnect).
+    pub fn login(&self) -> inet::Result<()> {
+        self.call(self.conn.start_login()).map(|_| ())
+    }
+
+    /// Wait for the `REQUEST_COMPLETE` of an operation just started in callback mode (or return
+    /// its immediate failure). Operations run one at a time, so the next completion is its own.
+    pub fn call(&self, started: inet::Result<Pending>) -> inet::Result<Completion> {
+        let _pending = started?;
+        loop {
+            match self.rx.recv() {
+                Ok(Event::Complete(outcome)) => return outcome,
+                Ok(Event::Closed) => {}
+                // The sender lives in the session's callback, which lives as long as `session`.
+                Err(_) => {
+                    return Err(Error::new(
+                        ErrorKind::Internal,
+                        "the session's callback went away",
+                    ))
+                }
+            }
+        }
+    }
+
+    /// Close the connection (QUIT) and the session, and wait for the session's HANDLE_CLOSING,
+    /// the last notification of all, so that a trace ends with it.
+    pub fn finish(self) {
+        self.conn.close();
+        finish_session(&self.session, &self.rx);
+    }
+}
+
+fn finish_session(session: &Session, rx: &mpsc::Receiver<Event>) {
+    session.close();
+    // QUIT waits at most 5 s; one more for the rest.
+    let deadline = Instant::now() + Duration::from_secs(6);
+    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+        match rx.recv_timeout(left) {
+            Ok(Event::Closed) | Err(_) => break,
+            Ok(Event::Complete(_)) => {}
+        }
+    }
+}
+
+/// The session: timeouts, CA file, and the status callback (trace, progress, forwarding).
+fn session(
+    common: &Common,
+    tracer: Option<Tracer>,
+    bars: Arc<Bars>,
+    tx: mpsc::Sender<Event>,
+) -> inet::Result<Session> {
+    let mut builder = Session::builder().status_callback(move |n| {
+        if let Some(t) = &tracer {
+            t.write(n);
+        }
+        match &n.status {
+            Status::Progress(p) => bars.update(n.context.0, p),
+            Status::HandleClosing if n.kind == HandleKind::Internet => {
+                let _ = tx.send(Event::Closed);
+            }
+            Status::RequestComplete(r)
+                if matches!(
+                    n.kind,
+                    HandleKind::ConnectFtp | HandleKind::FtpFind | HandleKind::FtpFile
+                ) =>
+            {
+                let outcome = match r {
+                    Ok(c) => Ok(copy(c)),
+                    Err(e) => Err(e.clone()),
+                };
+                let _ = tx.send(Event::Complete(outcome));
+            }
+            _ => {}
+        }
+    });
+    if let Some(t) = common.timeout {
+        builder = builder
+            .connect_timeout(Some(t))
+            .send_timeout(Some(t))
+            .receive_timeout(Some(t));
+    }
+    if let Some(pem) = &common.cacert {
+        builder = builder.add_root_certificates_file(pem);
+    }
+    builder.build()
+}
+
+/// A completion, for the main thread (notifications are lent to the callback).
+fn copy(c: &Completion) -> Completion {
+    match c {
+        Completion::Count(n) => Completion::Count(*n),
+        Completion::Data(b) => Completion::Data(b.clone()),
+        Completion::Text(s) => Completion::Text(s.clone()),
+        Completion::Handle(h) => Completion::Handle(h.clone()),
+        Completion::Value(v) => Completion::Value(v.clone()),
+        _ => Completion::Done,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_text_leaves_out_a_source_the_message_already_quotes() {
+        let io = io::Error::new(io::ErrorKind::NotFound, "gone");
+        let e = Error::new(ErrorKind::FileNotFound, "reading f: gone").with_source(io);
+        assert_eq!(
+            error_text(&e),
+            "reading f: gone: file not found (ERROR_FILE_NOT_FOUND 2)"
+        );
+        let io = io::Error::other("disk on fire");
+        let e = Error::new(ErrorKind::InvalidParameter, "writing f").with_source(io);
+        assert_eq!(
+            error_text(&e),
+            "writing f: invalid argument: disk on fire (ERROR_INVALID_PARAMETER 87)"
+        );
+        assert_eq!(error_text(&e), e.to_string());
+    }
+
+    #[test]
+    fn multi_line_replies_are_put_on_one_line() {
+        assert_eq!(one_line("a: 550-x\n550 y\n"), "a: 550-x | 550 y");
+        assert_eq!(one_line("plain"), "plain");
+    }
+
+    #[test]
+    fn user_overrides_the_urls_credentials() {
+        let url = FtpUrl::parse("ftp://ann:pw@h/").unwrap();
+        let common = Common::default();
+        assert_eq!(common.options(&url).user(), "ann");
+        let common = Common {
+            user: Some("bob:x".into()),
+            ..Common::default()
+        };
+        assert_eq!(common.options(&url).user(), "bob");
+        let anonymous = FtpUrl::parse("ftp://h/").unwrap();
+        assert_eq!(Common::default().options(&anonymous).user(), "anonymous");
+    }
+
+    #[test]
+    fn ascii_comes_from_the_flag_or_the_url() {
+        let plain = FtpUrl::parse("ftp://h/f").unwrap();
+        let typed = FtpUrl::parse("ftp://h/f;type=a").unwrap();
+        let flag = Common {
+            ascii: true,
+            ..Common::default()
+        };
+        assert_eq!(
+            Common::default().transfer_type(&plain),
+            TransferType::Binary
+        );
+        assert_eq!(Common::default().transfer_type(&typed), TransferType::Ascii);
+        assert_eq!(flag.transfer_type(&plain), TransferType::Ascii);
+    }
+}
