@@ -73,12 +73,18 @@ macro_rules! error_kinds {
 error_kinds! {
     /// A local file to read is not there (FtpPutFile's source).
     FileNotFound = 2, "ERROR_FILE_NOT_FOUND", "file not found";
+    /// A local file could not be opened: permission denied.
+    AccessDenied = 5, "ERROR_ACCESS_DENIED", "access denied";
     /// The handle was closed.
     InvalidHandle = 6, "ERROR_INVALID_HANDLE", "the handle is closed";
     /// More data than the caller's limit (an endless stream, a decompression bomb).
     TooLarge = 8, "ERROR_NOT_ENOUGH_MEMORY", "more data than the limit";
     /// No more entries in a listing (FTP/Gopher find handles).
     NoMoreFiles = 18, "ERROR_NO_MORE_FILES", "no more files";
+    /// Writing a local file failed (disk full, I/O error).
+    WriteFault = 29, "ERROR_WRITE_FAULT", "writing the local file failed";
+    /// Reading a local file failed.
+    ReadFault = 30, "ERROR_READ_FAULT", "reading the local file failed";
     /// A local file to write exists and the caller asked not to replace it (FtpGetFile's
     /// fail-if-exists).
     FileExists = 80, "ERROR_FILE_EXISTS", "the file exists";
@@ -443,8 +449,8 @@ mod tests {
         for (kind, code, name) in expected {
             assert_eq!((kind.code(), kind.name()), (code, name));
         }
-        // 41 before the local-file codes FtpGetFile and FtpPutFile need (2 and 80).
-        assert_eq!(ErrorKind::ALL.len(), 43);
+        // 41 before the local-file codes FtpGetFile and FtpPutFile need (2, 5, 29, 30, 80).
+        assert_eq!(ErrorKind::ALL.len(), 46);
         assert_eq!(
             (ErrorKind::FileNotFound.code(), ErrorKind::FileExists.code()),
             (2, 80)

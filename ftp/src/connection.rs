@@ -315,18 +315,12 @@ impl FtpConnection {
         async move {
             let what = format!("reading the size of {path:?}");
             let mut ctl = s.lease(&h, &what).await?;
-            if ctl.current_type != Some(TransferType::Binary) {
-                let ty = Command::Type(TransferType::Binary);
-                let reply = ctl.command(&h, &ty).await?;
-                expect(&ty, &reply, ReplyClass::Completion)
-                    .map_err(|e| errors::dialog(&what, e))?;
-                ctl.current_type = Some(TransferType::Binary);
-            }
+            // SIZE's own refusal is the error here, with its reply.
+            ctl.ensure_type(&h, TransferType::Binary, &what).await?;
             let cmd = Command::Size(path.clone());
             let reply = ctl.command(&h, &cmd).await?;
             expect(&cmd, &reply, ReplyClass::Completion).map_err(|e| errors::dialog(&what, e))?;
-            let message = reply.message();
-            message.trim().parse::<u64>().map_err(|_| {
+            reply.message().trim().parse::<u64>().map_err(|_| {
                 Error::new(
                     ErrorKind::InvalidServerResponse,
                     format!("{what}: the SIZE reply holds no size: {:?}", reply.text),

@@ -278,6 +278,40 @@ impl Control {
         self.final_reply(h).await
     }
 
+    /// Put the connection in `TYPE t` unless it is already (SIZE counts bytes as the type
+    /// says, and proftpd refuses it in ASCII).
+    pub(crate) async fn ensure_type(
+        &mut self,
+        h: &HandleRef,
+        t: TransferType,
+        what: &str,
+    ) -> Result<()> {
+        if self.current_type == Some(t) {
+            return Ok(());
+        }
+        let cmd = Command::Type(t);
+        let reply = self.command(h, &cmd).await?;
+        crate::proto::dialog::expect(&cmd, &reply, crate::proto::ReplyClass::Completion)
+            .map_err(|e| errors::dialog(what, e))?;
+        self.current_type = Some(t);
+        Ok(())
+    }
+
+    /// The size `SIZE` gives for `path` in binary type; None when the server does not say.
+    pub(crate) async fn size(
+        &mut self,
+        h: &HandleRef,
+        path: &str,
+        what: &str,
+    ) -> Result<Option<u64>> {
+        self.ensure_type(h, TransferType::Binary, what).await?;
+        let reply = self.command(h, &Command::Size(path.to_string())).await?;
+        Ok(reply
+            .is_completion()
+            .then(|| reply.message().trim().parse::<u64>().ok())
+            .flatten())
+    }
+
     /// Read and drop the replies owed for commands of operations that were cancelled.
     pub(crate) async fn settle(&mut self, h: &HandleRef) -> Result<()> {
         while self.owed > 0 {

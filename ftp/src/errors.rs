@@ -41,8 +41,14 @@ impl From<&Reply> for ServerReply {
 }
 
 impl fmt::Display for ServerReply {
+    /// The code and the first line of the text (` …` when more lines follow), which is what an
+    /// error message needs; [`text`](Self::text) holds every line.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.text)
+        let reply = Reply {
+            code: self.code,
+            text: self.text.clone(),
+        };
+        write!(f, "{} {}", self.code, first_line(&reply))
     }
 }
 
@@ -77,26 +83,21 @@ pub(crate) fn refused(what: &str, reply: &Reply) -> Error {
     } else {
         ErrorKind::ExtendedError
     };
+    // The reply itself is the source: Display shows its code and first line once.
     let class = match reply.class() {
-        ReplyClass::TransientNegative => " (transient)",
+        ReplyClass::TransientNegative => " (a transient refusal)",
         _ => "",
     };
-    Error::new(
-        kind,
-        format!("{what}: {} {}{class}", reply.code, first_line(reply)),
-    )
-    .with_source(ServerReply::from(reply))
+    Error::new(kind, format!("{what}{class}")).with_source(ServerReply::from(reply))
 }
 
 /// A dialog's failure as an error, `what` naming the operation.
 pub(crate) fn dialog(what: &str, e: DialogError) -> Error {
     match e {
         DialogError::Closing(r) => refused(what, &r),
-        DialogError::LoginRefused(r) => Error::new(
-            ErrorKind::LoginFailure,
-            format!("{what}: login refused: {} {}", r.code, first_line(&r)),
-        )
-        .with_source(ServerReply::from(&r)),
+        DialogError::LoginRefused(r) => {
+            Error::new(ErrorKind::LoginFailure, what.to_string()).with_source(ServerReply::from(&r))
+        }
         DialogError::Refused { command, reply } => refused(&format!("{what}: {command}"), &reply),
         DialogError::NoPassiveMode(r) => Error::new(
             ErrorKind::FtpNoPassiveMode,
@@ -129,4 +130,17 @@ fn first_line(reply: &Reply) -> String {
         s.push_str(" …");
     }
     s
+}
+
+/// A local file's error (FtpGetFile's target, FtpPutFile's source): not there → FILE_NOT_FOUND
+/// (2), not allowed → ACCESS_DENIED (5), anything else while writing → WRITE_FAULT (29), while
+/// reading → READ_FAULT (30); the I/O error is the source.
+pub(crate) fn local(what: &str, path: &std::path::Path, e: std::io::Error, writing: bool) -> Error {
+    let kind = match e.kind() {
+        std::io::ErrorKind::NotFound => ErrorKind::FileNotFound,
+        std::io::ErrorKind::PermissionDenied => ErrorKind::AccessDenied,
+        _ if writing => ErrorKind::WriteFault,
+        _ => ErrorKind::ReadFault,
+    };
+    Error::new(kind, format!("{what}: {}", path.display())).with_source(e)
 }

@@ -134,8 +134,22 @@ impl FtpConnection {
         };
         let (s, h) = self.parts();
         let local: PathBuf = local.to_path_buf();
+        let remote_name = remote.to_string();
         Ok(async move {
             let mut ctl = s.lease(&h, &what).await?;
+            if offset > 0 && ctl.features.size {
+                // Resuming a file that is already whole would ask for bytes past its end.
+                match ctl.size(&h, &remote_name, &what).await? {
+                    Some(n) if n == offset => return Ok(0),
+                    Some(n) if n < offset => {
+                        return Err(Error::new(
+                            ErrorKind::InvalidParameter,
+                            format!("{what}: the local file ({offset} bytes) is larger than the remote one ({n})"),
+                        ))
+                    }
+                    _ => {}
+                }
+            }
             let opened = data::open(
                 &mut ctl,
                 &h,
@@ -152,7 +166,7 @@ impl FtpConnection {
             } else {
                 File::create(&local)
             };
-            let mut file = file.map_err(|e| local_error(&what, &local, e))?;
+            let mut file = file.map_err(|e| errors::local(&what, &local, e, true))?;
             let total = announced_size(&opened.reply.text);
             let mut reader = Reader::new(
                 opened.data,
@@ -173,7 +187,7 @@ impl FtpConnection {
                     break;
                 }
                 file.write_all(&buf[..n])
-                    .map_err(|e| local_error(&what, &local, e))?;
+                    .map_err(|e| errors::local(&what, &local, e, true))?;
                 written += n as u64;
             }
             if opened.final_owed {
@@ -181,7 +195,8 @@ impl FtpConnection {
                 expect(&cmd, &reply, ReplyClass::Completion)
                     .map_err(|e| errors::dialog(&what, e))?;
             }
-            file.flush().map_err(|e| local_error(&what, &local, e))?;
+            file.flush()
+                .map_err(|e| errors::local(&what, &local, e, true))?;
             Ok(written)
         })
     }
@@ -207,10 +222,10 @@ impl FtpConnection {
                 format!("{what}: resuming needs a binary transfer"),
             ));
         }
-        let mut file = File::open(local).map_err(|e| local_error(&what, local, e))?;
+        let mut file = File::open(local).map_err(|e| errors::local(&what, local, e, false))?;
         let size = file
             .metadata()
-            .map_err(|e| local_error(&what, local, e))?
+            .map_err(|e| errors::local(&what, local, e, false))?
             .len();
         let (s, h) = self.parts();
         let (local, remote) = (local.to_path_buf(), remote.to_string());
@@ -218,19 +233,7 @@ impl FtpConnection {
             let mut ctl = s.lease(&h, &what).await?;
             let mut skip = 0;
             if resume || options.existing == Existing::Fail {
-                if ctl.current_type != Some(TransferType::Binary) {
-                    let ty = Command::Type(TransferType::Binary);
-                    let reply = ctl.command(&h, &ty).await?;
-                    expect(&ty, &reply, ReplyClass::Completion)
-                        .map_err(|e| errors::dialog(&what, e))?;
-                    ctl.current_type = Some(TransferType::Binary);
-                }
-                let reply = ctl.command(&h, &Command::Size(remote.clone())).await?;
-                let remote_size = reply
-                    .is_completion()
-                    .then(|| reply.message().trim().parse::<u64>().ok())
-                    .flatten();
-                match (options.existing, remote_size) {
+                match (options.existing, ctl.size(&h, &remote, &what).await?) {
                     (Existing::Fail, Some(_)) => {
                         return Err(Error::new(
                             ErrorKind::FileExists,
@@ -242,7 +245,7 @@ impl FtpConnection {
                 }
             }
             file.seek(SeekFrom::Start(skip))
-                .map_err(|e| local_error(&what, &local, e))?;
+                .map_err(|e| errors::local(&what, &local, e, false))?;
             let opened = data::open(
                 &mut ctl,
                 &h,
@@ -264,7 +267,7 @@ impl FtpConnection {
                 budget.spend().await;
                 let n = file
                     .read(&mut buf)
-                    .map_err(|e| local_error(&what, &local, e))?;
+                    .map_err(|e| errors::local(&what, &local, e, false))?;
                 if n == 0 {
                     break;
                 }
@@ -291,14 +294,4 @@ impl FtpConnection {
             Ok(sent)
         })
     }
-}
-
-/// A local file error: not found → ERROR_FILE_NOT_FOUND (2); others → INVALID_PARAMETER, with
-/// the I/O error as the source.
-fn local_error(what: &str, path: &Path, e: std::io::Error) -> Error {
-    let kind = match e.kind() {
-        std::io::ErrorKind::NotFound => ErrorKind::FileNotFound,
-        _ => ErrorKind::InvalidParameter,
-    };
-    Error::new(kind, format!("{what}: {}: {e}", path.display())).with_source(e)
 }

@@ -165,13 +165,16 @@ impl FtpConnection {
                 (None, _) => "listing the current directory".to_string(),
             };
             let mut ctl = s.lease(&h, &what).await?;
-            let mlsd = ctl.features.mlst;
-            let cmd = if mlsd {
-                Command::Mlsd(dir.clone())
-            } else {
-                Command::List(dir.clone())
+            let mut mlsd = ctl.features.mlst;
+            let list = |dir: &Option<String>, mlsd: bool| {
+                if mlsd {
+                    Command::Mlsd(dir.clone())
+                } else {
+                    Command::List(dir.clone())
+                }
             };
-            let opened = data::open(
+            let mut cmd = list(&dir, mlsd);
+            let mut opened = data::open(
                 &mut ctl,
                 &h,
                 &s.options,
@@ -180,7 +183,25 @@ impl FtpConnection {
                 None,
                 &what,
             )
-            .await?;
+            .await;
+            // MLSD lists directories only; WinINet's FtpFindFirstFile also finds one file by
+            // name, which LIST does.
+            let refused = |e: &Error| crate::server_reply(e).is_some_and(|r| r.is_permanent());
+            if mlsd && dir.is_some() && opened.as_ref().is_err_and(refused) {
+                mlsd = false;
+                cmd = list(&dir, mlsd);
+                opened = data::open(
+                    &mut ctl,
+                    &h,
+                    &s.options,
+                    cmd.clone(),
+                    TransferType::Ascii,
+                    None,
+                    &what,
+                )
+                .await;
+            }
+            let opened = opened?;
             let mut reader = Reader::new(
                 opened.data,
                 Vec::new(),

@@ -205,6 +205,23 @@ fn find_lists_with_mlsd_parses_entries_and_ends_with_no_more_files() {
 }
 
 #[test]
+fn find_first_on_a_file_name_finds_that_file() {
+    let ftp = servers::ftp();
+    let rec = Recorder::new();
+    let (_s, conn) = logged_in(&rec, ftp, FtpOptions::new());
+    let find = conn
+        .find_first_blocking(Some("/data/rand_1M.bin"), Context(0))
+        .expect("a file by name (MLSD refuses it; LIST does not)");
+    let items = find.remaining();
+    assert_eq!(items.len(), 1, "{items:?}");
+    let entry = items[0].entry().expect("parsed");
+    assert_eq!(
+        (entry.name.as_str(), entry.size),
+        ("/data/rand_1M.bin", Some(1 << 20))
+    );
+}
+
+#[test]
 fn a_glob_pattern_keeps_only_matching_names_and_an_empty_result_is_no_more_files() {
     let ftp = servers::ftp();
     let rec = Recorder::new();
