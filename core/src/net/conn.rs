@@ -130,6 +130,12 @@ impl Conn {
         self.restart_speed_window();
     }
 
+    /// Whether this connection's TLS handshake resumed a stored session (`None`: not TLS); see
+    /// [`start_tls_resuming`](crate::transport::start_tls_resuming).
+    pub fn tls_resumed(&self) -> Option<bool> {
+        self.stream.tls_resumed()
+    }
+
     /// The stream.
     pub fn stream(&self) -> &Stream {
         &self.stream
@@ -208,6 +214,8 @@ impl Conn {
             Stream::Tcp(tcp) => &*tcp,
             Stream::Tls(tls) if tls.buffered() == 0 => tls.get_ref(),
             Stream::Tls(_) => return Ok(()),
+            Stream::ResumableTls(tls) if tls.buffered() == 0 => tls.get_ref(),
+            Stream::ResumableTls(_) => return Ok(()),
         };
         link.bounded(link.receive_timeout, Direction::Receive, tcp.readable())
             .await?
@@ -237,6 +245,7 @@ impl Conn {
             .await?
             .map_err(|e| Error::io(e, format!("sending to {}", link.label)))
     }
+
 }
 
 impl Link {
