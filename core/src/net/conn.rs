@@ -246,6 +246,22 @@ impl Conn {
             .map_err(|e| Error::io(e, format!("sending to {}", link.label)))
     }
 
+    /// End the connection cleanly, bounded by the send timeout (and the deadline): TLS's
+    /// `close_notify` first, then the end of the TCP stream. The peer reads the end of what was
+    /// sent — an FTP upload's data connection ends so; a TLS one cut without `close_notify` can
+    /// count as truncated.
+    pub async fn close(mut self) -> Result<()> {
+        let Conn { stream, link, .. } = &mut self;
+        link.check_deadline(Instant::now(), Direction::Send)?;
+        link.bounded(link.send_timeout, Direction::Send, stream.close())
+            .await?
+            .map_err(|e| Error::io(e, format!("closing the connection to {}", link.label)))?;
+        if stream.is_tls() {
+            // Closing TLS sent close_notify; the socket still needs its end of stream.
+            let _ = stream.tcp().get_ref().shutdown(std::net::Shutdown::Write);
+        }
+        Ok(())
+    }
 }
 
 impl Link {
