@@ -293,6 +293,7 @@ impl SessionBuilder {
             // callbacks themselves are slow.
             builtin: Builtin::new(self.worker_threads.unwrap_or(1)),
             tls: Connectors::default(),
+            resuming: Default::default(),
             options: self.options,
         });
         if self.preload_tls {

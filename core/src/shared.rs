@@ -11,6 +11,7 @@ use parking_lot::Mutex;
 
 use crate::error::Result;
 use crate::ids::{HandleId, IdMap};
+use crate::net::resume::ResumingConfigs;
 use crate::net::tls::Connectors;
 use crate::net::Pool;
 use crate::options::Options;
@@ -26,6 +27,8 @@ pub(crate) struct Shared {
     pub(crate) spawner: Option<Arc<dyn Spawn>>,
     pub(crate) builtin: Builtin,
     pub(crate) tls: Connectors,
+    /// rustls configurations for connections that resume sessions (FTPS), built on first use.
+    pub(crate) resuming: ResumingConfigs,
 }
 
 impl Shared {

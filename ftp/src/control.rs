@@ -11,8 +11,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use crate::tls_shim::TlsSessions;
-use inet_core::transport::{Conn, TlsVerify};
+use inet_core::transport::{Conn, TlsSessions, TlsVerify};
 use inet_core::{Error, ErrorKind, HandleRef, Result, Status};
 use parking_lot::Mutex;
 

@@ -3,8 +3,7 @@
 //! resumed from the control connection's; and the `TYPE A` transform for core's shared reader
 //! (whose `UntilClose` framing is RFC 959's stream mode).
 
-use crate::tls_shim::start_tls_resuming;
-use inet_core::transport::{connect_addr, Conn, Listener};
+use inet_core::transport::{connect_addr, start_tls_resuming, Conn, Listener};
 use inet_core::{Error, ErrorKind, HandleRef, Result, Transform};
 
 use crate::control::Control;

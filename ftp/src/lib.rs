@@ -40,7 +40,6 @@ mod files;
 mod find;
 mod options;
 mod session;
-mod tls_shim;
 mod url;
 
 pub use connection::FtpConnection;

@@ -12,7 +12,7 @@
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 
-use inet_core::transport::{connect_tcp, Conn};
+use inet_core::transport::{connect_tcp, start_tls_resuming, Conn, TlsSessions};
 use inet_core::{Error, ErrorKind, HandleId, HandleRef, Result};
 use parking_lot::Mutex;
 
@@ -20,7 +20,6 @@ use crate::control::Control;
 use crate::errors;
 use crate::options::{FtpOptions, Security};
 use crate::proto::dialog::{Login, LoginStep};
-use crate::tls_shim::{start_tls_resuming, TlsSessions};
 
 /// Where the control connection is.
 #[derive(Debug)]

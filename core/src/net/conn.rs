@@ -130,6 +130,12 @@ impl Conn {
         self.restart_speed_window();
     }
 
+    /// Whether this connection's TLS handshake resumed a stored session (`None`: not TLS); see
+    /// [`start_tls_resuming`](crate::transport::start_tls_resuming).
+    pub fn tls_resumed(&self) -> Option<bool> {
+        self.stream.tls_resumed()
+    }
+
     /// The stream.
     pub fn stream(&self) -> &Stream {
         &self.stream
@@ -208,6 +214,8 @@ impl Conn {
             Stream::Tcp(tcp) => &*tcp,
             Stream::Tls(tls) if tls.buffered() == 0 => tls.get_ref(),
             Stream::Tls(_) => return Ok(()),
+            Stream::ResumableTls(tls) if tls.buffered() == 0 => tls.get_ref(),
+            Stream::ResumableTls(_) => return Ok(()),
         };
         link.bounded(link.receive_timeout, Direction::Receive, tcp.readable())
             .await?
@@ -237,16 +245,18 @@ impl Conn {
             .await?
             .map_err(|e| Error::io(e, format!("sending to {}", link.label)))
     }
-    /// Say that nothing more will be sent (a TLS close_notify, then the TCP FIN), within the send
-    /// timeout, and keep reading possible: an FTP upload ends this way, and the server's reply
-    /// comes on another connection.
+
+    /// Say that nothing more will be sent — TLS's `close_notify`, then the end of the TCP
+    /// stream — within the send timeout (and the deadline), keeping reading possible. An FTP
+    /// upload's data connection ends so (a TLS one cut without `close_notify` can count as
+    /// truncated); the server's verdict comes on another connection.
     pub async fn finish_sending(&mut self) -> Result<()> {
-        use futures_lite::AsyncWriteExt;
         let Conn { stream, link, .. } = self;
         link.check_deadline(Instant::now(), Direction::Send)?;
         link.bounded(link.send_timeout, Direction::Send, stream.close())
             .await?
-            .map_err(|e| Error::io(e, format!("finishing the upload to {}", link.label)))?;
+            .map_err(|e| Error::io(e, format!("closing the connection to {}", link.label)))?;
+        // Closing TLS sent close_notify; the socket still needs its end of stream.
         let _ = stream.tcp().get_ref().shutdown(std::net::Shutdown::Write);
         Ok(())
     }

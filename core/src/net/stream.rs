@@ -1,4 +1,5 @@
-//! A byte stream: plain TCP or TLS over TCP.
+//! A byte stream: plain TCP, or TLS over TCP through native-tls (HTTPS) or rustls (connections
+//! that resume one another's session: FTPS; see `resume.rs` for why two).
 
 use std::fmt;
 use std::io;
@@ -15,6 +16,8 @@ pub enum Stream {
     Tcp(Async<TcpStream>),
     /// TLS over TCP (boxed: the TLS state is large, and most streams in a pool are alike).
     Tls(Box<crate::net::tls::TlsStream>),
+    /// TLS over TCP that can resume a stored session (FTPS control and data connections).
+    ResumableTls(Box<crate::net::resume::ResumableTlsStream>),
 }
 
 impl Stream {
@@ -23,6 +26,7 @@ impl Stream {
         match self {
             Stream::Tcp(s) => s,
             Stream::Tls(s) => s.get_ref(),
+            Stream::ResumableTls(s) => s.get_ref(),
         }
     }
 
@@ -33,12 +37,23 @@ impl Stream {
         match self {
             Stream::Tcp(_) => 0,
             Stream::Tls(s) => s.buffered(),
+            Stream::ResumableTls(s) => s.buffered(),
         }
     }
 
     /// True for TLS.
     pub fn is_tls(&self) -> bool {
-        matches!(self, Stream::Tls(_))
+        matches!(self, Stream::Tls(_) | Stream::ResumableTls(_))
+    }
+
+    /// Whether the TLS handshake resumed a stored session (`None`: not TLS). A native-tls stream
+    /// never offers one, so it says `false`.
+    pub fn tls_resumed(&self) -> Option<bool> {
+        match self {
+            Stream::Tcp(_) => None,
+            Stream::Tls(_) => Some(false),
+            Stream::ResumableTls(s) => Some(s.resumed()),
+        }
     }
 
     /// Without blocking: false when the peer has closed the connection or sent something unasked
@@ -74,6 +89,7 @@ impl AsyncRead for Stream {
         match self.get_mut() {
             Stream::Tcp(s) => Pin::new(s).poll_read(cx, buf),
             Stream::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+            Stream::ResumableTls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
         }
     }
 }
@@ -87,6 +103,7 @@ impl AsyncWrite for Stream {
         match self.get_mut() {
             Stream::Tcp(s) => Pin::new(s).poll_write(cx, buf),
             Stream::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+            Stream::ResumableTls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
         }
     }
 
@@ -94,6 +111,7 @@ impl AsyncWrite for Stream {
         match self.get_mut() {
             Stream::Tcp(s) => Pin::new(s).poll_flush(cx),
             Stream::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
+            Stream::ResumableTls(s) => Pin::new(s.as_mut()).poll_flush(cx),
         }
     }
 
@@ -101,6 +119,7 @@ impl AsyncWrite for Stream {
         match self.get_mut() {
             Stream::Tcp(s) => Pin::new(s).poll_close(cx),
             Stream::Tls(s) => Pin::new(s.as_mut()).poll_close(cx),
+            Stream::ResumableTls(s) => Pin::new(s.as_mut()).poll_close(cx),
         }
     }
 }

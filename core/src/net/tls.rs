@@ -112,8 +112,9 @@ const BRIDGE_READ: usize = 64 * 1024;
 ///
 /// Reads are buffered: OpenSSL reads a record's 5-byte header, then its body, each a read of
 /// its own — two system calls per 16 KiB record (curl pays them too: 131,087 `recvfrom` for
-/// 1 GiB). The bridge reads up to 64 KiB from the socket and serves OpenSSL from that.
-struct Bridge {
+/// 1 GiB). The bridge reads up to 64 KiB from the socket and serves OpenSSL from that. rustls
+/// (`net/resume.rs`) reads through it too: it asks for 4 KiB at a time.
+pub(crate) struct Bridge {
     io: Async<TcpStream>,
     blocked_on_write: bool,
     /// Bytes read from the socket, not yet taken by OpenSSL: `inbox[taken..filled]`.
@@ -123,7 +124,7 @@ struct Bridge {
 }
 
 impl Bridge {
-    fn new(io: Async<TcpStream>) -> Self {
+    pub(crate) fn new(io: Async<TcpStream>) -> Self {
         Bridge {
             io,
             blocked_on_write: false,
@@ -133,9 +134,14 @@ impl Bridge {
         }
     }
 
-    /// Encrypted bytes read from the socket that OpenSSL has not taken yet.
-    fn held(&self) -> usize {
+    /// Encrypted bytes read from the socket that the TLS library has not taken yet.
+    pub(crate) fn held(&self) -> usize {
         self.filled - self.taken
+    }
+
+    /// The socket.
+    pub(crate) fn io(&self) -> &Async<TcpStream> {
+        &self.io
     }
 }
 

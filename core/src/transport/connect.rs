@@ -1,16 +1,19 @@
-//! Name resolution, TCP connect (to a host or to a known address) and the TLS handshake, each
-//! reported to the handle's callback.
+//! Name resolution, TCP connect (to a host or to a known address) and the TLS handshake (native-tls,
+//! or rustls for connections that resume one another's session), each reported to the handle's
+//! callback.
 
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr, TcpStream};
+use std::time::Duration;
 
 use async_io::{Async, Timer};
 use futures_lite::FutureExt;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::handle::HandleRef;
+use crate::net::resume;
 use crate::net::tls::{self, TlsVerify};
-use crate::net::{Conn, Stream};
+use crate::net::{Conn, Stream, TlsSessions};
 use crate::status::Status;
 
 /// Resolve `host` off the caller's thread: RESOLVING_NAME, then NAME_RESOLVED with the first
@@ -141,33 +144,85 @@ pub async fn start_tls(
     let label = conn.label().to_string();
     let timeout = options.connect_timeout;
     conn.upgrade(|stream| async move {
-        let Stream::Tcp(tcp) = stream else {
-            return Err(Error::new(
-                ErrorKind::Internal,
-                format!("TLS over TLS to {label}"),
-            ));
-        };
+        let tcp = plain_tcp(stream, &label)?;
         let handshake = async {
             tls::handshake(&connector, name.as_str(), tcp)
                 .await
                 .map_err(|e| tls::classify(e, &label))
         };
-        let tls = match timeout {
-            None => handshake.await?,
-            Some(t) => {
-                handshake
-                    .or(async {
-                        // Saturates: `Duration::MAX` never fires.
-                        Timer::after(t).await;
-                        Err(Error::new(
-                            ErrorKind::Timeout,
-                            format!("TLS handshake with {label}: no answer in {t:?}"),
-                        ))
-                    })
-                    .await?
-            }
-        };
+        let tls = within_handshake_timeout(timeout, &label, handshake).await?;
         Ok(Stream::Tls(Box::new(tls)))
     })
     .await
+}
+
+/// [`start_tls`], but the handshake offers to resume a session stored in `sessions` for the same
+/// `host`, and stores the session it gets (TLS 1.3: the tickets the server sends after the
+/// handshake, taken in when the connection is next read) for the next connection. For an FTPS
+/// control connection and its data connections, which the server demands resume its session;
+/// give them all the control connection's host name and the same [`TlsSessions`]. Trust anchors,
+/// `verify` and errors as [`start_tls`] (12045, 12038, 12157; TIMEOUT 12002).
+/// [`Conn::tls_resumed`] tells whether a session was resumed.
+pub async fn start_tls_resuming(
+    handle: &HandleRef,
+    conn: Conn,
+    host: &str,
+    verify: TlsVerify,
+    sessions: &TlsSessions,
+) -> Result<Conn> {
+    let options = handle.options();
+    let label = conn.label().to_string();
+    let name = resume::server_name(host, &label)?;
+    let config = handle
+        .rec
+        .shared
+        .resuming
+        .get(&options.tls, verify, sessions)
+        .await?;
+    let timeout = options.connect_timeout;
+    conn.upgrade(|stream| async move {
+        let tcp = plain_tcp(stream, &label)?;
+        let handshake = async {
+            resume::handshake(config, name, tcp)
+                .await
+                .map_err(|e| resume::classify(e, &label))
+        };
+        let tls = within_handshake_timeout(timeout, &label, handshake).await?;
+        Ok(Stream::ResumableTls(Box::new(tls)))
+    })
+    .await
+}
+
+/// The TCP socket of a stream that is not TLS yet.
+fn plain_tcp(stream: Stream, label: &str) -> Result<Async<TcpStream>> {
+    match stream {
+        Stream::Tcp(tcp) => Ok(tcp),
+        Stream::Tls(_) | Stream::ResumableTls(_) => Err(Error::new(
+            ErrorKind::Internal,
+            format!("TLS over TLS to {label}"),
+        )),
+    }
+}
+
+/// Run a TLS handshake within `timeout` (None: no limit).
+async fn within_handshake_timeout<T>(
+    timeout: Option<Duration>,
+    label: &str,
+    handshake: impl Future<Output = Result<T>>,
+) -> Result<T> {
+    match timeout {
+        None => handshake.await,
+        Some(t) => {
+            handshake
+                .or(async {
+                    // Saturates: `Duration::MAX` never fires.
+                    Timer::after(t).await;
+                    Err(Error::new(
+                        ErrorKind::Timeout,
+                        format!("TLS handshake with {label}: no answer in {t:?}"),
+                    ))
+                })
+                .await
+        }
+    }
 }

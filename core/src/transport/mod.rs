@@ -14,6 +14,6 @@ mod connect;
 mod listener;
 
 pub use crate::net::pool;
-pub use crate::net::{Conn, Lease, Pool, PoolKey, Stream, TlsVerify};
-pub use connect::{connect_addr, connect_tcp, resolve, start_tls};
+pub use crate::net::{Conn, Lease, Pool, PoolKey, Stream, TlsSessions, TlsVerify};
+pub use connect::{connect_addr, connect_tcp, resolve, start_tls, start_tls_resuming};
 pub use listener::Listener;
