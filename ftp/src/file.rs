@@ -118,6 +118,11 @@ impl FtpConnection {
 
     /// [`open_file`](Self::open_file) in callback mode: REQUEST_COMPLETE carries the
     /// [`FtpFile`] as `Completion::Value` (`completion.value::<FtpFile>()`; keep a clone).
+    ///
+    /// Unlike WinINet, which sends this REQUEST_COMPLETE on the new file handle, inet sends it
+    /// on the connection handle the call was made on, as for every operation: one rule for
+    /// where an operation's outcome arrives, and a failed open (which has no file handle) looks
+    /// the same as a successful one.
     pub fn start_open_file(
         &self,
         path: &str,
