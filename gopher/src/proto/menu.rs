@@ -419,6 +419,15 @@ hWeb link\tURL:http://127.0.0.1:18080/hello.txt\t127.0.0.1\t18070\r\n\
     }
 
     #[test]
+    fn only_ascii_whitespace_makes_a_blank_line() {
+        // A vertical tab is no whitespace to `u8::is_ascii_whitespace` (nor a type byte).
+        assert_eq!(
+            read_all(b" \t\r\n\x0b\n").unwrap(),
+            [MenuItem::Raw("\x0b".into())]
+        );
+    }
+
+    #[test]
     fn unknown_types_are_kept() {
         let items = read_all(b"XStrange\t/x\th\t70\r\n").unwrap();
         assert_eq!(entry(&items[0]).item_type(), ItemType::Unknown(b'X'));
