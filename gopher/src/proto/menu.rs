@@ -10,7 +10,7 @@
 //!   is the server the menu came from ([`MenuParser::for_server`]);
 //! - `i` (info) and `3` (error) lines with anything in their other fields, or none (the port of
 //!   such a line, when not a number, is the server's);
-//! - unknown type bytes: kept as [`ItemType::Unknown`](super::ItemType::Unknown).
+//! - unknown type bytes: kept as [`ItemType::Unknown`].
 //!
 //! What it does not read: a line that does not start with a printable ASCII type byte, a line
 //! with a CR inside (not before its LF), a line of another type without any TAB, a line whose
