@@ -1,5 +1,5 @@
 //! Layers: `inet-gopher`'s protocol modules import each other without a cycle, leaves first (the
-//! order is in ARCHITECTURE.md's code map: item, locator, menu, text, plus). The graph is read
+//! order is in ARCHITECTURE.md's code map: item, text, locator, menu, plus). The graph is read
 //! from `src/proto/` by core's reader.
 
 use std::path::Path;

@@ -9,9 +9,10 @@
 //!   watchdog (a small shell loop in its own process group) stops it and deletes the directory once
 //!   the test process has exited, however it exits.
 //!
-//! Adding a server (Gopher next) means: its script in `tests/servers/` (sourcing `lib.sh` there for
-//! the pid check, the stop and the locked package install), a [`Script`] constant listed
-//! in [`SCRIPTS`], a struct read from the script's `env` file, and a function like [`nginx()`].
+//! Adding a server means: its script in `tests/servers/` (sourcing `lib.sh` there for the pid
+//! check, the stop and the locked package install), a [`Script`] constant listed in [`SCRIPTS`], a
+//! struct read from the script's `env` file, and a function like [`nginx()`] (as [`gopher()`] was
+//! added).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -189,6 +190,98 @@ pub fn try_ftp() -> Result<&'static Ftp, &'static ServerError> {
         .as_ref()
 }
 
+/// A Gopher server on 127.0.0.1 (see `tests/servers/gopher.sh`): [`gopher()`] is gophernicus
+/// (plain Gopher: menus end with a `.` line, text items are sent as they are, a type 7 search at
+/// `/search`), [`gopher_plus()`] is pygopherd (Gopher+: a `+` fifth field on menu lines, reply
+/// headers, `!` and `$` attribute requests; menus without a `.` line).
+///
+/// Both serve a root menu (`gophermap`) with `i` lines, `0` `/hello.txt`, `0` `/dots.txt` (lines
+/// that start with `.`), `1` `/dir`, `9` `/bin.dat` (64 KiB) and an `h` `URL:` link. For
+/// gophernicus, `root/data` holds the files of `tests/servers/mkdata.sh` (listed at `/data`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Gopher {
+    /// Port on 127.0.0.1.
+    pub port: u16,
+    /// The directory served as the root menu.
+    pub root: PathBuf,
+    /// Whether the server speaks Gopher+ (pygopherd).
+    pub plus: bool,
+    /// Which server it is: `gophernicus` or `pygopherd`.
+    pub server: String,
+    /// The script's state directory.
+    pub state_dir: PathBuf,
+}
+
+impl Gopher {
+    /// `gopher://127.0.0.1:PORT/path`, where `path` is an item type then a selector
+    /// (`1/dir`, `0/hello.txt`; RFC 4266); a missing leading `/` is added.
+    pub fn url(&self, path: &str) -> String {
+        format!("gopher://127.0.0.1:{}{}", self.port, slash(path))
+    }
+
+    /// Reads the `env` file that `gopher.sh` wrote into `state_dir`.
+    pub fn from_state_dir(state_dir: &Path) -> Result<Self, ServerError> {
+        let env = Env::read(state_dir)?;
+        Ok(Gopher {
+            port: env.port("GOPHER_PORT")?,
+            root: env.get("GOPHER_ROOT")?.into(),
+            plus: env.get("GOPHER_PLUS")? == "1",
+            server: env.get("GOPHER_SERVER")?.to_owned(),
+            state_dir: state_dir.to_path_buf(),
+        })
+    }
+}
+
+/// The plain Gopher server (gophernicus) of this test process, like [`nginx()`].
+///
+/// ```
+/// use std::io::{Read, Write};
+///
+/// let gopher = inet_tests::servers::gopher();
+/// let mut tcp = std::net::TcpStream::connect(("127.0.0.1", gopher.port))?;
+/// tcp.write_all(b"/hello.txt\r\n")?;
+/// let mut text = String::new();
+/// tcp.read_to_string(&mut text)?;
+/// assert_eq!(text, "Hello, gopher!\r\n");
+/// # Ok::<(), std::io::Error>(())
+/// ```
+///
+/// # Panics
+/// When no server can be had; use [`try_gopher`] to handle that.
+pub fn gopher() -> &'static Gopher {
+    match try_gopher() {
+        Ok(gopher) => gopher,
+        Err(e) => panic!("inet-tests: no Gopher server: {e}"),
+    }
+}
+
+/// Like [`gopher`], returning the error instead of panicking. The first outcome is kept.
+pub fn try_gopher() -> Result<&'static Gopher, &'static ServerError> {
+    static GOPHER: OnceLock<Result<Gopher, ServerError>> = OnceLock::new();
+    GOPHER
+        .get_or_init(|| shared(&GOPHER_SCRIPT, Gopher::from_state_dir))
+        .as_ref()
+}
+
+/// The Gopher+ server (pygopherd) of this test process, like [`nginx()`].
+///
+/// # Panics
+/// When no server can be had; use [`try_gopher_plus`] to handle that.
+pub fn gopher_plus() -> &'static Gopher {
+    match try_gopher_plus() {
+        Ok(gopher) => gopher,
+        Err(e) => panic!("inet-tests: no Gopher+ server: {e}"),
+    }
+}
+
+/// Like [`gopher_plus`], returning the error instead of panicking. The first outcome is kept.
+pub fn try_gopher_plus() -> Result<&'static Gopher, &'static ServerError> {
+    static GOPHER_PLUS: OnceLock<Result<Gopher, ServerError>> = OnceLock::new();
+    GOPHER_PLUS
+        .get_or_init(|| shared(&GOPHER_PLUS_SCRIPT, Gopher::from_state_dir))
+        .as_ref()
+}
+
 /// A server script in `tests/servers/` and how the harness drives it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Script {
@@ -223,8 +316,26 @@ pub const FTP_SCRIPT: Script = Script {
     data_dir: Some("ftp/data"),
 };
 
+/// `gopher.sh`: gophernicus under socat, plain Gopher.
+pub const GOPHER_SCRIPT: Script = Script {
+    name: "gopher",
+    file: "gopher.sh",
+    env_var: "INET_TEST_GOPHER",
+    ports: 1,
+    data_dir: Some("gopher/data"),
+};
+
+/// `gopher-plus.sh`: `gopher.sh` with pygopherd, Gopher+.
+pub const GOPHER_PLUS_SCRIPT: Script = Script {
+    name: "gopher-plus",
+    file: "gopher-plus.sh",
+    env_var: "INET_TEST_GOPHER_PLUS",
+    ports: 1,
+    data_dir: None,
+};
+
 /// Every server `inet-test-servers` starts, in order.
-pub const SCRIPTS: &[Script] = &[NGINX_SCRIPT, FTP_SCRIPT];
+pub const SCRIPTS: &[Script] = &[NGINX_SCRIPT, FTP_SCRIPT, GOPHER_SCRIPT, GOPHER_PLUS_SCRIPT];
 
 /// Starts `script` with its state in `state_dir` on free ports, then generates its test data.
 /// A state directory whose server is still running is reused as it is.

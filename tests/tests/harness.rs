@@ -1,5 +1,5 @@
-//! The test harness itself: the loopback nginx and proftpd serve what the scripts promise, and
-//! each fault server behaviour does what its documentation says.
+//! The test harness itself: the loopback nginx, proftpd, gophernicus and pygopherd serve what the
+//! scripts promise, and each fault server behaviour does what its documentation says.
 
 use inet_tests::fault::{Behaviour, FaultServer};
 use inet_tests::servers;
@@ -121,6 +121,226 @@ fn proftpd_serves_the_generated_data_files_to_the_local_user() {
     assert_eq!(c.reply().code, 226);
     let on_disk = std::fs::read(ftp.root.join("data/rand_1M.bin")).expect("the file on disk");
     assert!(body == on_disk, "the file differs ({} bytes)", body.len());
+}
+
+// ---- gophernicus and pygopherd (read by hand through inet-gopher's sans-IO core, which they
+// check against real servers) ----
+
+/// Sends one request line and reads the answer until the server closes.
+fn gopher_fetch(port: u16, request: &[u8]) -> Vec<u8> {
+    let mut tcp = TcpStream::connect(("127.0.0.1", port)).expect("connect to the gopher server");
+    tcp.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    tcp.write_all(request).expect("send the request");
+    let mut answer = Vec::new();
+    tcp.read_to_end(&mut answer).expect("read the answer");
+    answer
+}
+
+/// A menu's items, pushed in small pieces as a socket might deliver them, then closed; and
+/// whether it ended with a '.' line.
+fn gopher_menu(
+    wire: &[u8],
+    port: u16,
+) -> (
+    Result<Vec<inet_gopher::proto::MenuItem>, inet_gopher::proto::ProtoError>,
+    bool,
+) {
+    use inet_gopher::proto::MenuParser;
+    let mut menu = MenuParser::for_server("127.0.0.1", port);
+    let mut items = Vec::new();
+    let mut read = |menu: &mut MenuParser| loop {
+        match menu.next_item()? {
+            Some(item) => items.push(item),
+            None => return Ok(()),
+        }
+    };
+    let mut outcome = Ok(());
+    for piece in wire.chunks(7) {
+        menu.push(piece);
+        outcome = outcome.and_then(|()| read(&mut menu));
+    }
+    menu.finish();
+    outcome = outcome.and_then(|()| read(&mut menu));
+    (outcome.map(|()| items), menu.terminated())
+}
+
+/// The locators of a menu that must hold nothing else.
+fn gopher_entries(
+    items: Result<Vec<inet_gopher::proto::MenuItem>, inet_gopher::proto::ProtoError>,
+) -> Vec<inet_gopher::proto::Locator> {
+    use inet_gopher::proto::MenuItem;
+    items
+        .expect("a well-formed menu")
+        .into_iter()
+        .map(|item| match item {
+            MenuItem::Entry(locator) => locator,
+            MenuItem::Raw(raw) => panic!("a line the parser could not read: {raw:?}"),
+        })
+        .collect()
+}
+
+#[test]
+fn gophernicus_root_menu_reads_as_the_items_gopher_sh_wrote() {
+    use inet_gopher::proto::{request_line, ItemType};
+    let gopher = servers::gopher();
+    assert!(!gopher.plus);
+    let wire = gopher_fetch(
+        gopher.port,
+        &request_line(b"", None, None).expect("request"),
+    );
+    let (items, terminated) = gopher_menu(&wire, gopher.port);
+    let entries = gopher_entries(items);
+    assert!(terminated, "gophernicus ends menus with a '.' line");
+    let items: Vec<(ItemType, String)> = entries
+        .iter()
+        .filter(|l| !l.item_type().is_info())
+        .map(|l| (l.item_type(), l.selector_text().into_owned()))
+        .collect();
+    assert_eq!(
+        items,
+        [
+            (ItemType::TextFile, "/hello.txt".to_owned()),
+            (ItemType::TextFile, "/dots.txt".to_owned()),
+            (ItemType::Directory, "/dir".to_owned()),
+            (ItemType::Binary, "/bin.dat".to_owned()),
+            (ItemType::IndexServer, "/search".to_owned()),
+            (
+                ItemType::Html,
+                "URL:http://127.0.0.1:18080/hello.txt".to_owned()
+            ),
+        ]
+    );
+    assert_eq!(
+        entries.iter().filter(|l| l.item_type().is_info()).count(),
+        2
+    );
+    let hello = &entries[2];
+    assert_eq!((hello.host(), hello.port()), ("127.0.0.1", gopher.port));
+    // The menu's own locators fetch what they name.
+    let text = gopher_fetch(gopher.port, &hello.request(None, None).expect("request"));
+    assert_eq!(text, b"Hello, gopher!\r\n");
+}
+
+#[test]
+fn gophernicus_sends_text_as_it_is_and_a_search_as_a_menu() {
+    use inet_gopher::proto::{request_line, ItemType, TextFraming};
+    let gopher = servers::gopher();
+    // No '.' line and no dot-stuffing: the file with LF made CRLF, to the close.
+    let dots = gopher_fetch(gopher.port, b"/dots.txt\r\n");
+    let on_disk = std::fs::read_to_string(gopher.root.join("dots.txt")).expect("dots.txt");
+    assert_eq!(dots, on_disk.replace('\n', "\r\n").as_bytes());
+    let mut framing = TextFraming::new();
+    let frame = framing.frame(&dots);
+    assert_eq!(frame.payload, 0..frame.consumed);
+    assert!(!framing.is_done());
+    // So an RFC 1436 reading of it stops at the lone '.' line, a line early.
+    let mut rest = &dots[frame.consumed..];
+    while !framing.is_done() && !rest.is_empty() {
+        rest = &rest[framing.frame(rest).consumed..];
+    }
+    assert!(framing.terminated());
+    assert_eq!(rest, b"after the lone dot\r\n");
+
+    let wire = gopher_fetch(
+        gopher.port,
+        &request_line(b"/search", Some("inet rocks"), None).expect("request"),
+    );
+    let (items, terminated) = gopher_menu(&wire, gopher.port);
+    let entries = gopher_entries(items);
+    assert!(terminated);
+    assert_eq!(entries[0].item_type(), ItemType::Info);
+    assert_eq!(entries[0].display(), "You searched for: inet rocks");
+    assert_eq!(entries[1].selector(), b"/hello.txt");
+}
+
+#[test]
+fn gophernicus_binary_item_arrives_whole_and_is_no_menu() {
+    use inet_gopher::proto::ProtoError;
+    let gopher = servers::gopher();
+    let bytes = gopher_fetch(gopher.port, b"/bin.dat\r\n");
+    let on_disk = std::fs::read(gopher.root.join("bin.dat")).expect("bin.dat");
+    assert_eq!(bytes.len(), 65536);
+    assert!(bytes == on_disk, "bin.dat differs");
+    let (entries, _) = gopher_menu(&bytes, gopher.port);
+    assert!(
+        matches!(
+            entries,
+            Err(ProtoError::InvalidReply(_) | ProtoError::LineTooLong { .. })
+        ),
+        "{entries:?}"
+    );
+}
+
+#[test]
+fn pygopherd_speaks_gopher_plus_and_gophernicus_does_not() {
+    use inet_gopher::proto::{
+        parse_attributes, parse_error_body, parse_reply_header, request_line, GopherPlus,
+        PlusHeader, PlusLength, ProtoError,
+    };
+    let plus = servers::gopher_plus();
+    assert!(plus.plus);
+    // Menus: a '+' fifth field, and no '.' line.
+    let wire = gopher_fetch(plus.port, b"\r\n");
+    let (items, terminated) = gopher_menu(&wire, plus.port);
+    let entries = gopher_entries(items);
+    assert!(!terminated);
+    let hello = entries
+        .iter()
+        .find(|l| l.selector() == b"/hello.txt")
+        .expect("/hello.txt in the menu");
+    assert_eq!(hello.gopher_plus(), Some(GopherPlus::Plus));
+
+    // An item with a length header.
+    let reply = gopher_fetch(plus.port, &hello.request(None, Some("+")).expect("request"));
+    let (header, at) = parse_reply_header(&reply)
+        .expect("a Gopher+ header")
+        .expect("a whole header");
+    assert_eq!(header, PlusHeader::Data(PlusLength::Bytes(15)));
+    assert_eq!(&reply[at..], b"Hello, gopher!\n");
+
+    // Its attributes.
+    let reply = gopher_fetch(plus.port, &hello.request(None, Some("!")).expect("request"));
+    let (header, at) = parse_reply_header(&reply)
+        .expect("a Gopher+ header")
+        .expect("a whole header");
+    assert_eq!(header, PlusHeader::Data(PlusLength::UntilClose));
+    let blocks = parse_attributes(&reply[at..]).expect("attribute blocks");
+    let names: Vec<&str> = blocks.iter().map(|b| b.name.as_str()).collect();
+    assert_eq!(names, ["INFO", "ADMIN", "VIEWS"]);
+    assert_eq!(
+        blocks[0]
+            .locator()
+            .expect("INFO holds a locator")
+            .selector(),
+        b"/hello.txt"
+    );
+    assert!(blocks[1].get("Admin").is_some() && blocks[1].get("Mod-Date").is_some());
+    assert_eq!(
+        blocks[2].attributes().next().map(|(view, _)| view),
+        Some("text/plain")
+    );
+
+    // An error reply.
+    let reply = gopher_fetch(
+        plus.port,
+        &request_line(b"/missing", None, Some("+")).expect("request"),
+    );
+    let (header, at) = parse_reply_header(&reply)
+        .expect("a Gopher+ header")
+        .expect("a whole header");
+    assert!(matches!(header, PlusHeader::Error(_)), "{header:?}");
+    let error = parse_error_body(&reply[at..]);
+    assert_eq!(error.code, Some(1));
+    assert!(error.message.contains("/missing"), "{error:?}");
+
+    // A plain Gopher server answers an attribute request with the item itself.
+    let gopher = servers::gopher();
+    let reply = gopher_fetch(gopher.port, b"/hello.txt\t!\r\n");
+    assert!(matches!(
+        parse_reply_header(&reply),
+        Err(ProtoError::NotGopherPlus(_))
+    ));
 }
 
 // ---- nginx ----

@@ -10,7 +10,7 @@
 //!   is the server the menu came from ([`MenuParser::for_server`]);
 //! - `i` (info) and `3` (error) lines with anything in their other fields, or none (the port of
 //!   such a line, when not a number, is the server's);
-//! - unknown type bytes: kept as [`ItemType::Unknown`](super::ItemType::Unknown).
+//! - unknown type bytes: kept as [`ItemType::Unknown`].
 //!
 //! What it does not read: a line that does not start with a printable ASCII type byte, a line
 //! with a CR inside (not before its LF), a line of another type without any TAB, a line whose
@@ -415,6 +415,15 @@ hWeb link\tURL:http://127.0.0.1:18080/hello.txt\t127.0.0.1\t18070\r\n\
                 MenuItem::Raw("1\t\r\u{83}".into()),
                 MenuItem::Raw("0a\rb\t/x\th\t70\r".into()),
             ]
+        );
+    }
+
+    #[test]
+    fn only_ascii_whitespace_makes_a_blank_line() {
+        // A vertical tab is no whitespace to `u8::is_ascii_whitespace` (nor a type byte).
+        assert_eq!(
+            read_all(b" \t\r\n\x0b\n").unwrap(),
+            [MenuItem::Raw("\x0b".into())]
         );
     }
 

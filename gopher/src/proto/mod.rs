@@ -10,14 +10,14 @@
 //!
 //! Code map, leaves first:
 //! - [`item`]: [`ItemType`], the one-byte item types, with WinINet's `GOPHER_TYPE_*` flags.
+//! - [`text`]: a text item's `.` terminator and dot-unstuffing: [`TextFraming`] (zero-copy,
+//!   the shape of inet-core's `Framing`) and [`TextDecoder`] (copying, the shape of
+//!   inet-core's `Transform`); [`dot_stuff`] is their inverse, for test servers.
 //! - [`locator`]: [`Locator`], one item's type, display string, selector, host, port and
 //!   Gopher+ marker — built (WinINet: GopherCreateLocator), parsed and encoded back; and
 //!   [`request_line`], the line a client sends for a selector (with a search query and a
 //!   Gopher+ suffix).
 //! - [`menu`]: [`MenuParser`], the incremental, bounded menu reader ([`MenuItem`]s out).
-//! - [`text`]: a text item's `.` terminator and dot-unstuffing: [`TextFraming`] (zero-copy,
-//!   the shape of inet-core's `Framing`) and [`TextDecoder`] (copying, the shape of
-//!   inet-core's `Transform`); [`dot_stuff`] is their inverse, for test servers.
 //! - [`plus`]: Gopher+ replies: the length header ([`PlusHeader`]), attribute blocks
 //!   ([`AttributeBlock`]), error replies ([`PlusError`]).
 //!
