@@ -28,14 +28,21 @@ fn ftps_lists_downloads_and_uploads_again_and_again_with_resumed_data_sessions()
     let s = session(ftp, true);
     let conn = FtpConnection::connect_blocking(&s, "localhost", ftp.port, ftps(ftp))
         .expect("AUTH TLS login");
-    let find = conn.find_first_blocking(Some("/data"), Context(0)).expect("MLSD over TLS");
+    let find = conn
+        .find_first_blocking(Some("/data"), Context(0))
+        .expect("MLSD over TLS");
     assert!(find.remaining().iter().any(|f| f.name() == "rand_1M.bin"));
     find.close();
 
     let want = std::fs::read(ftp.root.join("data/rand_1M.bin")).expect("on disk");
     let local = std::env::temp_dir().join(format!("inet-ftps-{}.bin", std::process::id()));
-    conn.get_file_blocking("/data/rand_1M.bin", &local, TransferOptions::new(), Context(0))
-        .expect("RETR over TLS");
+    conn.get_file_blocking(
+        "/data/rand_1M.bin",
+        &local,
+        TransferOptions::new(),
+        Context(0),
+    )
+    .expect("RETR over TLS");
     assert!(std::fs::read(&local).expect("local") == want);
 
     // Uploads get no new TLS session from the server: each must resume the same one.
@@ -52,7 +59,12 @@ fn ftps_lists_downloads_and_uploads_again_and_again_with_resumed_data_sessions()
         assert!(on_disk == want, "round {round}: the stored file differs");
     }
     let file = conn
-        .open_file_blocking("/data/rand_1M.bin", Access::Read, TransferOptions::new(), Context(0))
+        .open_file_blocking(
+            "/data/rand_1M.bin",
+            Access::Read,
+            TransferOptions::new(),
+            Context(0),
+        )
         .expect("open over TLS");
     let got = async_io::block_on(file.read_to_end(2 << 20)).expect("read");
     assert!(got == want);

@@ -14,9 +14,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use inet::ftp::{
-    server_reply, DataConnection, FtpConnection, FtpOptions, FtpUrl, Security, TransferType,
-};
+use inet::ftp::{DataConnection, FtpConnection, FtpOptions, FtpUrl, Security, TransferType};
 use inet::transport::TlsVerify;
 use inet::{Completion, Context, Error, ErrorKind, HandleKind, Pending, Session, Status};
 
@@ -186,18 +184,14 @@ impl Failure {
         }
     }
 
-    /// A download's error: one about its local file is a [`Failure::LocalWrite`]. inet-ftp
-    /// reports those as FILE_NOT_FOUND or INVALID_PARAMETER with the io::Error as the source
-    /// (network errors have other kinds).
+    /// A download's error: one about its local file (inet-ftp's local-file codes) is a
+    /// [`Failure::LocalWrite`].
     pub fn of_download(e: Error) -> Self {
-        let local = matches!(
-            e.kind(),
-            ErrorKind::FileNotFound | ErrorKind::InvalidParameter
-        ) && std::error::Error::source(&e).is_some_and(|s| s.is::<io::Error>());
-        if local {
-            Failure::LocalWrite(e)
-        } else {
-            Failure::Inet(e)
+        match e.kind() {
+            ErrorKind::FileNotFound | ErrorKind::AccessDenied | ErrorKind::WriteFault => {
+                Failure::LocalWrite(e)
+            }
+            _ => Failure::Inet(e),
         }
     }
 }
@@ -217,29 +211,10 @@ impl fmt::Display for Failure {
     }
 }
 
-/// `message: what (NAME code)`, as `Error`'s Display, but without its source when the message
-/// already says it: inet-ftp's messages quote the server's reply (its first line) and the I/O
-/// error, and the source would repeat them (a reply whole, every line).
+/// `message: what: source (NAME code)`, `Error`'s Display: inet-ftp's errors name the
+/// server's reply once (its code and first line, as the source).
 fn error_text(e: &Error) -> String {
-    let tail = format!("{} ({} {})", e.kind(), e.kind().name(), e.code());
-    let source = std::error::Error::source(e).map(|s| s.to_string());
-    let head = match source {
-        Some(s) if server_reply(e).is_none() && !e.message().contains(s.as_str()) => {
-            return format!(
-                "{}: {}: {s} ({} {})",
-                e.message(),
-                e.kind(),
-                e.kind().name(),
-                e.code()
-            )
-        }
-        _ => e.message(),
-    };
-    if head.is_empty() {
-        tail
-    } else {
-        format!("{head}: {tail}")
-    }
+    e.to_string()
 }
 
 /// Print the outcome of `command` on `url` as one line and return the exit status.
@@ -432,23 +407,6 @@ fn copy(c: &Completion) -> Completion {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn error_text_leaves_out_a_source_the_message_already_quotes() {
-        let io = io::Error::new(io::ErrorKind::NotFound, "gone");
-        let e = Error::new(ErrorKind::FileNotFound, "reading f: gone").with_source(io);
-        assert_eq!(
-            error_text(&e),
-            "reading f: gone: file not found (ERROR_FILE_NOT_FOUND 2)"
-        );
-        let io = io::Error::other("disk on fire");
-        let e = Error::new(ErrorKind::InvalidParameter, "writing f").with_source(io);
-        assert_eq!(
-            error_text(&e),
-            "writing f: invalid argument: disk on fire (ERROR_INVALID_PARAMETER 87)"
-        );
-        assert_eq!(error_text(&e), e.to_string());
-    }
 
     #[test]
     fn multi_line_replies_are_put_on_one_line() {
