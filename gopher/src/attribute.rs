@@ -60,12 +60,10 @@ impl GopherConnection {
                 .trim_end_matches(':')
                 .to_ascii_uppercase()
         });
-        let plus = match &wanted {
-            Some(w) => format!("!+{w}"),
-            None => "!".to_string(),
-        };
+        // Every block is asked for and the one wanted kept here: servers differ on `!+NAME`
+        // (pygopherd answers it with the item itself), and the blocks are small.
         let request = locator
-            .request(None, Some(&plus))
+            .request(None, Some("!"))
             .map_err(|e| errors::protocol(&what, e))?;
         let locator = locator.clone();
         let (server, h) = self.parts();

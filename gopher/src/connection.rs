@@ -19,6 +19,10 @@ pub struct GopherOptions {
     pub secure: bool,
     /// Relaxed certificate checks (off by default).
     pub verify: TlsVerify,
+    /// Read text items as RFC 1436 says — up to the `.` line, `..` at a line's start read as
+    /// `.` — instead of as sent with only a final `.` line dropped (the default: gophernicus and
+    /// pygopherd send text files as they are, and unstuffing them would lose dots).
+    pub dot_stuffed: bool,
 }
 
 impl GopherOptions {
@@ -30,6 +34,12 @@ impl GopherOptions {
     /// gophers:// (TLS).
     pub fn secure(mut self, secure: bool) -> Self {
         self.secure = secure;
+        self
+    }
+
+    /// RFC 1436 text framing (see [`dot_stuffed`](Self::dot_stuffed)).
+    pub fn dot_stuffed(mut self, on: bool) -> Self {
+        self.dot_stuffed = on;
         self
     }
 

@@ -1,6 +1,6 @@
 //! Items (WinINet: GopherOpenFile): a file handle streaming one item through core's shared
-//! reader — a text item up to its `.` line with dot-unstuffing, anything else until the server
-//! closes.
+//! reader — a text item as sent with a final `.` line dropped (or, when asked, RFC 1436's `.`
+//! line and dot-unstuffing), anything else until the server closes.
 
 use std::fmt;
 use std::future::Future;
@@ -14,31 +14,39 @@ use inet_core::{
 use crate::connection::{send_request, GopherConnection};
 use crate::errors;
 use crate::find::shown;
-use crate::proto::{Locator, TextFraming};
+use crate::proto::{AsSentFraming, Locator, TextFraming};
 
-/// A text item's `.` line and dot-stuffing as core's [`Framing`]. A server that closes without
-/// the `.` line ends the text there (tolerated: many do).
-#[derive(Debug, Default)]
-struct DotTerminated(TextFraming);
+/// A text item's framing as core's [`Framing`]: the proto's two text framings share its shape.
+macro_rules! text_framing {
+    ($name:ident, $proto:ty) => {
+        #[derive(Debug, Default)]
+        struct $name($proto);
 
-impl Framing for DotTerminated {
-    fn frame(&mut self, wire: &[u8]) -> Result<Framed> {
-        let f = self.0.frame(wire);
-        Ok(Framed {
-            consumed: f.consumed,
-            payload: f.payload,
-        })
-    }
+        impl Framing for $name {
+            fn frame(&mut self, wire: &[u8]) -> Result<Framed> {
+                let f = self.0.frame(wire);
+                Ok(Framed {
+                    consumed: f.consumed,
+                    payload: f.payload,
+                })
+            }
 
-    fn end_of_stream(&mut self) -> Result<()> {
-        self.0.end_of_stream();
-        Ok(())
-    }
+            fn end_of_stream(&mut self) -> Result<()> {
+                self.0.end_of_stream();
+                Ok(())
+            }
 
-    fn is_done(&self) -> bool {
-        self.0.is_done()
-    }
+            fn is_done(&self) -> bool {
+                self.0.is_done()
+            }
+        }
+    };
 }
+
+// RFC 1436: up to the `.` line, dot-stuffing undone; a server that closes first ends it there.
+text_framing!(DotTerminated, TextFraming);
+// As the real servers send text: everything, a final `.` line dropped.
+text_framing!(AsSent, AsSentFraming);
 
 /// An open Gopher item (WinINet: the handle GopherOpenFile returns).
 #[derive(Clone)]
@@ -185,10 +193,10 @@ impl GopherConnection {
             let conn = send_request(&h, &server, &locator, &request).await?;
             let handle = h.create_child(HandleKind::GopherFile, context)?;
             let body = Incoming::new(&handle, || "reading: the item is over".to_string());
-            let framing: Box<dyn Framing> = if locator.item_type().is_dot_terminated() {
-                Box::<DotTerminated>::default()
-            } else {
-                Box::<UntilClose>::default()
+            let framing: Box<dyn Framing> = match locator.item_type().is_dot_terminated() {
+                true if server.options.dot_stuffed => Box::<DotTerminated>::default(),
+                true => Box::<AsSent>::default(),
+                false => Box::<UntilClose>::default(),
             };
             body.set(Reader::new(
                 conn,

@@ -96,13 +96,49 @@ fn a_search_sends_its_query_after_a_tab() {
 }
 
 #[test]
+fn text_is_read_as_sent_with_its_final_dot_line_dropped_or_unstuffed_when_asked() {
+    let (srv, _) = server(|_| b"..kept as sent\r\n.\r\nmore text\r\n.\r\n".to_vec());
+    let s = session();
+    let g = connection(&s, srv.port());
+    let item = locator(ItemType::TextFile, "/t", srv.port());
+    let f = g.open_file_blocking(&item, None, Context(0)).expect("text");
+    assert_eq!(
+        f.read_to_end_blocking(1 << 20).expect("read"),
+        b"..kept as sent\r\n.\r\nmore text\r\n"
+    );
+    let rfc = GopherConnection::open(
+        &s,
+        "127.0.0.1",
+        srv.port(),
+        GopherOptions::new().dot_stuffed(true),
+        Context(0),
+    )
+    .expect("open");
+    let f = rfc
+        .open_file_blocking(&item, None, Context(0))
+        .expect("text");
+    assert_eq!(
+        f.read_to_end_blocking(1 << 20).expect("read"),
+        b".kept as sent\r\n"
+    );
+}
+
+#[test]
 fn a_text_item_ends_at_its_dot_line_with_dots_unstuffed_and_binary_reads_to_close() {
     let (srv, _) = server(|sel| match sel {
         "/t" => b"line one\r\n..starts with a dot\r\n.\r\nnot text\r\n".to_vec(),
         _ => (0..=255u8).cycle().take(100_000).collect(),
     });
     let s = session();
-    let g = connection(&s, srv.port());
+    // RFC 1436 framing, as asked.
+    let g = GopherConnection::open(
+        &s,
+        "127.0.0.1",
+        srv.port(),
+        GopherOptions::new().dot_stuffed(true),
+        Context(0),
+    )
+    .expect("open");
     let text = g
         .open_file_blocking(
             &locator(ItemType::TextFile, "/t", srv.port()),
@@ -213,7 +249,7 @@ fn gopher_plus_attributes_are_read_and_plain_servers_say_so() {
         .expect("one block");
     assert_eq!(admin.len(), 1);
     assert_eq!(seen.lock()[0], "/about\t!");
-    assert_eq!(seen.lock()[1], "/about\t!+ADMIN");
+    assert_eq!(seen.lock()[1], "/about\t!");
     let err = g
         .get_attribute_blocking(&item, Some("VIEWS"))
         .expect_err("no such block");

@@ -38,7 +38,7 @@ pub use plus::{
     parse_attributes, parse_error_body, parse_reply_header, AttributeBlock, PlusError, PlusHeader,
     PlusLength,
 };
-pub use text::{dot_stuff, TextDecoder, TextFrame, TextFraming};
+pub use text::{dot_stuff, AsSentFraming, TextDecoder, TextFrame, TextFraming};
 
 /// Why the protocol core refused some bytes or some argument.
 ///

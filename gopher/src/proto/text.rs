@@ -350,6 +350,168 @@ pub fn dot_stuff(text: &[u8]) -> Vec<u8> {
     out
 }
 
+/// Text as the server sent it, with only a final `.` line taken off: what the real servers
+/// need (gophernicus and pygopherd send text files as they are — no `.` line, no
+/// dot-stuffing), and right for an RFC 1436 server too unless its text has lines starting with
+/// `.` (they keep their stuffed dot). Zero-copy, core's `Framing` shape, like [`TextFraming`].
+///
+/// A line holding only `.` is held back until more bytes follow it (then it was text) or the
+/// stream ends (then it was the end marker, and is dropped).
+///
+/// ```
+/// use inet_gopher::proto::AsSentFraming;
+///
+/// let wire = b"..two dots stay\r\n.\r\nmid-text dot line stays\r\n.\r\n";
+/// let mut framing = AsSentFraming::new();
+/// let (mut text, mut at) = (Vec::new(), 0);
+/// loop {
+///     let f = framing.frame(&wire[at..]);
+///     text.extend_from_slice(&wire[at..][f.payload]);
+///     at += f.consumed;
+///     if f.consumed == 0 { break; } // holding the last "." line: the stream ends here
+/// }
+/// framing.end_of_stream();
+/// assert_eq!(text, b"..two dots stay\r\n.\r\nmid-text dot line stays\r\n");
+/// assert!(framing.terminated());
+/// ```
+#[derive(Debug, Clone)]
+pub struct AsSentFraming {
+    at_line_start: bool,
+    /// The last `frame` call held back a whole `.` line.
+    held_dot_line: bool,
+    done: bool,
+    terminated: bool,
+}
+
+impl Default for AsSentFraming {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl AsSentFraming {
+    /// Framing for a text item, at its first byte.
+    pub fn new() -> Self {
+        AsSentFraming {
+            at_line_start: true,
+            held_dot_line: false,
+            done: false,
+            terminated: false,
+        }
+    }
+
+    /// Takes one run of text from the start of `wire`; `consumed: 0` means "need more bytes"
+    /// (a `.` line, or its start, is held back) or "done".
+    pub fn frame(&mut self, wire: &[u8]) -> TextFrame {
+        self.held_dot_line = false;
+        if self.done || wire.is_empty() {
+            return TextFrame::framing(0);
+        }
+        if self.at_line_start {
+            let dot_line = match wire {
+                [b'.'] | [b'.', b'\r'] => {
+                    // A `.` line's start (or, at the end, the line without its line end).
+                    self.held_dot_line = true;
+                    return TextFrame::framing(0);
+                }
+                [b'.', b'\n', ..] => Some(2),
+                [b'.', b'\r', b'\n', ..] => Some(3),
+                _ => None,
+            };
+            if let Some(n) = dot_line {
+                if wire.len() == n {
+                    self.held_dot_line = true;
+                    return TextFrame::framing(0);
+                }
+                // More follows: the `.` line was text.
+                return TextFrame {
+                    consumed: n,
+                    payload: 0..n,
+                };
+            }
+        }
+        let end = match wire.iter().position(|&b| b == b'\n') {
+            Some(lf) => {
+                self.at_line_start = true;
+                lf + 1
+            }
+            None => {
+                self.at_line_start = false;
+                wire.len()
+            }
+        };
+        TextFrame {
+            consumed: end,
+            payload: 0..end,
+        }
+    }
+
+    /// The server closed: the text is over; a `.` line held back was its end marker.
+    pub fn end_of_stream(&mut self) {
+        self.terminated = self.held_dot_line;
+        self.done = true;
+    }
+
+    /// True once the text is over.
+    pub fn is_done(&self) -> bool {
+        self.done
+    }
+
+    /// Whether the text ended with a `.` line (which was dropped).
+    pub fn terminated(&self) -> bool {
+        self.terminated
+    }
+}
+
+#[cfg(test)]
+mod as_sent_tests {
+    use super::*;
+
+    fn run(wire: &[u8], cut: usize) -> (Vec<u8>, bool) {
+        let mut f = AsSentFraming::new();
+        let (mut out, mut buf) = (Vec::new(), Vec::new());
+        for piece in wire.chunks(cut.max(1)) {
+            buf.extend_from_slice(piece);
+            loop {
+                let fr = f.frame(&buf);
+                out.extend_from_slice(&buf[fr.payload.clone()]);
+                buf.drain(..fr.consumed);
+                if fr.consumed == 0 {
+                    break;
+                }
+            }
+        }
+        f.end_of_stream();
+        (out, f.terminated())
+    }
+
+    #[test]
+    fn only_a_final_dot_line_is_dropped_however_the_bytes_are_cut() {
+        let wire = b".hidden\r\n..two\r\n.\r\nafter a dot line\n.\n";
+        for cut in 1..=wire.len() {
+            let (out, terminated) = run(wire, cut);
+            assert_eq!(
+                out, b".hidden\r\n..two\r\n.\r\nafter a dot line\n",
+                "cut {cut}"
+            );
+            assert!(terminated);
+        }
+    }
+
+    #[test]
+    fn text_without_a_dot_line_is_kept_whole() {
+        for cut in 1..8 {
+            let (out, terminated) = run(b"a\r\nb.\r\n.", cut);
+            assert_eq!(out, b"a\r\nb.\r\n", "cut {cut}");
+            assert!(
+                terminated,
+                "a final '.' without its line end still ends the text"
+            );
+        }
+        assert_eq!(run(b"plain\n", 2), (b"plain\n".to_vec(), false));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
