@@ -269,3 +269,18 @@ fn a_selector_that_would_smuggle_a_second_request_is_refused() {
         .expect_err("CR LF in a selector");
     assert!(err.to_string().contains("selector"), "{err}");
 }
+
+#[test]
+fn a_ten_mebibyte_menu_line_is_refused_without_holding_it() {
+    let (srv, _) = server(|_| {
+        let mut line = b"0".to_vec();
+        line.resize(10 << 20, b'x');
+        line
+    });
+    let s = session();
+    let g = connection(&s, srv.port());
+    let err = g
+        .find_first_blocking(None, None, Context(0))
+        .expect_err("a line longer than the limit");
+    assert_eq!(err.kind(), ErrorKind::InvalidServerResponse, "{err}");
+}
