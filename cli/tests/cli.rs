@@ -440,7 +440,13 @@ fn trace_text_writes_one_human_line_per_notification() {
 fn demo_charts_both_phases_and_async_beats_sequential() {
     let out = inet(&["demo"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let text = stdout(&out);
+    let all = stdout(&out);
+    assert!(all.lines().all(|l| l.chars().count() <= 80), "{all}");
+    let (coffee, browser) = all
+        .split_once("\nThe browser:")
+        .unwrap_or_else(|| panic!("no browser scenario:\n{all}"));
+    browser_scenario(browser);
+    let text = coffee.to_string();
     let total = |label: &str| -> u64 {
         let line = text
             .lines()
@@ -469,7 +475,48 @@ fn demo_charts_both_phases_and_async_beats_sequential() {
     let start = |row: &str| row.find("rcs").unwrap();
     assert!(start(rows[1]) > start(rows[0]), "{text}");
     assert_eq!(start(rows[2]), start(rows[3]), "{text}");
-    assert!(text.lines().all(|l| l.chars().count() <= 80), "{text}");
+}
+
+/// The demo's page scenario: a page and the 8 resources it names, blocking then callback mode.
+fn browser_scenario(text: &str) {
+    let rows: Vec<&str> = text.lines().filter(|l| l.starts_with("ctx ")).collect();
+    assert_eq!(
+        rows.len(),
+        18,
+        "a page and 8 resources, two phases:\n{text}"
+    );
+    let (seq, conc) = rows.split_at(9);
+    assert!(
+        seq[0].contains("GET /") && conc[0].contains("GET /"),
+        "{text}"
+    );
+    // The chart starts where the ruler does (`|---------|…`), after the labels.
+    let chart = text
+        .lines()
+        .find_map(|l| {
+            l.trim_start()
+                .starts_with("|---")
+                .then(|| l.len() - l.trim_start().len())
+        })
+        .unwrap_or_else(|| panic!("no ruler:\n{text}"));
+    let start = |row: &str| chart + row[chart..].find(['r', 'c', 's']).unwrap_or(usize::MAX / 2);
+    let end = |row: &str| row.rfind('|').unwrap_or(0);
+    // Blocking: each resource starts after the one before it is done.
+    for pair in seq.windows(2) {
+        assert!(start(pair[1]) >= end(pair[0]), "{text}");
+    }
+    // Callback mode: resources start while the page is still arriving.
+    assert!(
+        conc[1..].iter().any(|r| start(r) < end(conc[0])),
+        "no resource started before the page was in:\n{text}"
+    );
+    let number = |label: &str| -> u64 {
+        text.lines()
+            .find(|l| l.starts_with(label))
+            .and_then(|l| l[label.len()..].split_whitespace().next()?.parse().ok())
+            .unwrap_or_else(|| panic!("no `{label}` number:\n{text}"))
+    };
+    assert!(number("async:") < number("sequential:"), "{text}");
 }
 
 // ----- the test server ----------------------------------------------------------------------------

@@ -32,6 +32,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod html;
 #[cfg(any(feature = "http", feature = "ftp", feature = "gopher"))]
 mod open;
 pub mod urls;

@@ -3,7 +3,8 @@
 # Test data for transfers and listings. Binary files are a fixed AES-CTR keystream: same bytes on every run.
 # usage: mkdata.sh DIR [--big]      (--big or MKDATA_BIG=1 adds rand_1G.bin; existing files of the right size are kept)
 # Creates in DIR: hello.txt empty.txt crlf.txt lines.txt utf8.txt "name with spaces.txt" rand_1M.bin rand_64M.bin
-#   [rand_1G.bin] tree/ (nested dirs, an empty dir, a UTF-8 name, 100 small files) and SHA256SUMS. Prints "DATA DIR".
+#   [rand_1G.bin] tree/ (nested dirs, an empty dir, a UTF-8 name, 100 small files), page/ (an HTML page and
+#   the resources it names) and SHA256SUMS. Prints "DATA DIR".
 set -euo pipefail
 D=${1:?usage: mkdata.sh DIR [--big]}; BIG=${MKDATA_BIG:-0}; [ "${2:-}" = --big ] && BIG=1
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -29,6 +30,16 @@ echo top > tree/top.txt; echo a > tree/a/a.txt; echo b > tree/a/b/b.txt; echo c 
 echo "UTF-8 name" > "tree/caf$(printf '\xc3\xa9').txt"
 bin tree/a/b/c/blob.bin 4097
 for i in $(seq -w 1 100); do echo "file $i" > "tree/many/f$i.txt"; done
+# page/: an HTML page naming same-origin resources (relative and absolute) and one elsewhere
+mkdir -p page/img
+printf '%s\n' '<!doctype html><html><head><link rel=stylesheet href="style.css">' \
+  '<script src="/data/page/app.js"></script></head><body>' \
+  '<img src="img/a.bin" alt=""><img src="img/b.bin" alt=""><a href="#top">top</a>' \
+  '<a href="http://elsewhere.invalid/x.html">elsewhere</a></body></html>' > page/index.html
+echo "body { color: black }" > page/style.css
+echo "console.log('inet');" > page/app.js
+bin page/img/a.bin 10000
+bin page/img/b.bin 70000
 find . -type f ! -name SHA256SUMS -print0 | sort -z | xargs -0 sha256sum > SHA256SUMS
 chmod -R a+rX .
 echo "DATA $D"

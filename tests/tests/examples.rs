@@ -169,3 +169,30 @@ fn walk(dir: &std::path::Path) -> Vec<PathBuf> {
     }
     out
 }
+
+#[test]
+fn page_fetches_a_page_and_its_same_origin_resources() {
+    let nginx = servers::nginx();
+    let dest = std::env::temp_dir().join(format!("inet-page-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dest);
+    let url = nginx.http_url("/data/page/index.html");
+    let out = stdout(&example(
+        "page",
+        &[&url, dest.to_str().expect("utf-8 path")],
+    ));
+    // The page and its four same-origin resources; the link elsewhere is left alone.
+    assert_eq!(out.lines().count(), 5, "{out}");
+    assert!(!out.contains("elsewhere"), "{out}");
+    for file in [
+        "index.html",
+        "style.css",
+        "app.js",
+        "img/a.bin",
+        "img/b.bin",
+    ] {
+        let want = std::fs::read(nginx.data_dir().join("page").join(file)).expect("served file");
+        let got = std::fs::read(dest.join("data/page").join(file)).expect("saved file");
+        assert!(got == want, "{file} differs");
+    }
+    let _ = std::fs::remove_dir_all(&dest);
+}
