@@ -287,7 +287,40 @@ impl Reader {
         if out.is_empty() || self.is_finished() {
             return Ok(Some(0));
         }
-        self.step(h, out)
+        match self.step(h, out)? {
+            Some(n) => Ok(Some(n)),
+            // Bytes already in the socket are available too (WinINet's IRF_NO_WAIT returns what
+            // has arrived): one read that does not wait.
+            None if self.try_fetch(h)? => self.step(h, out),
+            None => Ok(None),
+        }
+    }
+
+    /// One network read into the buffer if the socket has bytes (or has closed) now; false when
+    /// it would wait. RECEIVING_RESPONSE / RESPONSE_RECEIVED are sent only for a read that got
+    /// something.
+    fn try_fetch(&mut self, h: &HandleRef) -> Result<bool> {
+        self.make_room();
+        let Some((conn, _)) = self.link.as_mut() else {
+            return Ok(false);
+        };
+        let room = &mut self.buf[self.end..];
+        if room.is_empty() {
+            return Ok(false);
+        }
+        let polled =
+            futures_lite::future::block_on(futures_lite::future::poll_once(conn.read(room)));
+        let Some(n) = polled.transpose()? else {
+            return Ok(false);
+        };
+        h.notify(Status::ReceivingResponse);
+        h.notify(Status::ResponseReceived(n as u64));
+        if n == 0 {
+            self.framing.end_of_stream()?;
+        } else {
+            self.end += n;
+        }
+        Ok(true)
     }
 
     /// Wait until some payload can be handed out or the stream has ended; returns how many

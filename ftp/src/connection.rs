@@ -130,6 +130,7 @@ impl FtpConnection {
 
     /// [`login`](Self::login) in callback mode: REQUEST_COMPLETE follows.
     pub fn start_login(&self) -> Result<Pending> {
+        self.shared.refuse_during_transfer()?;
         self.handle.start(self.login_op())
     }
 
@@ -213,6 +214,7 @@ macro_rules! three_forms {
 
                 #[doc = concat!("[`", stringify!($name), "`](Self::", stringify!($name), ") in callback mode: returns at once; REQUEST_COMPLETE follows on this handle, with its context.")]
                 pub fn $start(&self, $($arg: $ty),*) -> Result<Pending> {
+                    self.shared.refuse_during_transfer()?;
                     self.handle.start(self.$op($($arg),*))
                 }
 

@@ -130,6 +130,7 @@ impl FtpConnection {
         options: TransferOptions,
         context: Context,
     ) -> Result<Pending> {
+        self.shared.refuse_during_transfer()?;
         self.handle
             .start(self.open_file_op(path, access, options, context))
     }
@@ -172,6 +173,7 @@ impl FtpConnection {
         transfer_type: TransferType,
         context: Context,
     ) -> Result<Pending> {
+        self.shared.refuse_during_transfer()?;
         let op = self.open_command_op(
             Command::Raw(line.to_string()),
             Access::Read,
@@ -390,10 +392,11 @@ impl FtpFile {
         self.handle.run(op).await
     }
 
-    /// [`write`](Self::write) in callback mode, with owned bytes: REQUEST_COMPLETE carries the
-    /// count.
-    pub fn start_write(&self, data: Bytes) -> Result<Pending> {
-        self.handle.start(self.write_op(data))
+    /// [`write`](Self::write) in callback mode, with owned bytes: done at once (`Started::Done`,
+    /// no REQUEST_COMPLETE) when the socket takes them without waiting, as WinINet's
+    /// InternetWriteFile; else pending, and REQUEST_COMPLETE carries the count.
+    pub fn start_write(&self, data: Bytes) -> Result<Started<usize>> {
+        self.handle.start_now(self.write_op(data))
     }
 
     /// [`write`](Self::write), blocking.

@@ -49,6 +49,7 @@ impl FtpConnection {
         options: TransferOptions,
         context: Context,
     ) -> Result<Pending> {
+        self.shared.refuse_during_transfer()?;
         let op = self.get_op(remote, local.as_ref(), options)?;
         self.handle.with_call_context(context).start(op)
     }
@@ -88,6 +89,7 @@ impl FtpConnection {
         options: TransferOptions,
         context: Context,
     ) -> Result<Pending> {
+        self.shared.refuse_during_transfer()?;
         let op = self.put_op(local.as_ref(), remote, options)?;
         self.handle.with_call_context(context).start(op)
     }

@@ -144,6 +144,7 @@ impl FtpConnection {
     /// [`find_first`](Self::find_first) in callback mode: REQUEST_COMPLETE carries the
     /// [`FtpFind`] as `Completion::Value` (`completion.value::<FtpFind>()`; keep a clone).
     pub fn start_find_first(&self, pattern: Option<&str>, context: Context) -> Result<Pending> {
+        self.shared.refuse_during_transfer()?;
         self.handle.start(self.find_op(pattern, context))
     }
 

@@ -73,6 +73,18 @@ impl Shared {
         matches!(self.state.lock().control, Slot::Idle(_) | Slot::Lent)
     }
 
+    /// Fail with FTP_TRANSFER_IN_PROGRESS (12110) while a find or file handle is open: callback
+    /// mode checks before it starts anything, so the call fails at once, as WinINet's does.
+    pub(crate) fn refuse_during_transfer(&self) -> Result<()> {
+        match self.state.lock().transfer {
+            Some(id) => Err(Error::new(
+                ErrorKind::FtpTransferInProgress,
+                format!("a transfer is open on this connection (handle {id}); close it first"),
+            )),
+            None => Ok(()),
+        }
+    }
+
     /// The control connection for an operation on the connection handle `h`: fails with
     /// FTP_TRANSFER_IN_PROGRESS while a find or file handle is open; logs in when not
     /// connected; reads replies owed by cancelled operations.

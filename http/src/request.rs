@@ -240,11 +240,14 @@ impl HttpRequest {
         self.handle.run(Box::pin(write_op(h, state, data))).await
     }
 
-    /// [`write`](Self::write) in callback mode; REQUEST_COMPLETE carries the count.
-    pub fn start_write(&self, data: Bytes) -> Result<Pending> {
+    /// [`write`](Self::write) in callback mode: done at once (`Started::Done`, no
+    /// REQUEST_COMPLETE) when the socket takes the bytes without waiting — WinINet's
+    /// InternetWriteFile completes synchronously — else pending, and REQUEST_COMPLETE carries the
+    /// count.
+    pub fn start_write(&self, data: Bytes) -> Result<Started<usize>> {
         let (h, state) = ((*self.handle).clone(), self.state.clone());
         self.handle
-            .start(async move { write_op(h, state, &data).await })
+            .start_now(async move { write_op(h, state, &data).await })
     }
 
     /// [`write`](Self::write), blocking.

@@ -8,6 +8,7 @@
 //! The integration tests of the workspace live in `tests/tests/`, the benchmarks in
 //! `tests/benches/`.
 
+pub mod conformance;
 pub mod fault;
 pub mod ftp_fault;
 pub mod record;
