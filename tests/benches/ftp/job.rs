@@ -222,6 +222,7 @@ impl Tool {
                     setup: Duration::from_nanos(value("setup_ns=")?),
                     peak_rss_kib: watched.peak_rss_kib.max(value("vmhwm_kib=").ok()),
                     connections: None,
+                    waits: None,
                     usage: watched.usage,
                     reads,
                 })
@@ -279,6 +280,7 @@ fn inet_cli(job: &Job, context: &RunContext) -> Result<Run> {
         setup: context.cli_startup,
         peak_rss_kib: watched.peak_rss_kib,
         connections: None,
+        waits: None,
         usage: watched.usage,
         reads: None,
     })
@@ -292,6 +294,9 @@ pub struct RunContext {
     pub root: PathBuf,
     /// The `inet` binary, or why its column is empty (it refused `ftp://` URLs).
     pub inet_cli: Result<PathBuf, String>,
+    /// Whether curl fetches the many small files in passive mode (as every other client) rather
+    /// than active mode (see `curl.rs`).
+    pub curl_passive_many: bool,
     /// How long the `inet` binary takes to start, connect, log in, fetch one small file and
     /// exit (the median of 7 runs): taken off each of its runs' wall time.
     pub cli_startup: Duration,
@@ -308,12 +313,25 @@ pub struct Run {
     pub setup: Duration,
     /// The process's peak resident set (VmHWM), when it was watched.
     pub peak_rss_kib: Option<u64>,
-    /// Control connections opened, when the tool says (curl's `num_connects`).
+    /// Connections opened, control and data, when the tool says (curl's `num_connects`).
     pub connections: Option<u64>,
+    /// curl's transfers that took [`WAIT`] or more, each a wait of curl's (see `curl.rs`).
+    pub waits: Option<Waits>,
     /// The whole process's CPU time and context switches (start-up and set-up included).
     pub usage: Option<Usage>,
     /// Callback mode's `start_read`s (inet callback only).
     pub reads: Option<Reads>,
+}
+
+/// A transfer of a small file this long or longer waited (curl 7.88 idles up to 1 s after
+/// `EPSV` on a reused control connection now and then; see `curl.rs`).
+pub const WAIT: Duration = Duration::from_millis(500);
+
+/// The transfers of a run that waited, and the run's time had they taken the median time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Waits {
+    pub count: u64,
+    pub elapsed_without: Duration,
 }
 
 /// How callback mode's reads of a run went.

@@ -21,6 +21,8 @@ pub enum Peer {
     /// The faster of curl and suppaftp.
     Best,
     Tool(Tool),
+    /// curl had its transfers that waited taken the median time (see `curl.rs`).
+    CurlWithoutWaits,
 }
 
 impl Goal {
@@ -32,6 +34,7 @@ impl Goal {
         let peer = match self.peer {
             Peer::Best => "faster peer",
             Peer::Tool(t) => t.heading(),
+            Peer::CurlWithoutWaits => "curl without its waits",
         };
         format!("{} ≥ {}× {peer}", self.tool.heading(), self.factor)
     }
@@ -42,9 +45,18 @@ impl Goal {
         let theirs = match self.peer {
             Peer::Best => w.best_peer_rate()?,
             Peer::Tool(t) => w.median(t, Workload::rate)?,
+            Peer::CurlWithoutWaits => w.median(Tool::Curl, Workload::rate_without_waits)?,
         };
         let ratio = mine / theirs;
         Some((ratio, ratio >= self.factor))
+    }
+
+    /// The row of the table the goal is shown on.
+    fn row(&self) -> Row {
+        match self.peer {
+            Peer::CurlWithoutWaits => Row::Waits,
+            _ => Row::Rate,
+        }
     }
 }
 
@@ -85,6 +97,19 @@ impl Workload {
             Job::Many { count, .. } => *count as f64 / secs,
             job => job.bytes() as f64 / secs / 1e6,
         })
+    }
+
+    /// The rate had a run's waiting transfers taken the median time (curl's many-files runs).
+    fn rate_without_waits(&self, run: &Run) -> Option<f64> {
+        let waits = run.waits?;
+        self.rate(&Run {
+            elapsed: waits.elapsed_without,
+            ..*run
+        })
+    }
+
+    fn waits_count(&self, run: &Run) -> Option<f64> {
+        Some(run.waits?.count as f64)
     }
 
     pub fn unit(&self) -> &'static str {
@@ -182,6 +207,7 @@ impl Workload {
         if !tool.runs(&self.job)
             || (row == Row::ReadsDone && tool != Tool::InetCallback)
             || (row == Row::VsPeer && tool.is_peer())
+            || (row == Row::Waits && tool != Tool::Curl)
         {
             return "n/a".to_owned();
         }
@@ -214,6 +240,10 @@ impl Workload {
             Row::PeakRss => self
                 .peak_rss_kib(tool)
                 .map(|kib| format!("{:.1} MiB", kib as f64 / 1024.0)),
+            Row::Waits => self
+                .median(tool, Self::waits_count)
+                .zip(self.median(tool, Self::rate_without_waits))
+                .map(|(n, r)| format!("{n:.0} waits; {r:.0} {} without", self.unit())),
         };
         value.unwrap_or_else(|| "-".to_owned())
     }
@@ -231,6 +261,7 @@ impl Workload {
             Job::Stor { .. } => &[Row::Rate, Row::VsPeer, Row::Cpu, Row::Switches],
             Job::Many { .. } => &[
                 Row::Rate,
+                Row::Waits,
                 Row::VsPeer,
                 Row::Cpu,
                 Row::Switches,
@@ -250,6 +281,8 @@ enum Row {
     Switches,
     ReadsDone,
     PeakRss,
+    /// curl's transfers that waited ≥ 0.5 s, and its rate without those waits.
+    Waits,
 }
 
 impl Row {
@@ -264,6 +297,7 @@ impl Row {
             Row::Switches => format!("vol. ctx switches (per {}: vol / invol)", w.switch_unit()),
             Row::ReadsDone => "64 KiB reads done at once".to_owned(),
             Row::PeakRss => "peak RSS (max)".to_owned(),
+            Row::Waits => "curl: transfers that waited ≥ 0.5 s".to_owned(),
         }
     }
 }
@@ -279,6 +313,10 @@ pub fn table(workloads: &[Workload], judge: bool, cli_missing: Option<&str>) -> 
     rows.push(heading);
     for w in workloads {
         for (i, row) in w.rows().iter().enumerate() {
+            // curl's waits only matter in passive mode, when goals are judged on them too.
+            if *row == Row::Waits && !w.goals.iter().any(|g| g.row() == Row::Waits) {
+                continue;
+            }
             let label = if i == 0 {
                 w.label.clone()
             } else {
@@ -286,24 +324,22 @@ pub fn table(workloads: &[Workload], judge: bool, cli_missing: Option<&str>) -> 
             };
             let mut cells = vec![label, row.name(w)];
             cells.extend(Tool::ALL.iter().map(|t| w.cell(*row, *t, cli_missing)));
-            let goals: Vec<String> = match row {
-                Row::Rate => w
-                    .goals
-                    .iter()
-                    .filter(|g| g.tool != Tool::InetCli || cli_missing.is_none())
-                    .map(|g| {
-                        let verdict = match g.judge(w) {
-                            Some((ratio, met)) if judge => {
-                                format!("{ratio:.2}× {}", if met { "met" } else { "**NOT met**" })
-                            }
-                            Some((ratio, _)) => format!("{ratio:.2}× (not judged)"),
-                            None => "- (no numbers)".to_owned(),
-                        };
-                        format!("{}: {verdict}", g.text())
-                    })
-                    .collect(),
-                _ => Vec::new(),
-            };
+            let goals: Vec<String> = w
+                .goals
+                .iter()
+                .filter(|g| g.row() == *row)
+                .filter(|g| g.tool != Tool::InetCli || cli_missing.is_none())
+                .map(|g| {
+                    let verdict = match g.judge(w) {
+                        Some((ratio, met)) if judge => {
+                            format!("{ratio:.2}× {}", if met { "met" } else { "**NOT met**" })
+                        }
+                        Some((ratio, _)) => format!("{ratio:.2}× (not judged)"),
+                        None => "- (no numbers)".to_owned(),
+                    };
+                    format!("{}: {verdict}", g.text())
+                })
+                .collect();
             cells.push(goals.join("; "));
             rows.push(cells);
         }
@@ -458,6 +494,14 @@ pub fn runs(workloads: &[Workload]) -> String {
                 .collect();
             if !connections.is_empty() {
                 let _ = write!(out, "; connections: {}", connections.join(" "));
+            }
+            let waits: Vec<String> = runs
+                .iter()
+                .filter_map(|r| r.waits)
+                .map(|w| w.count.to_string())
+                .collect();
+            if !waits.is_empty() {
+                let _ = write!(out, "; transfers that waited ≥ 0.5 s: {}", waits.join(" "));
             }
             out.push('\n');
             for e in &w.errors[index(tool)] {
