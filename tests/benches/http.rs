@@ -33,6 +33,8 @@
 //! runs on the session's built-in executor. The `inet` binary is built by this bench (`cargo build
 //! -p inet-cli`, in the bench's own profile and target directory) before the first run.
 
+#[path = "common/data.rs"]
+mod common_data;
 #[path = "http/curl.rs"]
 mod curl;
 #[path = "http/data.rs"]
@@ -43,14 +45,17 @@ mod inet_callback;
 mod inet_client;
 #[path = "http/job.rs"]
 mod job;
+#[path = "common/process.rs"]
+mod process;
 #[path = "http/report.rs"]
 mod report;
 #[path = "http/reqwest_client.rs"]
 mod reqwest_client;
+#[path = "common/tools.rs"]
+mod tools;
 
 use std::env;
-use std::path::PathBuf;
-use std::process::{Command, ExitCode, Stdio};
+use std::process::ExitCode;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -88,7 +93,7 @@ fn bench(full: bool) -> Result<bool> {
     let started = Instant::now();
     let settings = Settings::from_env(full)?;
     let nginx = servers::try_nginx().map_err(|e| format!("no nginx: {e}"))?;
-    curl::ensure_installed()?;
+    tools::ensure_curl("http bench")?;
     let mut workloads = plan(nginx, &settings)?;
     let small = data::ensure(nginx, SMALL_FILE, 1024)?;
     let ca = nginx.ca_cert.clone();
@@ -97,7 +102,7 @@ fn bench(full: bool) -> Result<bool> {
         curl_startup: curl::startup(&nginx.http_url(&small.path), &ca)?,
         ca,
         inet_cli: if needs_cli {
-            Some(build_inet_cli()?)
+            Some(tools::build_inet_cli("http bench")?)
         } else {
             None
         },
@@ -115,7 +120,7 @@ fn bench(full: bool) -> Result<bool> {
     );
     println!(
         "peers: {}, reqwest 0.13 (native-tls, HTTP/1.1, current-thread tokio)",
-        curl_version()
+        tools::curl_version()
     );
     println!(
         "times are of the transfers alone: in-process set-up is not counted, and {:.1} ms of \
@@ -364,67 +369,4 @@ fn describe(w: &Workload, outcome: &Result<Run, String>) -> String {
         line += &format!("  {n} connection(s)");
     }
     line
-}
-
-/// `curl VERSION (TLS library)` from curl's first `--version` line.
-fn curl_version() -> String {
-    let out = Command::new("curl").arg("--version").output();
-    let text = out.map(|o| String::from_utf8_lossy(&o.stdout).into_owned());
-    let words: Vec<String> = text
-        .unwrap_or_default()
-        .lines()
-        .next()
-        .unwrap_or_default()
-        .split_whitespace()
-        .map(str::to_owned)
-        .collect();
-    let tls = words.iter().find(|w| {
-        ["OpenSSL/", "GnuTLS/", "wolfSSL/", "mbedTLS/", "rustls"]
-            .iter()
-            .any(|p| w.starts_with(p))
-    });
-    match (&words[..], tls) {
-        ([name, version, ..], Some(tls)) => format!("{name} {version} ({tls})"),
-        ([name, version, ..], None) => format!("{name} {version}"),
-        _ => "curl (version unknown)".to_owned(),
-    }
-}
-
-/// Builds the `inet` binary (`cli/`) in this bench's profile and target directory, and returns
-/// its path: `cargo bench` runs from `target/release/deps/` (so `--release`), `cargo test` from
-/// `target/debug/deps/`. Cargo releases its build lock before it runs benches and tests.
-fn build_inet_cli() -> Result<PathBuf> {
-    let exe = env::current_exe()?;
-    let profile_dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .ok_or("cannot tell the target directory from this binary's path")?;
-    let release = match profile_dir.file_name().and_then(|n| n.to_str()) {
-        Some("release") => true,
-        Some("debug") => false,
-        other => return Err(format!("unknown profile directory {other:?}").into()),
-    };
-    let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut cmd = Command::new(cargo);
-    cmd.args(["build", "--quiet", "-p", "inet-cli", "--bin", "inet"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdin(Stdio::null());
-    if release {
-        cmd.arg("--release");
-    }
-    let started = Instant::now();
-    let status = cmd.status()?;
-    if !status.success() {
-        return Err(format!("building the inet binary failed ({status})").into());
-    }
-    let bin = profile_dir.join("inet");
-    if !bin.is_file() {
-        return Err(format!("no inet binary at {}", bin.display()).into());
-    }
-    eprintln!(
-        "http bench: built {} in {:.1} s",
-        bin.display(),
-        started.elapsed().as_secs_f64()
-    );
-    Ok(bin)
 }

@@ -1,5 +1,6 @@
-//! `cargo xtask bench [core|http|all]`: the project's benchmarks, each a cargo bench target.
-//! A target that does not exist yet is an error, never a silent skip.
+//! `cargo xtask bench [core|http|ftp|all] [--quick]`: the project's benchmarks, each a cargo
+//! bench target. A target that does not exist yet is an error, never a silent skip. `--quick`
+//! sets `INET_BENCH_SMOKE=1`: the server benches then use small sizes and one round.
 
 use crate::servers::TestServers;
 use crate::steps::{cargo, Steps, Stream};
@@ -32,13 +33,24 @@ const BENCHES: &[Bench] = &[
         file: "tests/benches/http.rs",
         needs_servers: true,
     },
+    Bench {
+        suite: "ftp",
+        package: "inet-tests",
+        name: "ftp",
+        file: "tests/benches/ftp.rs",
+        needs_servers: true,
+    },
 ];
 
+const USAGE: &str = "usage: cargo xtask bench [core|http|ftp|all] [--quick]";
+
 pub fn run(args: &[String]) -> Result<(), Failure> {
-    let suite = match args {
+    let quick = args.iter().any(|a| a == "--quick");
+    let rest: Vec<&String> = args.iter().filter(|a| *a != "--quick").collect();
+    let suite = match rest[..] {
         [] => "all",
-        [suite] => suite.as_str(),
-        _ => return Err(Failure::usage("usage: cargo xtask bench [core|http|all]")),
+        [suite] if !suite.starts_with('-') => suite.as_str(),
+        _ => return Err(Failure::usage(USAGE)),
     };
     let selected: Vec<&Bench> = BENCHES
         .iter()
@@ -46,7 +58,7 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
         .collect();
     if selected.is_empty() {
         return Err(Failure::usage(format!(
-            "unknown bench suite `{suite}` (core, http or all)"
+            "unknown bench suite `{suite}` (core, http, ftp or all)"
         )));
     }
     let mut steps = Steps::new("bench");
@@ -60,6 +72,9 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
         let mut cmd = cargo(["bench", "-p", bench.package, "--bench", bench.name]);
         if let Some(servers) = &servers {
             servers.export_to(&mut cmd);
+        }
+        if quick {
+            cmd.env("INET_BENCH_SMOKE", "1");
         }
         let mut absent = false;
         steps.run_watching(&mut cmd, Stream::Stderr, |line| {

@@ -17,11 +17,17 @@ usage: cargo xtask <command> [args]
 commands:
   test                          cargo fmt --check, clippy -D warnings, start the test servers,
                                 cargo test --workspace --all-targets, doc tests, stop the servers
-  bench [core|http|all]         core: cargo bench -p inet-core --bench dispatch
+  bench [core|http|ftp|all] [--quick]
+                                core: cargo bench -p inet-core --bench dispatch
                                 http: cargo bench -p inet-tests --bench http (test servers running):
                                 inet (future, callback, `inet get`) vs curl and reqwest; env
-                                INET_BENCH_ROUNDS=N, INET_BENCH_ONLY=bulk,parallel,sequential,
-                                INET_BENCH_SMOKE=1 (small sizes, one round, goals not judged)
+                                INET_BENCH_ONLY=bulk,parallel,sequential
+                                ftp: cargo bench -p inet-tests --bench ftp (test servers running):
+                                RETR 1 GiB, STOR 256 MiB, 1,000 small files on one connection,
+                                LIST/MLSD parsing; inet (future, callback, `inet get`/`put`) vs
+                                curl and suppaftp; env INET_BENCH_ONLY=retr,stor,small,list
+                                both: env INET_BENCH_ROUNDS=N (default 5); --quick (or env
+                                INET_BENCH_SMOKE=1): small sizes, one round, goals not judged
                                 default: all
   fuzz [TARGET|all] [SECONDS]   run fuzz targets of fuzz/ for SECONDS each (default: all, 60),
                                 stable toolchain, no sanitizer; installs cargo-fuzz if missing

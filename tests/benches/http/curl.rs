@@ -128,32 +128,3 @@ impl Drop for UrlList {
         let _ = fs::remove_file(&self.path);
     }
 }
-
-/// Makes sure `curl` runs, installing Debian's package when it is missing (serialised with the
-/// test scripts' apt lock).
-pub fn ensure_installed() -> Result<()> {
-    if curl_runs() {
-        return Ok(());
-    }
-    eprintln!("http bench: curl is missing, installing it with apt-get");
-    let status = Command::new("flock")
-        .args(["/tmp/inet-tests-apt.lock", "bash", "-c"])
-        .arg(
-            "apt-get install -y --no-install-recommends curl >&2 || \
-             { apt-get update >&2 && apt-get install -y --no-install-recommends curl >&2; }",
-        )
-        .env("DEBIAN_FRONTEND", "noninteractive")
-        .status()?;
-    if status.success() && curl_runs() {
-        Ok(())
-    } else {
-        Err(format!("curl is missing and apt-get could not install it ({status})").into())
-    }
-}
-
-fn curl_runs() -> bool {
-    Command::new("curl")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
