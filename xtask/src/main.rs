@@ -4,6 +4,7 @@
 //! servers through `inet-test-servers` (crate `inet-tests`).
 
 mod bench;
+mod conformance;
 mod fuzz;
 mod servers;
 mod steps;
@@ -29,6 +30,10 @@ commands:
                                 both: env INET_BENCH_ROUNDS=N (default 5); --quick (or env
                                 INET_BENCH_SMOKE=1): small sizes, one round, goals not judged
                                 default: all
+  conformance [--faults] [--trace] [FILTER]
+                                start the test servers, run the conformance scenarios and print
+                                their table (scenario, protocol, result, first difference from
+                                conformance/expected/NAME.txt); --faults: the fault matrix instead
   fuzz [TARGET|all] [SECONDS]   run fuzz targets of fuzz/ for SECONDS each (default: all, 60),
                                 stable toolchain, no sanitizer; installs cargo-fuzz if missing
   help                          this text
@@ -46,6 +51,7 @@ fn main() -> ExitCode {
         "test" => test::run(rest),
         "bench" => bench::run(rest),
         "fuzz" => fuzz::run(rest),
+        "conformance" => conformance::run(rest),
         "help" | "-h" | "--help" => {
             print!("{HELP}");
             Ok(())
