@@ -180,6 +180,34 @@ impl HandleRef {
         })
     }
 
+    /// Create a connection handle of `kind` under this session for `host` (WinINet:
+    /// InternetConnect): checks that this is a session handle (else INCORRECT_HANDLE_TYPE) and
+    /// that `host` is a host name or address — brackets taken off an IPv6 address — (else
+    /// INVALID_URL), before anything is created. Returns the handle and the host, lowercase.
+    pub fn create_connection(
+        &self,
+        kind: HandleKind,
+        host: &str,
+        port: u16,
+        context: Context,
+    ) -> Result<(Handle, String)> {
+        if self.kind() != HandleKind::Internet {
+            return Err(Error::new(
+                ErrorKind::IncorrectHandleType,
+                format!("connecting to {host}:{port}: the parent must be a session handle"),
+            ));
+        }
+        let host = host.trim().trim_start_matches('[').trim_end_matches(']');
+        if host.is_empty() || host.contains(|c: char| c.is_whitespace() || c == '/' || c == '@') {
+            return Err(Error::new(
+                ErrorKind::InvalidUrl,
+                format!("connecting to {host:?}: not a host name"),
+            ));
+        }
+        let handle = self.create_child(kind, context)?;
+        Ok((handle, host.to_ascii_lowercase()))
+    }
+
     /// Run `hook` when this handle has closed, before `HANDLE_CLOSING` is sent: the place for a
     /// protocol to release its connection (and notify CLOSING_CONNECTION). Runs at once if the
     /// handle is already closed.

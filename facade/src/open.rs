@@ -300,13 +300,13 @@ fn prepare(session: &HandleRef, url: &str, options: &OpenUrlOptions) -> Result<P
 /// directory (RFC 1738 §3.2.2, as curl reads it; `%2F` at the start makes it absolute).
 fn ftp_path(parts: &UrlParts) -> String {
     let raw = parts.path.strip_prefix('/').unwrap_or(&parts.path);
-    percent_decode(raw)
+    crate::urls::decode_all(raw)
 }
 
 #[cfg(feature = "gopher")]
 /// A gopher URL's locator and search query (RFC 4266: `/<type><selector>%09<search>`).
 fn gopher_locator(parts: &UrlParts) -> Result<(Locator, Option<String>)> {
-    let decoded = percent_decode(&parts.path);
+    let decoded = crate::urls::decode_all(&parts.path);
     let rest = decoded.strip_prefix('/').unwrap_or(&decoded);
     let mut chars = rest.chars();
     let type_char = chars.next().unwrap_or('1');
@@ -324,26 +324,6 @@ fn gopher_locator(parts: &UrlParts) -> Result<(Locator, Option<String>)> {
             )
         })?;
     Ok((locator, query))
-}
-
-#[cfg(any(feature = "ftp", feature = "gopher"))]
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            let hex = |b: u8| (b as char).to_digit(16);
-            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// WinINet: InternetOpenUrl. Connect, send or request, and return the URL's data as a

@@ -346,7 +346,7 @@ fn encode_unsafe(s: &str) -> String {
 }
 
 /// Decode every `%XX` (invalid UTF-8 results keep their escapes).
-fn decode_all(s: &str) -> String {
+pub(crate) fn decode_all(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

@@ -65,21 +65,9 @@ impl FtpConnection {
         options: FtpOptions,
         context: Context,
     ) -> Result<Self> {
-        if session.kind() != HandleKind::Internet {
-            return Err(Error::new(
-                ErrorKind::IncorrectHandleType,
-                format!("connecting to {host}:{port}: the parent must be a session handle"),
-            ));
-        }
-        let host = host.trim().trim_start_matches('[').trim_end_matches(']');
-        if host.is_empty() || host.contains(|c: char| c.is_whitespace() || c == '/' || c == '@') {
-            return Err(Error::new(
-                ErrorKind::InvalidUrl,
-                format!("connecting to {host:?}: not a host name"),
-            ));
-        }
-        let handle = session.create_child(HandleKind::ConnectFtp, context)?;
-        let shared = Shared::new(&host.to_ascii_lowercase(), port, options);
+        let (handle, host) =
+            session.create_connection(HandleKind::ConnectFtp, host, port, context)?;
+        let shared = Shared::new(&host, port, options);
         // On close: a polite QUIT (bounded), after the find/file handles under it have closed.
         let s = shared.clone();
         let h = (*handle).clone();

@@ -46,22 +46,10 @@ impl HttpConnection {
         credentials: Option<(&str, &str)>,
         context: Context,
     ) -> Result<Self> {
-        if session.kind() != HandleKind::Internet {
-            return Err(Error::new(
-                ErrorKind::IncorrectHandleType,
-                format!("connecting to {host}:{port}: the parent must be a session handle"),
-            ));
-        }
-        let host = host.trim().trim_start_matches('[').trim_end_matches(']');
-        if host.is_empty() || host.contains(|c: char| c.is_whitespace() || c == '/' || c == '@') {
-            return Err(Error::new(
-                ErrorKind::InvalidUrl,
-                format!("connecting to {host:?}: not a host name"),
-            ));
-        }
-        let handle = session.create_child(HandleKind::ConnectHttp, context)?;
+        let (handle, host) =
+            session.create_connection(HandleKind::ConnectHttp, host, port, context)?;
         let server = Arc::new(Server {
-            host: host.to_ascii_lowercase(),
+            host,
             port,
             credentials: credentials.map(|(u, p)| (u.to_string(), p.to_string())),
         });

@@ -5,7 +5,7 @@
 //! while the page is still coming.
 
 use std::collections::HashMap;
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{mpsc, Arc, Mutex};
 use std::thread;
@@ -99,20 +99,7 @@ pub fn start_site() -> io::Result<u16> {
 fn serve(mut conn: TcpStream) -> io::Result<()> {
     conn.set_nodelay(true)?;
     let mut pending = Vec::new();
-    let mut chunk = [0u8; 4096];
-    loop {
-        let end = loop {
-            if let Some(i) = pending.windows(4).position(|w| w == b"\r\n\r\n") {
-                break i + 4;
-            }
-            let n = conn.read(&mut chunk)?;
-            if n == 0 || pending.len() > 64 * 1024 {
-                return Ok(());
-            }
-            pending.extend_from_slice(&chunk[..n]);
-        };
-        let head = String::from_utf8_lossy(&pending[..end]).into_owned();
-        pending.drain(..end);
+    while let Some(head) = super::sites::next_head(&mut conn, &mut pending)? {
         let path = head.split_whitespace().nth(1).unwrap_or("/");
         if path == "/" {
             let parts = page_parts();
@@ -139,6 +126,7 @@ fn serve(mut conn: TcpStream) -> io::Result<()> {
             conn.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")?;
         }
     }
+    Ok(())
 }
 
 /// One phase of the page scenario: the total, a timeline per request (page first), and the

@@ -58,20 +58,27 @@ fn serve(mut conn: TcpStream, site: &Site) -> io::Result<()> {
         body.len()
     );
     let mut pending = Vec::new();
-    let mut chunk = [0u8; 4096];
-    loop {
-        let end = loop {
-            if let Some(i) = pending.windows(4).position(|w| w == b"\r\n\r\n") {
-                break i + 4;
-            }
-            let n = conn.read(&mut chunk)?;
-            if n == 0 || pending.len() > MAX_HEAD {
-                return Ok(());
-            }
-            pending.extend_from_slice(&chunk[..n]);
-        };
-        pending.drain(..end);
+    while next_head(&mut conn, &mut pending)?.is_some() {
         thread::sleep(site.latency);
         conn.write_all(response.as_bytes())?;
+    }
+    Ok(())
+}
+
+/// The next request head on `conn` (GETs have no body), or None when the client has closed (or
+/// sent more than a head's worth without one). `pending` holds bytes read past it.
+pub fn next_head(conn: &mut TcpStream, pending: &mut Vec<u8>) -> io::Result<Option<String>> {
+    let mut chunk = [0u8; 4096];
+    loop {
+        if let Some(i) = pending.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&pending[..i + 4]).into_owned();
+            pending.drain(..i + 4);
+            return Ok(Some(head));
+        }
+        let n = conn.read(&mut chunk)?;
+        if n == 0 || pending.len() > MAX_HEAD {
+            return Ok(None);
+        }
+        pending.extend_from_slice(&chunk[..n]);
     }
 }
