@@ -1,5 +1,7 @@
-//! `cargo xtask bench [core|http|all]`: the project's benchmarks, each a cargo bench target.
-//! A target that does not exist yet is an error, never a silent skip.
+//! `cargo xtask bench [core|http|gopher|all] [--quick]`: the project's benchmarks, each a cargo
+//! bench target. A target that does not exist yet is an error, never a silent skip. `--quick`
+//! asks each bench for its short development run (`--quick` to the bench binary, and
+//! `INET_BENCH_SMOKE=1` for the HTTP bench; the core bench has none).
 
 use crate::servers::TestServers;
 use crate::steps::{cargo, Steps, Stream};
@@ -32,13 +34,26 @@ const BENCHES: &[Bench] = &[
         file: "tests/benches/http.rs",
         needs_servers: true,
     },
+    Bench {
+        suite: "gopher",
+        package: "inet-tests",
+        name: "gopher",
+        file: "tests/benches/gopher.rs",
+        needs_servers: true,
+    },
 ];
 
 pub fn run(args: &[String]) -> Result<(), Failure> {
-    let suite = match args {
+    let quick = args.iter().any(|a| a == "--quick");
+    let rest: Vec<&String> = args.iter().filter(|a| *a != "--quick").collect();
+    let suite = match rest[..] {
         [] => "all",
         [suite] => suite.as_str(),
-        _ => return Err(Failure::usage("usage: cargo xtask bench [core|http|all]")),
+        _ => {
+            return Err(Failure::usage(
+                "usage: cargo xtask bench [core|http|gopher|all] [--quick]",
+            ))
+        }
     };
     let selected: Vec<&Bench> = BENCHES
         .iter()
@@ -46,7 +61,7 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
         .collect();
     if selected.is_empty() {
         return Err(Failure::usage(format!(
-            "unknown bench suite `{suite}` (core, http or all)"
+            "unknown bench suite `{suite}` (core, http, gopher or all)"
         )));
     }
     let mut steps = Steps::new("bench");
@@ -60,6 +75,9 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
         let mut cmd = cargo(["bench", "-p", bench.package, "--bench", bench.name]);
         if let Some(servers) = &servers {
             servers.export_to(&mut cmd);
+        }
+        if quick {
+            cmd.args(["--", "--quick"]).env("INET_BENCH_SMOKE", "1");
         }
         let mut absent = false;
         steps.run_watching(&mut cmd, Stream::Stderr, |line| {

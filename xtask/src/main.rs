@@ -17,11 +17,17 @@ usage: cargo xtask <command> [args]
 commands:
   test                          cargo fmt --check, clippy -D warnings, start the test servers,
                                 cargo test --workspace --all-targets, doc tests, stop the servers
-  bench [core|http|all]         core: cargo bench -p inet-core --bench dispatch
+  bench [core|http|gopher|all] [--quick]
+                                core: cargo bench -p inet-core --bench dispatch
                                 http: cargo bench -p inet-tests --bench http (test servers running):
                                 inet (future, callback, `inet get`) vs curl and reqwest; env
                                 INET_BENCH_ROUNDS=N, INET_BENCH_ONLY=bulk,parallel,sequential,
                                 INET_BENCH_SMOKE=1 (small sizes, one round, goals not judged)
+                                gopher: cargo bench -p inet-tests --bench gopher: a 1 GiB item
+                                from gophernicus, inet (future, callback, `inet get`) vs curl, and
+                                a 10,000-item menu parsed; INET_BENCH_ROUNDS=N
+                                --quick: short development runs (gopher: 64 MiB, 2 rounds; http:
+                                INET_BENCH_SMOKE=1), goals not judged
                                 default: all
   fuzz [TARGET|all] [SECONDS]   run fuzz targets of fuzz/ for SECONDS each (default: all, 60),
                                 stable toolchain, no sanitizer; installs cargo-fuzz if missing
