@@ -21,6 +21,7 @@ use inet::{
 };
 
 use crate::exit;
+use crate::gopher;
 use crate::output::{Sink, StdoutQueue, Target};
 use crate::progress::Bars;
 use crate::trace::{TraceFormat, Tracer};
@@ -64,13 +65,24 @@ FTP:
   above; an error line reads `inet: get <URL>: <what> (<name> <code>)`. See `inet ls --help`
   for the URL rules.
     inet get ftp://127.0.0.1/pub/file.bin -O
-    inet get ftp://ann:secret@example.com/big.iso -o big.iso --continue"#;
+    inet get ftp://ann:secret@example.com/big.iso -o big.iso --continue
+
+Gopher:
+  gopher:// and gophers:// URLs (RFC 4266: /<type><selector>) are fetched one after the other,
+  to -o FILE, to a file named after the selector (-O), or to stdout: a file item as it is sent,
+  a menu (type 1) or a search (type 7) as the menu's text. A search takes its words from
+  --query WORDS (or %09 in the URL). A reply that is only the server's error (a `3` line, or
+  gophernicus's `Error: …` line) fails with 12003 and the server's text; --raw writes it instead.
+  See `inet ls --help` for the URL rules; `inet ls` shows a menu as a table or JSON.
+    inet get gopher://127.0.0.1:7070/9/data/rand_1M.bin -O
+    inet get gopher://127.0.0.1:7070/7/search --query "gopher rfc""#;
 
 /// `inet get` arguments.
 #[derive(Debug, Args)]
 #[command(after_help = AFTER_HELP)]
 pub struct GetArgs {
-    /// The URLs to fetch: http:// and https:// (all at once), or ftp:// and ftps://.
+    /// The URLs to fetch: http:// and https:// (all at once), or ftp:// and ftps://, or
+    /// gopher:// and gophers://.
     #[arg(required = true, value_name = "URL")]
     urls: Vec<String>,
 
@@ -78,7 +90,7 @@ pub struct GetArgs {
     #[arg(short, long = "output", value_name = "FILE")]
     output: Vec<PathBuf>,
 
-    /// FTP: write each URL without an -o to a file named after the URL's last name, here.
+    /// FTP, Gopher: write each URL without an -o to a file named after the URL's last name, here.
     #[arg(short = 'O', long = "remote-name")]
     remote_name: bool,
 
@@ -93,6 +105,14 @@ pub struct GetArgs {
     /// FTP: transfer as ASCII text (TYPE A); binary otherwise.
     #[arg(long)]
     ascii: bool,
+
+    /// Gopher: the search words of a type 7 URL (instead of %09 in the URL).
+    #[arg(long, value_name = "WORDS")]
+    query: Option<String>,
+
+    /// Gopher: write a reply that reads as the server's error as it came, instead of failing.
+    #[arg(long)]
+    raw: bool,
 
     /// Add (or replace) a request header; repeatable. A malformed one fails with 12153.
     #[arg(short = 'H', long = "header", value_name = "K: V")]
@@ -178,15 +198,32 @@ pub fn run(args: GetArgs, t0: Instant) -> u8 {
         return exit::USAGE;
     }
     let ftp_urls = args.urls.iter().filter(|u| is_ftp(u)).count();
-    if ftp_urls > 0 {
-        if ftp_urls < args.urls.len() {
-            eprintln!("inet: get: ftp:// and http:// URLs in one run are not supported yet");
+    let gopher_urls = args.urls.iter().filter(|u| gopher::is_gopher(u)).count();
+    if ftp_urls > 0 || gopher_urls > 0 {
+        if ftp_urls.max(gopher_urls) < args.urls.len() {
+            eprintln!(
+                "inet: get: URLs of different protocols (http, ftp, gopher) in one run are not \
+                 supported yet"
+            );
             return exit::USAGE;
         }
-        return run_ftp(&args, t0);
+        if let Some(flag) = http_only_flag(&args) {
+            let scheme = if ftp_urls > 0 { "ftp" } else { "gopher" };
+            eprintln!("inet: get: {flag} is for http:// URLs only, not {scheme}://");
+            return exit::USAGE;
+        }
+        return if ftp_urls > 0 {
+            run_ftp(&args, t0)
+        } else {
+            run_gopher(&args, t0)
+        };
     }
     if args.remote_name || args.resume || args.active || args.ascii {
         eprintln!("inet: get: -O, --continue, --active and --ascii are for ftp:// URLs (so far)");
+        return exit::USAGE;
+    }
+    if args.query.is_some() || args.raw {
+        eprintln!("inet: get: --query and --raw are for gopher:// URLs");
         return exit::USAGE;
     }
     let request = match RequestPlan::from_args(&args) {
@@ -250,8 +287,8 @@ fn is_ftp(url: &str) -> bool {
     })
 }
 
-/// `inet get` with ftp:// URLs: see `ftp::get`.
-fn run_ftp(args: &GetArgs, t0: Instant) -> u8 {
+/// The first HTTP-only flag given, if any.
+fn http_only_flag(args: &GetArgs) -> Option<&'static str> {
     let http_only = [
         (args.data.is_some(), "--data"),
         (!args.headers.is_empty(), "--header"),
@@ -260,8 +297,16 @@ fn run_ftp(args: &GetArgs, t0: Instant) -> u8 {
         (args.max_time.is_some(), "--max-time"),
         (args.speed_limit.is_some(), "--speed-limit"),
     ];
-    if let Some((_, flag)) = http_only.iter().find(|(given, _)| *given) {
-        eprintln!("inet: get: {flag} is for http:// URLs only");
+    http_only
+        .iter()
+        .find(|(given, _)| *given)
+        .map(|(_, flag)| *flag)
+}
+
+/// `inet get` with ftp:// URLs: see `ftp::get`.
+fn run_ftp(args: &GetArgs, t0: Instant) -> u8 {
+    if args.query.is_some() || args.raw {
+        eprintln!("inet: get: --query and --raw are for gopher:// URLs");
         return exit::USAGE;
     }
     let plan = crate::ftp::get::Plan {
@@ -280,6 +325,34 @@ fn run_ftp(args: &GetArgs, t0: Instant) -> u8 {
         },
     };
     crate::ftp::get::run(plan, t0)
+}
+
+/// `inet get` with gopher:// URLs: see `gopher::get`.
+fn run_gopher(args: &GetArgs, t0: Instant) -> u8 {
+    let ftp_only = [
+        (args.resume, "--continue"),
+        (args.active, "--active"),
+        (args.ascii, "--ascii"),
+        (args.user.is_some(), "--user"),
+    ];
+    if let Some((_, flag)) = ftp_only.iter().find(|(given, _)| *given) {
+        eprintln!("inet: get: {flag} is not for gopher:// URLs");
+        return exit::USAGE;
+    }
+    let plan = gopher::get::Plan {
+        urls: &args.urls,
+        outputs: &args.output,
+        remote_name: args.remote_name,
+        common: gopher::Common {
+            trace: args.trace,
+            timeout: args.timeout,
+            cacert: args.cacert.clone(),
+            insecure: args.insecure,
+            query: args.query.clone(),
+            raw: args.raw,
+        },
+    };
+    gopher::get::run(plan, t0)
 }
 
 /// One URL and where its body goes.

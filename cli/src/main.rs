@@ -2,7 +2,8 @@
 //!
 //! - `inet get URL…`: fetch URLs at once in WinINet's callback mode, with an optional trace of
 //!   every status notification (`--trace json|text`); ftp:// and ftps:// URLs too.
-//! - `inet put`, `ls`, `mkdir`, `rmdir`, `rm`, `mv`: FTP (`ftp.rs`), in callback mode as well.
+//! - `inet put`, `ls`, `mkdir`, `rmdir`, `rm`, `mv`: FTP (`ftp/`), in callback mode as well.
+//! - `inet get gopher://…` and `inet ls gopher://…`: Gopher (`gopher/`), in callback mode too.
 //! - `inet demo`: two slow in-process "coffee price" sites, fetched one after the other with
 //!   blocking calls and then at once in callback mode, with a Gantt chart of both timelines.
 
@@ -17,11 +18,12 @@ use ftp::commands::PathOp;
 mod demo;
 mod ftp;
 mod get;
+mod gopher;
 mod output;
 mod progress;
 mod trace;
 
-/// Exit statuses (documented in `inet get --help` and each FTP command's `--help`).
+/// Exit statuses (documented in `inet get --help` and each FTP and Gopher command's `--help`).
 mod exit {
     /// Success.
     pub const OK: u8 = 0;
@@ -45,12 +47,13 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Fetch URLs (http, https: all at once; ftp, ftps: one after the other) to files or stdout.
+    /// Fetch URLs (http, https: all at once; ftp, ftps, gopher, gophers: one after the other) to
+    /// files or stdout.
     // Boxed: parsed once per run, and the other variants are small.
     Get(Box<get::GetArgs>),
     /// Upload a file to an FTP server (ftp://…/dir/ appends the file's name).
     Put(Box<ftp::commands::PutArgs>),
-    /// List an FTP directory: a table, or JSON with --json.
+    /// List an FTP directory or a Gopher menu: a table, or JSON with --json.
     Ls(Box<ftp::commands::LsArgs>),
     /// Create a directory on an FTP server.
     Mkdir(Box<ftp::commands::PathArgs>),

@@ -72,8 +72,11 @@ if [ -n "$su" ]; then
 fi
 
 if [ "$SERVER" = gophernicus ]; then
+  # Through sh, exiting 0: gophernicus exits 1 after an error reply ("Error: File or directory not
+  # found!"), and socat, seeing a child fail, quit without passing on what it wrote — about one
+  # error reply in four arrived empty.
   socat "TCP-LISTEN:$PORT,bind=127.0.0.1,reuseaddr,fork" \
-    "EXEC:gophernicus -h 127.0.0.1 -p $PORT -r $G -l $S/logs/access.log -nv -nm -ns -nf -nd -nu$su" \
+    "SYSTEM:gophernicus -h 127.0.0.1 -p $PORT -r $G -l $S/logs/access.log -nv -nm -ns -nf -nd -nu; exit 0$su" \
     </dev/null >>"$S/logs/server.out" 2>&1 &
   PLUS=0
 else

@@ -1,6 +1,7 @@
-//! `cargo xtask bench [core|http|ftp|all] [--quick]`: the project's benchmarks, each a cargo
-//! bench target. A target that does not exist yet is an error, never a silent skip. `--quick`
-//! sets `INET_BENCH_SMOKE=1`: the server benches then use small sizes and one round.
+//! `cargo xtask bench [core|http|ftp|gopher|all] [--quick]`: the project's benchmarks, each a
+//! cargo bench target. A target that does not exist yet is an error, never a silent skip.
+//! `--quick` asks each bench for its short development run (`--quick` to the bench binary, and
+//! `INET_BENCH_SMOKE=1` for the HTTP and FTP benches; the core bench has none).
 
 use crate::servers::TestServers;
 use crate::steps::{cargo, Steps, Stream};
@@ -40,9 +41,16 @@ const BENCHES: &[Bench] = &[
         file: "tests/benches/ftp.rs",
         needs_servers: true,
     },
+    Bench {
+        suite: "gopher",
+        package: "inet-tests",
+        name: "gopher",
+        file: "tests/benches/gopher.rs",
+        needs_servers: true,
+    },
 ];
 
-const USAGE: &str = "usage: cargo xtask bench [core|http|ftp|all] [--quick]";
+const USAGE: &str = "usage: cargo xtask bench [core|http|ftp|gopher|all] [--quick]";
 
 pub fn run(args: &[String]) -> Result<(), Failure> {
     let quick = args.iter().any(|a| a == "--quick");
@@ -58,7 +66,7 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
         .collect();
     if selected.is_empty() {
         return Err(Failure::usage(format!(
-            "unknown bench suite `{suite}` (core, http, ftp or all)"
+            "unknown bench suite `{suite}` (core, http, ftp, gopher or all)"
         )));
     }
     let mut steps = Steps::new("bench");
@@ -74,7 +82,7 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
             servers.export_to(&mut cmd);
         }
         if quick {
-            cmd.env("INET_BENCH_SMOKE", "1");
+            cmd.args(["--", "--quick"]).env("INET_BENCH_SMOKE", "1");
         }
         let mut absent = false;
         steps.run_watching(&mut cmd, Stream::Stderr, |line| {

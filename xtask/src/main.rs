@@ -18,7 +18,7 @@ usage: cargo xtask <command> [args]
 commands:
   test                          cargo fmt --check, clippy -D warnings, start the test servers,
                                 cargo test --workspace --all-targets, doc tests, stop the servers
-  bench [core|http|ftp|all] [--quick]
+  bench [core|http|ftp|gopher|all] [--quick]
                                 core: cargo bench -p inet-core --bench dispatch
                                 http: cargo bench -p inet-tests --bench http (test servers running):
                                 inet (future, callback, `inet get`) vs curl and reqwest; env
@@ -27,8 +27,11 @@ commands:
                                 RETR 1 GiB, STOR 256 MiB, 1,000 small files on one connection,
                                 LIST/MLSD parsing; inet (future, callback, `inet get`/`put`) vs
                                 curl and suppaftp; env INET_BENCH_ONLY=retr,stor,small,list
-                                both: env INET_BENCH_ROUNDS=N (default 5); --quick (or env
-                                INET_BENCH_SMOKE=1): small sizes, one round, goals not judged
+                                gopher: cargo bench -p inet-tests --bench gopher: a 1 GiB item
+                                from gophernicus, inet (future, callback, `inet get`) vs curl, and
+                                a 10,000-item menu parsed
+                                all: env INET_BENCH_ROUNDS=N (default 5); --quick: short
+                                development runs (small sizes, few rounds), goals not judged
                                 default: all
   conformance [--faults] [--trace] [FILTER]
                                 start the test servers, run the conformance scenarios and print

@@ -12,6 +12,7 @@ use inet::{Context, Direction, Error, ErrorKind, Started};
 
 use super::{ftp_help, listing, parse_url, run_one, Client, Failure, FtpFlags, CTX};
 use crate::exit;
+use crate::gopher::gopher_help;
 use crate::progress::Bars;
 
 // ----- put ----------------------------------------------------------------------------------------
@@ -94,14 +95,25 @@ pub fn put(args: PutArgs, t0: Instant) -> u8 {
     "  --json: an array of objects {\"name\", \"size\", \"kind\", \"modified\" (ISO 8601 or null),\n",
     "  \"permissions\"}, plus \"target\" for links and \"raw\" (the whole line) for unparsed lines.\n",
     "\n",
+    "Gopher output:\n",
+    "  A gopher:// or gophers:// menu (type 1, or 7 for a search) is a table: type character,\n",
+    "  display string, selector, host:port (`i` lines show their text only; a line in no menu\n",
+    "  format shows `raw` and the whole line). --json: an array of objects {\"type\", \"kind\",\n",
+    "  \"name\" (the display string), \"selector\", \"host\", \"port\", \"url\" (the item's URL, for\n",
+    "  `inet get`; null for `i` and `3` lines)}, and {\"raw\": line} for lines in no menu format.\n",
+    "\n",
     "Examples:\n",
     "  inet ls ftp://example.com/pub/\n",
     "  inet ls 'ftp://example.com/pub/*.iso' --json\n",
+    "  inet ls gopher://127.0.0.1:7070/1/data\n",
+    "  inet ls gopher://127.0.0.1:7070/7/search --query 'gopher rfc' --json\n",
     "\n",
-    ftp_help!()
+    ftp_help!(),
+    "\n\n",
+    gopher_help!()
 ))]
 pub struct LsArgs {
-    /// The directory to list (or a pattern with `*` and `?` in its last name).
+    /// The directory to list (or a pattern with `*` and `?` in its last name), or a Gopher menu.
     #[arg(value_name = "URL")]
     url: String,
 
@@ -109,12 +121,28 @@ pub struct LsArgs {
     #[arg(long)]
     json: bool,
 
+    /// Gopher: the search words of a type 7 URL (instead of %09 in the URL).
+    #[arg(long, value_name = "WORDS")]
+    query: Option<String>,
+
+    /// Gopher: list a menu that is only the server's error reply instead of failing.
+    #[arg(long)]
+    raw: bool,
+
     #[command(flatten)]
     flags: FtpFlags,
 }
 
-/// Run `inet ls` (FtpFindFirstFile, then InternetFindNextFile until NO_MORE_FILES).
+/// Run `inet ls` (FtpFindFirstFile, then InternetFindNextFile until NO_MORE_FILES); a gopher://
+/// URL goes to `gopher::commands::ls`.
 pub fn ls(args: LsArgs, t0: Instant) -> u8 {
+    if crate::gopher::is_gopher(&args.url) {
+        return ls_gopher(args, t0);
+    }
+    if args.query.is_some() || args.raw {
+        eprintln!("inet: ls: --query and --raw are for gopher:// URLs");
+        return exit::USAGE;
+    }
     let url = match parse_url("ls", &args.url) {
         Ok(url) => url,
         Err(code) => return code,
@@ -132,6 +160,29 @@ pub fn ls(args: LsArgs, t0: Instant) -> u8 {
             .and_then(|()| out.flush())
             .map_err(Failure::Write)
     })
+}
+
+/// `inet ls gopher://…`: the FTP-only flags are refused.
+fn ls_gopher(args: LsArgs, t0: Instant) -> u8 {
+    let f = args.flags;
+    let ftp_only = [
+        (f.user.is_some(), "--user"),
+        (f.active, "--active"),
+        (f.ascii, "--ascii"),
+    ];
+    if let Some((_, flag)) = ftp_only.iter().find(|(given, _)| *given) {
+        eprintln!("inet: ls: {flag} is not for gopher:// URLs");
+        return exit::USAGE;
+    }
+    let common = crate::gopher::Common {
+        trace: f.trace,
+        timeout: f.timeout,
+        cacert: f.cacert,
+        insecure: f.insecure,
+        query: args.query,
+        raw: args.raw,
+    };
+    crate::gopher::commands::ls(&args.url, args.json, &common, t0)
 }
 
 /// Every item of the listing; an empty directory is an empty list (WinINet's find-first fails

@@ -1,0 +1,378 @@
+//! The Gopher side of `inet`: `get gopher://…` and `ls gopher://…` (gophers:// too).
+//!
+//! As for FTP, every step runs in WinINet's callback mode: the main thread calls a `start_…`
+//! function (it returns at once, `ERROR_IO_PENDING`), and the session's status callback traces,
+//! moves the progress bar and forwards the `REQUEST_COMPLETE` to the main thread, which takes the
+//! next step ([`Client::call`]). A Gopher command is one request on its own connection: open the
+//! item (or read the menu), then read.
+
+use std::fmt;
+use std::io;
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use inet::gopher::{GopherConnection, GopherOptions};
+use inet::transport::TlsVerify;
+use inet::{Completion, Context, Error, ErrorKind, HandleKind, Pending, Session, Status};
+
+use crate::exit;
+use crate::progress::Bars;
+use crate::trace::{TraceFormat, Tracer};
+
+pub mod commands;
+pub mod get;
+pub mod listing;
+pub mod reply;
+pub mod url;
+
+pub use url::GopherUrl;
+
+/// The context every handle of a Gopher command carries (one request per session).
+pub const CTX: u64 = 1;
+
+/// The URL rules, errors, trace and exit statuses, shared by the Gopher parts of `--help`.
+macro_rules! gopher_help {
+    () => {
+        r#"Gopher URLs (RFC 4266):
+  gopher://HOST[:PORT]/<type><selector> — port 70 by default; the path's first character is the
+  item's type (1 a menu, 0 text, 9 binary, 7 a search, …; an empty path is the root menu) and
+  the rest, percent-decoded, is the selector sent to the server (a `?…` part included, as curl
+  sends it). gophers://… is the same over TLS (also port 70 by default).
+  A search (type 7) takes its words after %09 in the URL (gopher://h/7/search%09gopher%20rfc),
+  or from --query WORDS, which needs no escaping; menus (type 1) take a query too.
+
+Errors:
+  Gopher has no status codes: a server answers a selector it cannot serve with an error item
+  (a `3` menu line, RFC 1436) or, as gophernicus does for files, a bare `Error: …` line. A reply
+  that is nothing else (at most 4 KiB) is reported as the server's error, exit 1, with
+  ERROR_INTERNET_EXTENDED_ERROR 12003 and the server's text; --raw writes it as it came instead.
+  A menu URL for an item that is no menu fails with ERROR_GOPHER_INCORRECT_LOCATOR_TYPE 12135;
+  12029 when nothing listens.
+
+Trace:
+  --trace json|text prints every status notification on stderr, in the same format as for HTTP
+  (see `inet get --help`), ending with the session's HANDLE_CLOSING.
+
+Exit status:
+  0   success
+  1   a Gopher or network error, or the server's error reply; stderr has one line,
+      `inet: <command> <URL>: <what> (<WinINet error name> <code>)`
+  2   bad command line
+  23  the output could not be written (-o FILE, stdout)"#
+    };
+}
+pub(crate) use gopher_help;
+
+/// What every Gopher command line sets up the same way.
+#[derive(Debug, Clone, Default)]
+pub struct Common {
+    pub trace: Option<TraceFormat>,
+    pub timeout: Option<Duration>,
+    pub cacert: Option<PathBuf>,
+    pub insecure: bool,
+    /// `--query`: the search words (instead of the URL's `%09…`).
+    pub query: Option<String>,
+    /// `--raw`: write an error reply as it came.
+    pub raw: bool,
+}
+
+impl Common {
+    fn options(&self, url: &GopherUrl) -> GopherOptions {
+        let mut options = GopherOptions::new().secure(url.secure);
+        if self.insecure {
+            options = options.tls_verify(TlsVerify {
+                accept_invalid_certs: true,
+                accept_invalid_hostnames: true,
+            });
+        }
+        options
+    }
+
+    /// The search words: `--query`, else the URL's. Both at once, or words for an item that is
+    /// no menu or search, is a usage error (the message says which).
+    pub fn query(&self, url: &GopherUrl) -> Result<Option<String>, String> {
+        let query = match (&self.query, &url.query) {
+            (Some(_), Some(_)) => {
+                return Err("--query and a %09 search in the URL: give one of them".into())
+            }
+            (Some(q), None) | (None, Some(q)) => Some(q.clone()),
+            (None, None) => None,
+        };
+        if query.is_some() && !url.is_menu() {
+            return Err(format!(
+                "a search query needs a menu or search URL (type 1 or 7), not a {}",
+                url.item_type.name()
+            ));
+        }
+        Ok(query)
+    }
+}
+
+/// Parse a gopher URL for `command`; a bad one is reported and ends the run.
+pub fn parse_url(command: &str, url: &str) -> Result<GopherUrl, u8> {
+    GopherUrl::parse(url).map_err(|e| {
+        eprintln!("inet: {command} {}: {e}", url.trim());
+        exit::INET
+    })
+}
+
+/// A gopher:// or gophers:// URL (by its scheme; the rest is checked when it is parsed).
+pub fn is_gopher(url: &str) -> bool {
+    url.trim().split_once(':').is_some_and(|(scheme, _)| {
+        scheme.eq_ignore_ascii_case("gopher") || scheme.eq_ignore_ascii_case("gophers")
+    })
+}
+
+/// Why a Gopher command failed; each class has its exit status.
+#[derive(Debug)]
+pub enum Failure {
+    /// An inet error, or the server's error reply (12003).
+    Inet(Error),
+    /// The output could not be created or written.
+    Write(io::Error),
+}
+
+impl Failure {
+    fn exit_code(&self) -> u8 {
+        match self {
+            Failure::Inet(_) => exit::INET,
+            Failure::Write(_) => exit::WRITE,
+        }
+    }
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        Failure::Inet(e)
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Failure::Inet(e) => write!(f, "{e}"),
+            Failure::Write(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+/// The server's error reply as an error: ERROR_INTERNET_EXTENDED_ERROR with its text.
+pub fn server_error(doing: &str, text: &str) -> Failure {
+    Failure::Inet(Error::new(
+        ErrorKind::ExtendedError,
+        format!("{doing}: the server's error reply {:?}", one_line(text)),
+    ))
+}
+
+/// Print the outcome of `command` on `url` as one line and return the exit status.
+pub fn report(command: &str, url: &GopherUrl, outcome: Result<(), Failure>) -> u8 {
+    match outcome {
+        Ok(()) => exit::OK,
+        Err(f) => {
+            eprintln!("inet: {command} {url}: {}", one_line(&f.to_string()));
+            f.exit_code()
+        }
+    }
+}
+
+/// Open a session and a connection handle for `url`, run `op`, close, and report — the shape of
+/// every Gopher command.
+pub fn run_one(
+    command: &str,
+    url: &GopherUrl,
+    common: &Common,
+    t0: Instant,
+    bars: Arc<Bars>,
+    op: impl FnOnce(&Client) -> Result<(), Failure>,
+) -> u8 {
+    let client = match Client::new(url, common, t0, bars.clone()) {
+        Ok(c) => c,
+        Err(e) => return report(command, url, Err(e.into())),
+    };
+    let outcome = op(&client);
+    bars.finish(CTX, outcome.is_ok());
+    client.finish();
+    report(command, url, outcome)
+}
+
+/// Lines of a server's text, on one line.
+fn one_line(s: &str) -> String {
+    s.lines()
+        .map(str::trim_end)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" | ")
+}
+
+/// What the status callback forwards to the main thread.
+#[derive(Debug)]
+enum Event {
+    /// A `REQUEST_COMPLETE` on a Gopher handle.
+    Complete(inet::Result<Completion>),
+    /// The session's `HANDLE_CLOSING`: nothing more will be notified.
+    Closed,
+}
+
+/// A session with one Gopher connection handle, driven from the main thread in callback mode.
+#[derive(Debug)]
+pub struct Client {
+    session: Session,
+    conn: GopherConnection,
+    rx: mpsc::Receiver<Event>,
+}
+
+impl Client {
+    /// The session and the connection handle (no network I/O yet; HANDLE_CREATED is traced).
+    pub fn new(
+        url: &GopherUrl,
+        common: &Common,
+        t0: Instant,
+        bars: Arc<Bars>,
+    ) -> inet::Result<Self> {
+        let (tx, rx) = mpsc::channel();
+        let tracer = common.trace.map(|f| Tracer::new(f, t0));
+        let session = session(common, tracer, bars, tx)?;
+        let conn = match GopherConnection::open(
+            &session,
+            &url.host,
+            url.port,
+            common.options(url),
+            Context(CTX),
+        ) {
+            Ok(conn) => conn,
+            Err(e) => {
+                finish_session(&session, &rx);
+                return Err(e);
+            }
+        };
+        Ok(Client { session, conn, rx })
+    }
+
+    /// The connection handle.
+    pub fn conn(&self) -> &GopherConnection {
+        &self.conn
+    }
+
+    /// Wait for the `REQUEST_COMPLETE` of an operation just started in callback mode (or return
+    /// its immediate failure). Operations run one at a time, so the next completion is its own.
+    pub fn call(&self, started: inet::Result<Pending>) -> inet::Result<Completion> {
+        let _pending = started?;
+        loop {
+            match self.rx.recv() {
+                Ok(Event::Complete(outcome)) => return outcome,
+                Ok(Event::Closed) => {}
+                // The sender lives in the session's callback, which lives as long as `session`.
+                Err(_) => {
+                    return Err(Error::new(
+                        ErrorKind::Internal,
+                        "the session's callback went away",
+                    ))
+                }
+            }
+        }
+    }
+
+    /// Close the connection and the session, and wait for the session's HANDLE_CLOSING, the
+    /// last notification of all, so that a trace ends with it.
+    pub fn finish(self) {
+        self.conn.close();
+        finish_session(&self.session, &self.rx);
+    }
+}
+
+fn finish_session(session: &Session, rx: &mpsc::Receiver<Event>) {
+    session.close();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+        match rx.recv_timeout(left) {
+            Ok(Event::Closed) | Err(_) => break,
+            Ok(Event::Complete(_)) => {}
+        }
+    }
+}
+
+/// The session: timeouts, CA file, and the status callback (trace, progress, forwarding).
+fn session(
+    common: &Common,
+    tracer: Option<Tracer>,
+    bars: Arc<Bars>,
+    tx: mpsc::Sender<Event>,
+) -> inet::Result<Session> {
+    let mut builder = Session::builder().status_callback(move |n| {
+        if let Some(t) = &tracer {
+            t.write(n);
+        }
+        match &n.status {
+            Status::Progress(p) => bars.update(n.context.0, p),
+            Status::HandleClosing if n.kind == HandleKind::Internet => {
+                let _ = tx.send(Event::Closed);
+            }
+            Status::RequestComplete(r)
+                if matches!(
+                    n.kind,
+                    HandleKind::ConnectGopher | HandleKind::GopherFind | HandleKind::GopherFile
+                ) =>
+            {
+                let outcome = match r {
+                    Ok(c) => Ok(copy(c)),
+                    Err(e) => Err(e.clone()),
+                };
+                let _ = tx.send(Event::Complete(outcome));
+            }
+            _ => {}
+        }
+    });
+    if let Some(t) = common.timeout {
+        builder = builder
+            .connect_timeout(Some(t))
+            .send_timeout(Some(t))
+            .receive_timeout(Some(t));
+    }
+    if let Some(pem) = &common.cacert {
+        builder = builder.add_root_certificates_file(pem);
+    }
+    builder.build()
+}
+
+/// A completion, for the main thread (notifications are lent to the callback).
+fn copy(c: &Completion) -> Completion {
+    match c {
+        Completion::Count(n) => Completion::Count(*n),
+        Completion::Data(b) => Completion::Data(b.clone()),
+        Completion::Text(s) => Completion::Text(s.clone()),
+        Completion::Handle(h) => Completion::Handle(h.clone()),
+        Completion::Value(v) => Completion::Value(v.clone()),
+        _ => Completion::Done,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_query_comes_from_the_flag_or_the_url_never_both() {
+        let search = GopherUrl::parse("gopher://h/7/s").unwrap();
+        let in_url = GopherUrl::parse("gopher://h/7/s%09in%20url").unwrap();
+        let flag = Common {
+            query: Some("words".into()),
+            ..Common::default()
+        };
+        assert_eq!(flag.query(&search), Ok(Some("words".into())));
+        assert_eq!(Common::default().query(&in_url), Ok(Some("in url".into())));
+        assert_eq!(Common::default().query(&search), Ok(None));
+        assert!(flag.query(&in_url).unwrap_err().contains("give one"));
+        let file = GopherUrl::parse("gopher://h/0/a.txt").unwrap();
+        assert!(flag.query(&file).unwrap_err().contains("text file"));
+    }
+
+    #[test]
+    fn gopher_urls_are_told_by_their_scheme() {
+        assert!(is_gopher("gopher://h/"));
+        assert!(is_gopher(" GOPHERS://h/"));
+        assert!(!is_gopher("ftp://h/"));
+        assert!(!is_gopher("gopherx://h/"));
+    }
+}
