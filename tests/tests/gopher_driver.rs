@@ -284,3 +284,69 @@ fn a_ten_mebibyte_menu_line_is_refused_without_holding_it() {
         .expect_err("a line longer than the limit");
     assert_eq!(err.kind(), ErrorKind::InvalidServerResponse, "{err}");
 }
+
+#[test]
+fn gophers_runs_each_request_over_tls_verified_as_https_is() {
+    use std::net::TcpListener;
+    // An in-process gophers server with the harness's certificate for localhost/127.0.0.1.
+    let nginx = inet_tests::servers::nginx();
+    let tls_dir = nginx.ca_cert.parent().expect("tls dir");
+    let cert = std::fs::read(tls_dir.join("server.crt")).expect("certificate");
+    let key = std::fs::read(tls_dir.join("server.key")).expect("key");
+    let identity = native_tls::Identity::from_pkcs8(&cert, &key).expect("identity");
+    let acceptor = native_tls::TlsAcceptor::new(identity).expect("acceptor");
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let server = std::thread::spawn(move || {
+        let mut lines = Vec::new();
+        for _ in 0..2 {
+            let (tcp, _) = listener.accept().expect("accept");
+            let Ok(mut tls) = acceptor.accept(tcp) else {
+                lines.push("(handshake refused)".to_string());
+                continue;
+            };
+            let mut line = Vec::new();
+            let mut b = [0u8; 1];
+            while !line.ends_with(b"\r\n") && tls.read(&mut b).unwrap_or(0) == 1 {
+                line.push(b[0]);
+            }
+            lines.push(String::from_utf8_lossy(&line).trim_end().to_string());
+            let _ = tls.write_all(b"0Secret\t/secret.txt\tlocalhost\t70\r\n.\r\n");
+            let _ = tls.shutdown();
+        }
+        lines
+    });
+    let trusting = Session::builder()
+        .add_root_certificates_file(&nginx.ca_cert)
+        .receive_timeout(Some(Duration::from_secs(5)))
+        .build()
+        .expect("session");
+    let g = GopherConnection::open(
+        &trusting,
+        "localhost",
+        port,
+        GopherOptions::new().secure(true),
+        Context(0),
+    )
+    .expect("open");
+    let menu = g
+        .find_first_blocking(None, None, Context(0))
+        .expect("a menu over TLS");
+    assert_eq!(menu.remaining().len(), 1);
+    // Without the CA the certificate is refused, as for HTTPS.
+    let untrusting = session();
+    let g = GopherConnection::open(
+        &untrusting,
+        "localhost",
+        port,
+        GopherOptions::new().secure(true),
+        Context(0),
+    )
+    .expect("open");
+    let err = g
+        .find_first_blocking(None, None, Context(0))
+        .expect_err("untrusted");
+    assert_eq!(err.code(), 12045, "{err}");
+    let seen = server.join().expect("server");
+    assert_eq!(seen[0], "");
+}

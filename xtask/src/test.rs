@@ -19,6 +19,18 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
         "-D",
         "warnings",
     ]));
+    // Each protocol builds alone behind the facade (the default features are all three).
+    for feature in ["http", "ftp", "gopher"] {
+        steps.run(&mut cargo([
+            "check",
+            "-q",
+            "-p",
+            "inet",
+            "--no-default-features",
+            "--features",
+            feature,
+        ]));
+    }
     let servers = TestServers::start(&mut steps);
     let mut counts = TestCounts::default();
     for which in ["--all-targets", "--doc"] {

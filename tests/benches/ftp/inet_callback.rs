@@ -221,24 +221,30 @@ impl Driver {
         }
     }
 
-    /// Starts writing the local file's next block, or finishes at its end.
+    /// Writes the local file's next blocks — while the socket takes them at once (WinINet's
+    /// InternetWriteFile completing synchronously, no REQUEST_COMPLETE) — until one goes
+    /// pending (its REQUEST_COMPLETE brings us back) or the file ends.
     fn write_more(&self, file: &FtpFile) {
-        let mut block = vec![0u8; WRITE_BLOCK];
-        let read = match self.state.lock().local.as_mut() {
-            Some(local) => local.read(&mut block),
-            None => return self.fail("inet callback: no local file".into()),
-        };
-        match read {
-            Ok(0) => self.finish(file),
-            Ok(n) => {
-                block.truncate(n);
-                self.got.fetch_add(n as u64, Ordering::Relaxed);
-                self.set_step(Step::Writing);
-                if let Err(e) = file.start_write(block.into()) {
-                    self.fail(format!("inet callback: {e}"));
+        loop {
+            let mut block = vec![0u8; WRITE_BLOCK];
+            let read = match self.state.lock().local.as_mut() {
+                Some(local) => local.read(&mut block),
+                None => return self.fail("inet callback: no local file".into()),
+            };
+            match read {
+                Ok(0) => return self.finish(file),
+                Ok(n) => {
+                    block.truncate(n);
+                    self.got.fetch_add(n as u64, Ordering::Relaxed);
+                    self.set_step(Step::Writing);
+                    match file.start_write(block.into()) {
+                        Ok(Started::Done(_)) => {}
+                        Ok(Started::Pending(_)) => return,
+                        Err(e) => return self.fail(format!("inet callback: {e}")),
+                    }
                 }
+                Err(e) => return self.fail(format!("inet callback: reading the local file: {e}")),
             }
-            Err(e) => self.fail(format!("inet callback: reading the local file: {e}")),
         }
     }
 
