@@ -31,6 +31,7 @@
 
 // The modules import each other without a cycle; ARCHITECTURE.md ("Layers") gives their order,
 // leaves first, and `tests/layers.rs` fails naming any cycle.
+mod adapters;
 mod cancel;
 mod error;
 mod handle;
@@ -50,6 +51,7 @@ mod spawn;
 mod status;
 pub mod transport;
 
+pub use adapters::{AsyncReader, BlockingReader};
 pub use error::{Error, ErrorKind, Result};
 pub use handle::{Handle, HandleRef, Operation};
 pub use ids::{Context, HandleId, HandleKind};

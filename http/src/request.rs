@@ -8,7 +8,8 @@ use std::sync::Arc;
 use bytes::Bytes;
 use http::{Method, Version};
 use inet_core::{
-    Error, ErrorKind, Handle, HandleKind, HandleRef, Incoming, Pending, Result, Started,
+    AsyncReader, BlockingReader, Error, ErrorKind, Handle, HandleKind, HandleRef, Incoming,
+    Pending, Result, Started,
 };
 use parking_lot::Mutex;
 use url::Url;
@@ -277,6 +278,21 @@ impl HttpRequest {
     // ----- read -------------------------------------------------------------------------------
     // The body is core's shared reader (`inet_core::Incoming`): the same read paths serve FTP
     // and Gopher files. Every future here is cancel-safe.
+
+    /// The response body as a `futures_io::AsyncRead` + `AsyncBufRead` (for `futures::io::copy`,
+    /// `BufReader`, decoders; tokio through `tokio-util`'s compat), with no extra copy: reads
+    /// go through the same path as [`read`](Self::read), progress notifications included, and
+    /// closing the handle makes a pending read fail (`ConnectionAborted` carrying
+    /// OPERATION_CANCELLED). Keeps the handle open while it lives.
+    pub fn async_reader(&self) -> AsyncReader {
+        AsyncReader::new(self.body.clone(), self.handle.clone())
+    }
+
+    /// The response body as a `std::io::Read` + `BufRead` for blocking code (`std::io::copy`), each read
+    /// a [`read_blocking`](Self::read_blocking). Keeps the handle open while it lives.
+    pub fn blocking_reader(&self) -> BlockingReader {
+        BlockingReader::new(self.body.clone(), self.handle.clone())
+    }
 
     /// WinINet: InternetReadFile. Reads body bytes into `buf`; 0 means the body has ended. The
     /// body is decoded (gzip/deflate) unless the request opted out.
