@@ -36,7 +36,7 @@ use crate::status::{Direction, Status};
 /// this far.
 const BULK_BUFFER: usize = 256 * 1024;
 /// Reads at least this large go straight into the caller's buffer when the framing allows it.
-const DIRECT_READ_MIN: usize = 8 * 1024;
+const DIRECT_READ_MIN: usize = 64 * 1024;
 /// Decoded bytes staged for "how much is readable now" on transformed streams.
 const STAGE_SIZE: usize = 16 * 1024;
 
