@@ -1,4 +1,4 @@
-//! `cargo xtask bench [core|http|all]`: the project's benchmarks, each a cargo bench target.
+//! `cargo xtask bench [core|http|body|all]`: the project's benchmarks, each a cargo bench target.
 //! A target that does not exist yet is an error, never a silent skip.
 
 use crate::servers::TestServers;
@@ -32,13 +32,24 @@ const BENCHES: &[Bench] = &[
         file: "tests/benches/http.rs",
         needs_servers: true,
     },
+    Bench {
+        suite: "body",
+        package: "inet-tests",
+        name: "body_io",
+        file: "tests/benches/body_io.rs",
+        needs_servers: true,
+    },
 ];
 
 pub fn run(args: &[String]) -> Result<(), Failure> {
     let suite = match args {
         [] => "all",
         [suite] => suite.as_str(),
-        _ => return Err(Failure::usage("usage: cargo xtask bench [core|http|all]")),
+        _ => {
+            return Err(Failure::usage(
+                "usage: cargo xtask bench [core|http|body|all]",
+            ))
+        }
     };
     let selected: Vec<&Bench> = BENCHES
         .iter()
@@ -46,7 +57,7 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
         .collect();
     if selected.is_empty() {
         return Err(Failure::usage(format!(
-            "unknown bench suite `{suite}` (core, http or all)"
+            "unknown bench suite `{suite}` (core, http, body or all)"
         )));
     }
     let mut steps = Steps::new("bench");

@@ -17,11 +17,13 @@ usage: cargo xtask <command> [args]
 commands:
   test                          cargo fmt --check, clippy -D warnings, start the test servers,
                                 cargo test --workspace --all-targets, doc tests, stop the servers
-  bench [core|http|all]         core: cargo bench -p inet-core --bench dispatch
+  bench [core|http|body|all]    core: cargo bench -p inet-core --bench dispatch
                                 http: cargo bench -p inet-tests --bench http (test servers running):
                                 inet (future, callback, `inet get`) vs curl and reqwest; env
                                 INET_BENCH_ROUNDS=N, INET_BENCH_ONLY=bulk,parallel,sequential,
                                 INET_BENCH_SMOKE=1 (small sizes, one round, goals not judged)
+                                body: cargo bench -p inet-tests --bench body_io: 1 GiB through
+                                the reader adapters vs the plain read loop; INET_BENCH_ROUNDS=N
                                 default: all
   fuzz [TARGET|all] [SECONDS]   run fuzz targets of fuzz/ for SECONDS each (default: all, 60),
                                 stable toolchain, no sanitizer; installs cargo-fuzz if missing
