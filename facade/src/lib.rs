@@ -47,7 +47,8 @@ pub use inet_core::{
 };
 #[cfg(feature = "http")]
 pub use inet_http::{
-    BodyLength, HttpConnection, HttpRequest, Modifier, RequestFlags, RequestOptions, Version,
+    BodyLength, HeaderMap, HttpConnection, HttpRequest, IntoMethod, Method, Modifier, RequestFlags,
+    RequestOptions, StatusCode, Version,
 };
 
 /// HTTP and HTTPS: `inet_http`.
