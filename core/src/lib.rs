@@ -50,6 +50,8 @@ mod session;
 mod shared;
 mod spawn;
 mod status;
+#[cfg(feature = "tracing")]
+mod trace;
 pub mod transport;
 
 pub use adapters::{AsyncReader, BlockingReader};

@@ -74,6 +74,7 @@ impl HttpRequest {
         options: RequestOptions,
     ) -> Result<Self> {
         let handle = parent.create_child(HandleKind::HttpRequest, options.context)?;
+        handle.trace_url(|| crate::proto::without_userinfo(url.as_str()).into_owned());
         let plan = Plan {
             method,
             url,
