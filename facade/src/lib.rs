@@ -31,6 +31,8 @@
 //! gophers). See the repository's ARCHITECTURE.md for the map.
 
 #![forbid(unsafe_code)]
+// docs.rs (nightly): badge each item with the features it needs.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[cfg(any(feature = "http", feature = "ftp", feature = "gopher"))]
 mod open;

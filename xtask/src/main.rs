@@ -4,6 +4,7 @@
 //! servers through `inet-test-servers` (crate `inet-tests`).
 
 mod bench;
+mod deny;
 mod fuzz;
 mod servers;
 mod steps;
@@ -27,6 +28,9 @@ commands:
                                 default: all
   fuzz [TARGET|all] [SECONDS]   run fuzz targets of fuzz/ for SECONDS each (default: all, 60),
                                 stable toolchain, no sanitizer; installs cargo-fuzz if missing
+  deny                          cargo deny check against deny.toml (licenses, advisories,
+                                duplicate versions, sources); installs cargo-deny if missing;
+                                not part of `test`
   help                          this text
 
 Every step prints its duration; the exit status is non-zero when any step failed.
@@ -42,6 +46,7 @@ fn main() -> ExitCode {
         "test" => test::run(rest),
         "bench" => bench::run(rest),
         "fuzz" => fuzz::run(rest),
+        "deny" => deny::run(rest),
         "help" | "-h" | "--help" => {
             print!("{HELP}");
             Ok(())
