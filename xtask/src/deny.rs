@@ -23,9 +23,9 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
     steps.run(&mut cargo([
         "deny",
         "--workspace",
-        "check",
         "--config",
         config.as_str(),
+        "check",
     ]));
     steps.finish()
 }
