@@ -306,6 +306,31 @@ impl std::error::Error for Error {
     }
 }
 
+/// For the `std::io` and `futures-io` adapters: the inet error travels inside (get it back with
+/// `io::Error::get_ref` and `downcast_ref::<inet_core::Error>()`); the `io::ErrorKind` says the
+/// broad class. A cancelled operation is `ConnectionAborted`, never `Interrupted` (which copy
+/// loops retry).
+impl From<Error> for io::Error {
+    fn from(e: Error) -> io::Error {
+        let kind = match e.kind() {
+            ErrorKind::Timeout => io::ErrorKind::TimedOut,
+            ErrorKind::ConnectionReset => io::ErrorKind::ConnectionReset,
+            ErrorKind::ConnectionAborted | ErrorKind::OperationCancelled => {
+                io::ErrorKind::ConnectionAborted
+            }
+            ErrorKind::CannotConnect => io::ErrorKind::ConnectionRefused,
+            ErrorKind::FileNotFound => io::ErrorKind::NotFound,
+            ErrorKind::AccessDenied => io::ErrorKind::PermissionDenied,
+            ErrorKind::InvalidParameter => io::ErrorKind::InvalidInput,
+            ErrorKind::DecodingFailed | ErrorKind::InvalidServerResponse => {
+                io::ErrorKind::InvalidData
+            }
+            _ => io::ErrorKind::Other,
+        };
+        io::Error::new(kind, e)
+    }
+}
+
 /// `Result` with inet's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 

@@ -42,14 +42,17 @@ pub(crate) fn new_root(
     context: Context,
     callback: Option<StatusCallback>,
 ) -> Handle {
+    let id = shared.next_id();
     let rec = Arc::new(Record {
-        id: shared.next_id(),
+        id,
         kind: HandleKind::Internet,
         parent: None,
         shared: shared.clone(),
         context: AtomicU64::new(context.0),
         owners: AtomicUsize::new(1),
         state: Mutex::new(State::new(callback, None)),
+        #[cfg(feature = "tracing")]
+        span: crate::trace::handle_span(HandleKind::Internet, id, None, context),
     });
     shared.register(rec.id);
     rec.push(Status::HandleCreated(rec.id));
@@ -105,6 +108,15 @@ impl HandleRef {
     /// it. Children created from now on inherit the new one; existing children keep theirs.
     pub fn set_status_callback(&self, callback: Option<StatusCallback>) -> Option<StatusCallback> {
         std::mem::replace(&mut self.rec.state.lock().callback, callback)
+    }
+
+    /// Record the URL this handle works on in its `tracing` span (feature `tracing`; `url` is
+    /// not even called without it). Give it without credentials.
+    pub fn trace_url(&self, url: impl FnOnce() -> String) {
+        #[cfg(feature = "tracing")]
+        self.rec.span.record("url", url().as_str());
+        #[cfg(not(feature = "tracing"))]
+        let _ = url;
     }
 
     /// This handle's status callback.
@@ -170,6 +182,8 @@ impl HandleRef {
             context: AtomicU64::new(context.0),
             owners: AtomicUsize::new(1),
             state: Mutex::new(State::new(callback, Some(parent_owner))),
+            #[cfg(feature = "tracing")]
+            span: crate::trace::handle_span(kind, id, Some(self.rec.id), context),
         });
         parent_state.children.insert(id, Arc::downgrade(&rec));
         drop(parent_state);

@@ -26,11 +26,14 @@
 //! ```
 
 #![forbid(unsafe_code)]
+// docs.rs (nightly): badge each item with the features it needs.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
 // The modules import each other without a cycle; ARCHITECTURE.md ("Layers") gives their order,
 // leaves first, and `tests/layers.rs` fails naming any cycle.
+mod adapters;
 mod cancel;
 mod error;
 mod handle;
@@ -38,6 +41,7 @@ mod hash;
 mod ids;
 mod mailbox;
 mod net;
+mod notifications;
 mod notify;
 mod operation;
 mod options;
@@ -48,11 +52,15 @@ mod session;
 mod shared;
 mod spawn;
 mod status;
+#[cfg(feature = "tracing")]
+mod trace;
 pub mod transport;
 
+pub use adapters::{AsyncReader, BlockingReader};
 pub use error::{Error, ErrorKind, Result};
 pub use handle::{Handle, HandleRef, Operation};
 pub use ids::{Context, HandleId, HandleKind};
+pub use notifications::Notifications;
 pub use operation::{Call, Pending, Started};
 pub use options::{LowSpeed, Options, Proxy, Resolve, StaticResolver, SystemResolver, TlsOptions};
 pub use progress::ProgressMeter;

@@ -74,6 +74,12 @@ impl<N> Mailbox<N> {
 
     /// The deliverer's next note, in push order; `None` ends its delivery (the next push delivers
     /// at once again). Only the deliverer calls it.
+    /// True once the last note was pushed: later ones are dropped.
+    #[cfg(feature = "tracing")]
+    pub(crate) fn is_sealed(&self) -> bool {
+        self.sealed
+    }
+
     pub(crate) fn next(&mut self) -> Option<N> {
         let next = self.queue.pop_front();
         if next.is_none() {

@@ -95,6 +95,8 @@ fn enqueue(
         status,
     };
     let listening = st.callback.is_some();
+    #[cfg(feature = "tracing")]
+    let traced = !st.mailbox.is_sealed();
     let pushed = if last {
         st.mailbox.push_last(note, listening)
     } else {
@@ -109,6 +111,11 @@ fn enqueue(
         Push::Dropped(note) => {
             // Outside the lock: a note may own a handle whose drop closes it.
             drop(st);
+            // Nobody listens, but a subscriber may (never after HANDLE_CLOSING: sealed).
+            #[cfg(feature = "tracing")]
+            if traced {
+                crate::trace::notification(&rec.span, &note);
+            }
             drop(note);
             if let Some(then) = then {
                 then();
@@ -118,17 +125,21 @@ fn enqueue(
             if then.is_some() {
                 st.after_last = then;
             }
-            deliver(st, note);
+            deliver(rec, st, note);
         }
     }
 }
 
 /// Deliver `first`, then whatever is pushed meanwhile, releasing the lock around each callback.
-fn deliver(mut st: MutexGuard<'_, State>, first: Notification) {
+fn deliver(rec: &Record, mut st: MutexGuard<'_, State>, first: Notification) {
+    #[cfg(not(feature = "tracing"))]
+    let _ = rec;
     let mut next = Some(first);
     while let Some(note) = next {
         let callback = st.callback.clone();
         MutexGuard::unlocked(&mut st, move || {
+            #[cfg(feature = "tracing")]
+            crate::trace::notification(&rec.span, &note);
             if let Some(cb) = callback {
                 // A panicking callback must not stop later notifications nor leave the flag set.
                 let _ = catch_unwind(AssertUnwindSafe(|| cb(&note)));

@@ -17,8 +17,10 @@
 //! inet operation (future, callback mode, blocking), plus the no-wait `try_read`.
 
 use std::fmt;
+use std::future::Future;
 use std::ops::Range;
 use std::sync::Arc;
+use std::task::{ready, Context, Poll};
 
 use bytes::Bytes;
 use parking_lot::Mutex;
@@ -34,7 +36,7 @@ use crate::status::{Direction, Status};
 /// this far.
 const BULK_BUFFER: usize = 256 * 1024;
 /// Reads at least this large go straight into the caller's buffer when the framing allows it.
-const DIRECT_READ_MIN: usize = 8 * 1024;
+const DIRECT_READ_MIN: usize = 64 * 1024;
 /// Decoded bytes staged for "how much is readable now" on transformed streams.
 const STAGE_SIZE: usize = 16 * 1024;
 
@@ -142,6 +144,14 @@ pub fn close_connection(handle: &HandleRef, conn: Conn) {
     conn.stream().shutdown();
     drop(conn);
     handle.notify(Status::ConnectionClosed);
+}
+
+/// A read after the connection was handed on.
+fn gone(label: &str) -> Error {
+    Error::new(
+        ErrorKind::ConnectionAborted,
+        format!("reading from {label}: the connection is gone"),
+    )
 }
 
 /// Where a reader is.
@@ -489,6 +499,56 @@ impl Reader {
     /// One network read, into `out` directly when the framing allows and nothing needs decoding
     /// (then handed out as is, through `self.direct`), else into the buffer.
     async fn fetch(&mut self, h: &HandleRef, out: &mut [u8]) -> Result<()> {
+        let direct = self.prepare_fetch(out);
+        let limit = self.direct_limit(out);
+        let room = self.buf.len() - self.end;
+        let (conn, _) = self.link.as_mut().ok_or_else(|| gone(&self.label))?;
+        h.notify(Status::ReceivingResponse);
+        let n = if direct {
+            conn.read(&mut out[..limit]).await?
+        } else {
+            conn.read(&mut self.buf[self.end..]).await?
+        };
+        h.notify(Status::ResponseReceived(n as u64));
+        if !direct {
+            self.filled = n == room;
+        }
+        self.fetched(h, out, direct, n)
+    }
+
+    /// [`fetch`](Self::fetch) as one poll: `Pending` (the waker registered with the socket)
+    /// when the socket has nothing now. Nothing is notified then, so RECEIVING_RESPONSE and
+    /// RESPONSE_RECEIVED still come in pairs, around each read that took place.
+    fn poll_fetch(
+        &mut self,
+        h: &HandleRef,
+        cx: &mut Context<'_>,
+        out: &mut [u8],
+    ) -> Poll<Result<()>> {
+        let direct = self.prepare_fetch(out);
+        let limit = self.direct_limit(out);
+        let room = self.buf.len() - self.end;
+        let (conn, _) = self.link.as_mut().ok_or_else(|| gone(&self.label))?;
+        let polled = if direct {
+            conn.poll_read(cx, &mut out[..limit])
+        } else {
+            conn.poll_read(cx, &mut self.buf[self.end..])
+        };
+        let Poll::Ready(n) = polled else {
+            return Poll::Pending;
+        };
+        let n = n?;
+        h.notify(Status::ReceivingResponse);
+        h.notify(Status::ResponseReceived(n as u64));
+        if !direct {
+            self.filled = n == room;
+        }
+        Poll::Ready(self.fetched(h, out, direct, n))
+    }
+
+    /// Before a network read: whether it goes straight into `out` (else room is made in the
+    /// buffer).
+    fn prepare_fetch(&mut self, out: &[u8]) -> bool {
         let direct = self.transform.is_none()
             && self.start == self.end
             && out.len() >= DIRECT_READ_MIN
@@ -496,25 +556,18 @@ impl Reader {
         if !direct {
             self.make_room();
         }
-        let Some((conn, _)) = self.link.as_mut() else {
-            return Err(Error::new(
-                ErrorKind::ConnectionAborted,
-                format!("reading from {}: the connection is gone", self.label),
-            ));
-        };
-        h.notify(Status::ReceivingResponse);
-        let n = if direct {
-            let limit = self.framing.verbatim().map_or(out.len(), |r| {
-                out.len().min(usize::try_from(r).unwrap_or(usize::MAX))
-            });
-            conn.read(&mut out[..limit]).await?
-        } else {
-            let room = self.buf.len() - self.end;
-            let n = conn.read(&mut self.buf[self.end..]).await?;
-            self.filled = n == room;
-            n
-        };
-        h.notify(Status::ResponseReceived(n as u64));
+        direct
+    }
+
+    /// How much of `out` a direct read may fill: no further than the verbatim payload goes.
+    fn direct_limit(&self, out: &[u8]) -> usize {
+        self.framing.verbatim().map_or(out.len(), |r| {
+            out.len().min(usize::try_from(r).unwrap_or(usize::MAX))
+        })
+    }
+
+    /// After a network read of `n` bytes (into `out` when `direct`, else into the buffer).
+    fn fetched(&mut self, h: &HandleRef, out: &[u8], direct: bool, n: usize) -> Result<()> {
         if n == 0 {
             self.framing.end_of_stream()?;
             return Ok(());
@@ -539,6 +592,42 @@ impl Reader {
             self.end += n;
         }
         Ok(())
+    }
+
+    /// [`read`](Self::read) as one poll, for poll-based adapters: reads straight into `out` as
+    /// `read` does, and returns `Pending` when the socket has nothing now, its waker registered.
+    /// The wait that follows goes through [`wait_socket`](Self::wait_socket), which applies
+    /// the timeouts. Nothing is held across the `Pending`: the reader is as before the call.
+    pub fn poll_read(
+        &mut self,
+        h: &HandleRef,
+        cx: &mut Context<'_>,
+        out: &mut [u8],
+    ) -> Poll<Result<usize>> {
+        if out.is_empty() || self.is_finished() {
+            return Poll::Ready(Ok(0));
+        }
+        loop {
+            if let Some(n) = self.step(h, out)? {
+                return Poll::Ready(Ok(n));
+            }
+            if let Err(e) = ready!(self.poll_fetch(h, cx, out)) {
+                return Poll::Ready(Err(e));
+            }
+            if let Some(n) = self.direct.take() {
+                return Poll::Ready(Ok(n));
+            }
+        }
+    }
+
+    /// Wait (within the receive timeout, the low-speed limit and the deadline) until the socket
+    /// has something to read, after [`poll_read`](Self::poll_read) returned `Pending`.
+    pub async fn wait_socket(&mut self) -> Result<()> {
+        match self.link.as_mut() {
+            Some((conn, _)) => conn.wait_socket_readable().await,
+            // Finished meanwhile: the next poll says so.
+            None => Ok(()),
+        }
     }
 
     /// Make room at the end of the buffer for a network read: reuse it from the start when
@@ -705,6 +794,34 @@ impl Incoming {
         };
         let r = reader.try_read(&self.handle, buf);
         lent.settle(r)
+    }
+
+    /// [`read`](Self::read) as one poll, for poll-based adapters ([`AsyncReader`]
+    /// (crate::AsyncReader)): reads into `buf` what can be read now — from the buffer, or
+    /// straight from the socket into `buf`, with no copy more than `read` makes — and returns
+    /// `Pending` when the socket has nothing, `cx`'s waker registered with it. The operation
+    /// begins and ends within the call, so nothing is pending on the handle afterwards; wait
+    /// with [`readable`](Self::readable) before polling again, which applies the timeouts and
+    /// is cancelled by closing the handle.
+    pub fn poll_read(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<Result<usize>> {
+        let _op = self.handle.begin_operation()?;
+        let mut lent = Lent::take(self)?;
+        let Some(reader) = lent.reader.as_deref_mut() else {
+            return Poll::Ready(Ok(0));
+        };
+        match reader.poll_read(&self.handle, cx, buf) {
+            Poll::Ready(r) => Poll::Ready(lent.settle(r)),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    /// An operation on the handle: wait until the socket has something to read, after
+    /// [`poll_read`](Self::poll_read) returned `Pending`. Bounded by the receive timeout, the
+    /// low-speed limit and the deadline; closing the handle ends it with
+    /// OPERATION_CANCELLED. It owns what it needs, so it can be kept across polls.
+    pub fn readable(&self) -> impl Future<Output = Result<()>> + Send + 'static {
+        let this = self.clone();
+        async move { this.handle.run(Box::pin(wait_socket(&this))).await }
     }
 
     /// WinINet: InternetQueryDataAvailable. Bytes readable without waiting; waits for the
@@ -920,6 +1037,15 @@ async fn read_owned(incoming: &Incoming, max: usize) -> Result<Bytes> {
         return Ok(Bytes::new());
     };
     let r = reader.read_owned(&incoming.handle, max).await;
+    lent.settle(r)
+}
+
+async fn wait_socket(incoming: &Incoming) -> Result<()> {
+    let mut lent = Lent::take(incoming)?;
+    let Some(reader) = lent.reader.as_deref_mut() else {
+        return Ok(());
+    };
+    let r = reader.wait_socket().await;
     lent.settle(r)
 }
 

@@ -84,6 +84,9 @@ pub(crate) struct Node<N, O> {
     /// How many `Handle`s own this record; the last one's drop closes the handle.
     pub(crate) owners: AtomicUsize,
     pub(crate) state: Mutex<NodeState<N, O>>,
+    /// The handle's span (feature `tracing`).
+    #[cfg(feature = "tracing")]
+    pub(crate) span: tracing::Span,
 }
 
 impl<N, O> Node<N, O> {

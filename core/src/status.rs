@@ -40,7 +40,9 @@ pub(crate) type State = NodeState<Notification, Handle>;
 pub type StatusCallback = Arc<dyn Fn(&Notification) + Send + Sync>;
 
 /// One notification: which handle, its context, and what happened.
-#[derive(Debug)]
+///
+/// Cloning one that carries a new handle ([`Completion::Handle`]) adds an owner of that handle.
+#[derive(Debug, Clone)]
 pub struct Notification {
     /// The handle this is about.
     pub handle: HandleId,
@@ -103,7 +105,7 @@ impl fmt::Debug for HandleRef {
 /// The outcome of an operation that completed in callback mode (WinINet: `INTERNET_ASYNC_RESULT`).
 ///
 /// Payloads are owned: inet never writes into caller memory after a call has returned.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum Completion {
     /// The operation succeeded and has nothing to hand over (WinINet: dwResult = TRUE).
@@ -246,7 +248,7 @@ macro_rules! statuses {
     )*) => {
         /// What happened (WinINet: `INTERNET_STATUS_*`). [`Status::code`] gives the WinINet
         /// number, [`Status::name`] the constant's name.
-        #[derive(Debug)]
+        #[derive(Debug, Clone)]
         #[non_exhaustive]
         pub enum Status {
             $(

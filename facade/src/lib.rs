@@ -31,6 +31,8 @@
 //! gophers). See the repository's ARCHITECTURE.md for the map.
 
 #![forbid(unsafe_code)]
+// docs.rs (nightly): badge each item with the features it needs.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod html;
 #[cfg(any(feature = "http", feature = "ftp", feature = "gopher"))]
@@ -41,14 +43,15 @@ pub mod urls;
 pub use open::{open_url, open_url_blocking, start_open_url, OpenUrlOptions, UrlStream};
 
 pub use inet_core::{
-    transport, Completion, Context, Direction, Error, ErrorKind, Handle, HandleId, HandleKind,
-    HandleRef, LowSpeed, Notification, Options, Pending, Progress, Proxy, Resolve, Result, Session,
-    SessionBuilder, Spawn, Started, StaticResolver, Status, StatusCallback, SystemResolver, Task,
-    STATUS_PROGRESS,
+    transport, AsyncReader, BlockingReader, Completion, Context, Direction, Error, ErrorKind,
+    Handle, HandleId, HandleKind, HandleRef, LowSpeed, Notification, Options, Pending, Progress,
+    Proxy, Resolve, Result, Session, SessionBuilder, Spawn, Started, StaticResolver, Status,
+    StatusCallback, SystemResolver, Task, STATUS_PROGRESS,
 };
 #[cfg(feature = "http")]
 pub use inet_http::{
-    BodyLength, HttpConnection, HttpRequest, Modifier, RequestFlags, RequestOptions, Version,
+    BodyLength, HeaderMap, HttpConnection, HttpRequest, IntoMethod, Method, Modifier, RequestFlags,
+    RequestOptions, StatusCode, Version,
 };
 
 /// HTTP and HTTPS: `inet_http`.

@@ -10,7 +10,8 @@ use std::fmt;
 
 use bytes::Bytes;
 use inet_core::{
-    Completion, Context, Error, ErrorKind, Handle, HandleRef, Pending, Result, Started, Value,
+    AsyncReader, BlockingReader, Completion, Context, Error, ErrorKind, Handle, HandleRef, Pending,
+    Result, Started, Value,
 };
 #[cfg(feature = "ftp")]
 use inet_ftp::{
@@ -119,6 +120,18 @@ impl UrlStream {
     /// Close it (and the connection handle over it, which closes with its last child).
     pub fn close(&self) {
         each!(self, s => s.close())
+    }
+
+    /// The data as a `futures_io::AsyncRead` + `AsyncBufRead`, with no extra copy (see
+    /// `HttpRequest::async_reader`); keeps the handle open while it lives.
+    pub fn async_reader(&self) -> AsyncReader {
+        each!(self, s => s.async_reader())
+    }
+
+    /// The data as a `std::io::Read` + `BufRead`, for blocking code; keeps the handle open while
+    /// it lives.
+    pub fn blocking_reader(&self) -> BlockingReader {
+        each!(self, s => s.blocking_reader())
     }
 
     /// WinINet: InternetReadFile. 0 at the end.

@@ -14,8 +14,8 @@ use std::sync::Arc;
 use bytes::Bytes;
 use inet_core::transport::Conn;
 use inet_core::{
-    Completion, Context, Direction, Error, ErrorKind, Handle, HandleKind, HandleRef, Incoming,
-    Pending, ProgressMeter, Reader, Result, Started, Value,
+    AsyncReader, BlockingReader, Completion, Context, Direction, Error, ErrorKind, Handle,
+    HandleKind, HandleRef, Incoming, Pending, ProgressMeter, Reader, Result, Started, Value,
 };
 use parking_lot::Mutex;
 
@@ -341,6 +341,21 @@ impl FtpFile {
     }
 
     // ----- reading ----------------------------------------------------------------------------
+
+    /// The file as a `futures_io::AsyncRead` + `AsyncBufRead` (for `futures::io::copy`,
+    /// `BufReader`, decoders; tokio through `tokio-util`'s compat), with no extra copy: reads
+    /// go through the same path as [`read`](Self::read), progress notifications included, and
+    /// closing the handle makes a pending read fail (`ConnectionAborted` carrying
+    /// OPERATION_CANCELLED). Keeps the handle open while it lives.
+    pub fn async_reader(&self) -> AsyncReader {
+        AsyncReader::new(self.body.clone(), self.handle.clone())
+    }
+
+    /// The file as a `std::io::Read` + `BufRead` for blocking code (`std::io::copy`), each read
+    /// a [`read_blocking`](Self::read_blocking). Keeps the handle open while it lives.
+    pub fn blocking_reader(&self) -> BlockingReader {
+        BlockingReader::new(self.body.clone(), self.handle.clone())
+    }
 
     /// WinINet: InternetReadFile. 0 at the end of the file.
     pub async fn read(&self, buf: &mut [u8]) -> Result<usize> {

@@ -7,8 +7,8 @@ use std::future::Future;
 
 use bytes::Bytes;
 use inet_core::{
-    CloseAtEnd, Completion, Context, Error, ErrorKind, Framed, Framing, Handle, HandleKind,
-    Incoming, Pending, Reader, Result, Started, UntilClose, Value,
+    AsyncReader, BlockingReader, CloseAtEnd, Completion, Context, Error, ErrorKind, Framed,
+    Framing, Handle, HandleKind, Incoming, Pending, Reader, Result, Started, UntilClose, Value,
 };
 
 use crate::connection::{send_request, GopherConnection};
@@ -221,6 +221,21 @@ impl GopherFile {
     /// Close it (WinINet: InternetCloseHandle); an item not read to its end is cut off.
     pub fn close(&self) {
         self.handle.close();
+    }
+
+    /// The item as a `futures_io::AsyncRead` + `AsyncBufRead` (for `futures::io::copy`,
+    /// `BufReader`, decoders; tokio through `tokio-util`'s compat), with no extra copy: reads
+    /// go through the same path as [`read`](Self::read), progress notifications included, and
+    /// closing the handle makes a pending read fail (`ConnectionAborted` carrying
+    /// OPERATION_CANCELLED). Keeps the handle open while it lives.
+    pub fn async_reader(&self) -> AsyncReader {
+        AsyncReader::new(self.body.clone(), self.handle.clone())
+    }
+
+    /// The item as a `std::io::Read` + `BufRead` for blocking code (`std::io::copy`), each read
+    /// a [`read_blocking`](Self::read_blocking). Keeps the handle open while it lives.
+    pub fn blocking_reader(&self) -> BlockingReader {
+        BlockingReader::new(self.body.clone(), self.handle.clone())
     }
 
     /// WinINet: InternetReadFile. 0 at the end of the item.

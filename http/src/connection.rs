@@ -6,7 +6,7 @@ use std::sync::Arc;
 use http::Method;
 use inet_core::{Context, Error, ErrorKind, Handle, HandleKind, HandleRef, Result};
 
-use crate::options::{RequestFlags, RequestOptions};
+use crate::options::{IntoMethod, RequestFlags, RequestOptions};
 use crate::request::HttpRequest;
 use crate::target::{bracketed, Server};
 
@@ -58,17 +58,18 @@ impl HttpConnection {
 
     /// WinINet: HttpOpenRequest. Opens a request handle for `method` and `path` (origin form,
     /// e.g. `/a/b?q=1`); nothing is sent until [`HttpRequest::send`]. https when
-    /// [`RequestFlags::SECURE`] is set.
+    /// [`RequestFlags::SECURE`] is set. The method is a string (`"GET"`) or an
+    /// [`http::Method`].
     pub fn open_request(
         &self,
-        method: &str,
+        method: impl IntoMethod,
         path: &str,
         options: RequestOptions,
     ) -> Result<HttpRequest> {
-        let method = Method::from_bytes(method.as_bytes()).map_err(|_| {
+        let method = method.into_method().map_err(|given| {
             Error::new(
                 ErrorKind::InvalidParameter,
-                format!("opening a request: {method:?} is not an HTTP method"),
+                format!("opening a request: {given} is not an HTTP method"),
             )
         })?;
         let secure = options.flags.contains(RequestFlags::SECURE);

@@ -20,6 +20,8 @@
 //! ```
 
 #![forbid(unsafe_code)]
+// docs.rs (nightly): badge each item with the features it needs.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
 mod body;
@@ -34,7 +36,10 @@ mod target;
 pub use connection::HttpConnection;
 /// HTTP versions for [`RequestOptions::version`] (the `http` crate's type).
 pub use http::Version;
-pub use options::{BodyLength, RequestFlags, RequestOptions};
+/// The `http` crate's types that inet's API takes and gives (`status()`, `headers()`, methods),
+/// re-exported so that callers use the same version of the crate.
+pub use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+pub use options::{BodyLength, IntoMethod, RequestFlags, RequestOptions};
 pub use proto::Modifier;
 pub use request::HttpRequest;
 
@@ -47,10 +52,10 @@ pub fn open(session: &HandleRef, url: &str, options: RequestOptions) -> Result<H
     open_method(session, "GET", url, options)
 }
 
-/// [`open`] with another method.
+/// [`open`] with another method: a string (`"POST"`) or an [`http::Method`].
 pub fn open_method(
     session: &HandleRef,
-    method: &str,
+    method: impl IntoMethod,
     url: &str,
     mut options: RequestOptions,
 ) -> Result<HttpRequest> {
@@ -84,10 +89,10 @@ pub fn open_method(
     let credentials = (!user.is_empty()).then_some((user.as_str(), password.as_str()));
     let conn =
         HttpConnection::connect_with(session, host, port, credentials, Context(options.context.0))?;
-    let method = http::Method::from_bytes(method.as_bytes()).map_err(|_| {
+    let method = method.into_method().map_err(|given| {
         Error::new(
             ErrorKind::InvalidParameter,
-            format!("opening {shown}: {method:?} is not an HTTP method"),
+            format!("opening {shown}: {given} is not an HTTP method"),
         )
     })?;
     // The request's URL carries neither credentials (they went to the connection) nor fragment.

@@ -4,8 +4,54 @@ use std::fmt;
 use std::ops::{BitOr, BitOrAssign};
 use std::time::Duration;
 
-use http::Version;
+use http::{Method, Version};
 use inet_core::Context;
+
+/// What names a request's method: WinINet's string (`"GET"`, `"PROPFIND"`) or the `http` crate's
+/// [`Method`] (by value or reference). Sealed: only these.
+///
+/// ```
+/// use inet_http::IntoMethod;
+/// assert_eq!("PUT".into_method().unwrap(), http::Method::PUT);
+/// assert_eq!(http::Method::DELETE.into_method().unwrap(), "DELETE");
+/// assert!("BAD METHOD".into_method().is_err());
+/// ```
+pub trait IntoMethod: sealed::Sealed {
+    /// The method, or what the caller gave when it is not one (for the error message).
+    fn into_method(self) -> std::result::Result<Method, String>;
+}
+
+impl IntoMethod for &str {
+    fn into_method(self) -> std::result::Result<Method, String> {
+        Method::from_bytes(self.as_bytes()).map_err(|_| format!("{self:?}"))
+    }
+}
+
+impl IntoMethod for &String {
+    fn into_method(self) -> std::result::Result<Method, String> {
+        self.as_str().into_method()
+    }
+}
+
+impl IntoMethod for Method {
+    fn into_method(self) -> std::result::Result<Method, String> {
+        Ok(self)
+    }
+}
+
+impl IntoMethod for &Method {
+    fn into_method(self) -> std::result::Result<Method, String> {
+        Ok(self.clone())
+    }
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for &str {}
+    impl Sealed for &String {}
+    impl Sealed for http::Method {}
+    impl Sealed for &http::Method {}
+}
 
 /// Request flags (WinINet: the `dwFlags` of HttpOpenRequest). Combine with `|`.
 ///

@@ -6,9 +6,10 @@ use std::fmt;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http::{Method, Version};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Version};
 use inet_core::{
-    Error, ErrorKind, Handle, HandleKind, HandleRef, Incoming, Pending, Result, Started,
+    AsyncReader, BlockingReader, Error, ErrorKind, Handle, HandleKind, HandleRef, Incoming,
+    Pending, Result, Started,
 };
 use parking_lot::Mutex;
 use url::Url;
@@ -25,6 +26,8 @@ use crate::target::Server;
 struct State {
     plan: Plan,
     response: Option<ResponseHead>,
+    /// The response headers as an `http::HeaderMap`, built on the first `headers()` call.
+    header_map: Option<Arc<HeaderMap>>,
     sent: Option<HeaderList>,
     upload: Option<Upload>,
 }
@@ -71,6 +74,7 @@ impl HttpRequest {
         options: RequestOptions,
     ) -> Result<Self> {
         let handle = parent.create_child(HandleKind::HttpRequest, options.context)?;
+        handle.trace_url(|| crate::proto::without_userinfo(url.as_str()).into_owned());
         let plan = Plan {
             method,
             url,
@@ -83,6 +87,7 @@ impl HttpRequest {
         let state = Arc::new(Mutex::new(State {
             plan,
             response: None,
+            header_map: None,
             sent: None,
             upload: None,
         }));
@@ -134,6 +139,30 @@ impl HttpRequest {
             .headers
             .add_lines(headers, modifier)
             .map_err(header_error)
+    }
+
+    /// [`add_headers`](Self::add_headers) from the `http` crate's [`HeaderMap`] (each value of a
+    /// repeated name a line of its own). All or nothing: a value that is not visible ASCII
+    /// fails with ERROR_HTTP_INVALID_HEADER (12153) and nothing is added.
+    pub fn add_header_map(&self, headers: &HeaderMap, modifier: Modifier) -> Result<()> {
+        let mut lines = String::new();
+        for (name, value) in headers {
+            let value = value.to_str().map_err(|e| {
+                Error::new(
+                    ErrorKind::InvalidHeader,
+                    format!("request header {name}: the value is not visible ASCII"),
+                )
+                .with_source(e)
+            })?;
+            lines.push_str(name.as_str());
+            lines.push_str(": ");
+            lines.push_str(value);
+            lines.push_str("\r\n");
+        }
+        if lines.is_empty() {
+            return Ok(());
+        }
+        self.add_headers(&lines, modifier)
     }
 
     // ----- send -------------------------------------------------------------------------------
@@ -281,6 +310,21 @@ impl HttpRequest {
     // The body is core's shared reader (`inet_core::Incoming`): the same read paths serve FTP
     // and Gopher files. Every future here is cancel-safe.
 
+    /// The response body as a `futures_io::AsyncRead` + `AsyncBufRead` (for `futures::io::copy`,
+    /// `BufReader`, decoders; tokio through `tokio-util`'s compat), with no extra copy: reads
+    /// go through the same path as [`read`](Self::read), progress notifications included, and
+    /// closing the handle makes a pending read fail (`ConnectionAborted` carrying
+    /// OPERATION_CANCELLED). Keeps the handle open while it lives.
+    pub fn async_reader(&self) -> AsyncReader {
+        AsyncReader::new(self.body.clone(), self.handle.clone())
+    }
+
+    /// The response body as a `std::io::Read` + `BufRead` for blocking code (`std::io::copy`), each read
+    /// a [`read_blocking`](Self::read_blocking). Keeps the handle open while it lives.
+    pub fn blocking_reader(&self) -> BlockingReader {
+        BlockingReader::new(self.body.clone(), self.handle.clone())
+    }
+
     /// WinINet: InternetReadFile. Reads body bytes into `buf`; 0 means the body has ended. The
     /// body is decoded (gzip/deflate) unless the request opted out.
     pub async fn read(&self, buf: &mut [u8]) -> Result<usize> {
@@ -358,6 +402,43 @@ impl HttpRequest {
         self.with_response(|r| Ok(r.status))
     }
 
+    /// The status code as the `http` crate's [`StatusCode`] (`status_code` as a number).
+    pub fn status(&self) -> Result<StatusCode> {
+        self.with_response(|r| {
+            StatusCode::from_u16(r.status).map_err(|e| {
+                Error::new(
+                    ErrorKind::InvalidServerResponse,
+                    format!("status {} is not an HTTP status code", r.status),
+                )
+                .with_source(e)
+            })
+        })
+    }
+
+    /// The response headers as the `http` crate's [`HeaderMap`], in the order received (names
+    /// lowercased, repeated names kept as several values). Built once per response, on the first
+    /// call, and shared after: later calls are a reference count. A line the `http` crate refuses
+    /// (none from a conforming server) is left out; [`raw_headers`](Self::raw_headers) has
+    /// everything as received.
+    pub fn headers(&self) -> Result<Arc<HeaderMap>> {
+        let mut st = self.state.lock();
+        if let Some(map) = &st.header_map {
+            return Ok(map.clone());
+        }
+        let Some(response) = &st.response else {
+            return Err(Error::new(
+                ErrorKind::IncorrectHandleState,
+                format!(
+                    "querying {}: no response yet (send the request first)",
+                    crate::proto::without_userinfo(st.plan.url.as_str())
+                ),
+            ));
+        };
+        let map = Arc::new(header_map(&response.headers));
+        st.header_map = Some(map.clone());
+        Ok(map)
+    }
+
     /// HTTP_QUERY_STATUS_TEXT (the reason phrase).
     pub fn status_text(&self) -> Result<String> {
         self.with_response(|r| Ok(r.reason.clone()))
@@ -418,6 +499,20 @@ impl HttpRequest {
     }
 }
 
+/// A header list as an `http::HeaderMap` (lines it refuses left out).
+fn header_map(headers: &HeaderList) -> HeaderMap {
+    let mut map = HeaderMap::with_capacity(headers.iter().count());
+    for (name, value) in headers.iter() {
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
+            map.append(name, value);
+        }
+    }
+    map
+}
+
 fn indexed(
     headers: &HeaderList,
     name: &str,
@@ -455,6 +550,7 @@ fn start_over(state: &Mutex<State>, incoming: &Incoming, what: &str) -> Result<(
         ));
     }
     st.response = None;
+    st.header_map = None;
     st.sent = None;
     drop(st);
     incoming.reset();
@@ -466,6 +562,7 @@ fn store(state: &Mutex<State>, incoming: &Incoming, plan: Plan, response: Respon
         let mut st = state.lock();
         st.plan = plan;
         st.response = Some(response.head);
+        st.header_map = None;
         st.sent = Some(response.sent);
     }
     incoming.set(response.reader);

@@ -1,4 +1,4 @@
-//! `cargo xtask bench [core|http|ftp|gopher|all] [--quick]`: the project's benchmarks, each a
+//! `cargo xtask bench [core|http|ftp|gopher|body|all] [--quick]`: the project's benchmarks, each a
 //! cargo bench target. A target that does not exist yet is an error, never a silent skip.
 //! `--quick` asks each bench for its short development run (`--quick` to the bench binary, and
 //! `INET_BENCH_SMOKE=1` for the HTTP and FTP benches; the core bench has none).
@@ -48,9 +48,16 @@ const BENCHES: &[Bench] = &[
         file: "tests/benches/gopher.rs",
         needs_servers: true,
     },
+    Bench {
+        suite: "body",
+        package: "inet-tests",
+        name: "body_io",
+        file: "tests/benches/body_io.rs",
+        needs_servers: true,
+    },
 ];
 
-const USAGE: &str = "usage: cargo xtask bench [core|http|ftp|gopher|all] [--quick]";
+const USAGE: &str = "usage: cargo xtask bench [core|http|ftp|gopher|body|all] [--quick]";
 
 pub fn run(args: &[String]) -> Result<(), Failure> {
     let quick = args.iter().any(|a| a == "--quick");
@@ -66,7 +73,7 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
         .collect();
     if selected.is_empty() {
         return Err(Failure::usage(format!(
-            "unknown bench suite `{suite}` (core, http, ftp, gopher or all)"
+            "unknown bench suite `{suite}` (core, http, ftp, gopher, body or all)"
         )));
     }
     let mut steps = Steps::new("bench");

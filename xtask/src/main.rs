@@ -5,6 +5,7 @@
 
 mod bench;
 mod conformance;
+mod deny;
 mod fuzz;
 mod servers;
 mod steps;
@@ -18,7 +19,7 @@ usage: cargo xtask <command> [args]
 commands:
   test                          cargo fmt --check, clippy -D warnings, start the test servers,
                                 cargo test --workspace --all-targets, doc tests, stop the servers
-  bench [core|http|ftp|gopher|all] [--quick]
+  bench [core|http|ftp|gopher|body|all] [--quick]
                                 core: cargo bench -p inet-core --bench dispatch
                                 http: cargo bench -p inet-tests --bench http (test servers running):
                                 inet (future, callback, `inet get`) vs curl and reqwest; env
@@ -30,6 +31,8 @@ commands:
                                 gopher: cargo bench -p inet-tests --bench gopher: a 1 GiB item
                                 from gophernicus, inet (future, callback, `inet get`) vs curl, and
                                 a 10,000-item menu parsed
+                                body: cargo bench -p inet-tests --bench body_io: 1 GiB through
+                                the reader adapters vs the plain read loop
                                 all: env INET_BENCH_ROUNDS=N (default 5); --quick: short
                                 development runs (small sizes, few rounds), goals not judged
                                 default: all
@@ -39,6 +42,9 @@ commands:
                                 conformance/expected/NAME.txt); --faults: the fault matrix instead
   fuzz [TARGET|all] [SECONDS]   run fuzz targets of fuzz/ for SECONDS each (default: all, 60),
                                 stable toolchain, no sanitizer; installs cargo-fuzz if missing
+  deny                          cargo deny check against deny.toml (licenses, advisories,
+                                duplicate versions, sources); installs cargo-deny if missing;
+                                not part of `test`
   help                          this text
 
 Every step prints its duration; the exit status is non-zero when any step failed.
@@ -55,6 +61,7 @@ fn main() -> ExitCode {
         "bench" => bench::run(rest),
         "fuzz" => fuzz::run(rest),
         "conformance" => conformance::run(rest),
+        "deny" => deny::run(rest),
         "help" | "-h" | "--help" => {
             print!("{HELP}");
             Ok(())

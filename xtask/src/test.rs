@@ -40,6 +40,32 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
         }
         steps.run_watching(&mut cmd, Stream::Stdout, |line| counts.add(line));
     }
+    // The optional `tracing` feature, off in the workspace build: its own tests, with it on
+    // (and clippy over the code it adds).
+    steps.run(&mut cargo([
+        "clippy",
+        "-p",
+        "inet-core",
+        "--features",
+        "tracing",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]));
+    steps.run_watching(
+        &mut cargo([
+            "test",
+            "-p",
+            "inet-core",
+            "--features",
+            "tracing",
+            "--test",
+            "tracing",
+        ]),
+        Stream::Stdout,
+        |line| counts.add(line),
+    );
     if let Some(servers) = servers {
         servers.stop(&mut steps);
     }

@@ -5,9 +5,11 @@
 
 use std::fmt;
 use std::net::SocketAddr;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use futures_lite::{AsyncReadExt, AsyncWriteExt, FutureExt};
+use futures_lite::{AsyncRead, AsyncReadExt, AsyncWriteExt, FutureExt};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::net::alarm::Alarm;
@@ -220,6 +222,37 @@ impl Conn {
         link.bounded(link.receive_timeout, Direction::Receive, tcp.readable())
             .await?
             .map_err(|e| Error::io(e, format!("receiving from {}", link.label)))
+    }
+
+    /// One read attempt without a timer, for poll-based readers: `Pending` (with `cx`'s waker
+    /// registered with the socket) when nothing can be read now. The caller bounds the wait that
+    /// follows with [`wait_socket_readable`](Self::wait_socket_readable), where the timeouts apply.
+    pub fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<Result<usize>> {
+        let Conn { stream, link, .. } = self;
+        link.check_deadline(Instant::now(), Direction::Receive)?;
+        match Pin::new(stream).poll_read(cx, buf) {
+            Poll::Ready(ready) => Poll::Ready(link.account(ready, Direction::Receive)),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    /// Wait, within the receive timeout (and the low-speed limit and the deadline), until the
+    /// socket itself has something to read, after [`poll_read`](Self::poll_read) found nothing.
+    /// Unlike [`wait_readable`](Self::wait_readable) it does not trust the TLS layer's buffer:
+    /// `Pending` from a read means what the TLS layer holds is not a whole record yet.
+    pub async fn wait_socket_readable(&mut self) -> Result<()> {
+        let Conn { stream, link, .. } = self;
+        link.check_deadline(Instant::now(), Direction::Receive)?;
+        // `poll_readable`, not `readable()`: the read that found nothing registered through it, so
+        // an event that came since counts, and no extra trip through the reactor is needed.
+        let tcp = stream.tcp();
+        link.bounded(
+            link.receive_timeout,
+            Direction::Receive,
+            std::future::poll_fn(|cx| tcp.poll_readable(cx)),
+        )
+        .await?
+        .map_err(|e| Error::io(e, format!("receiving from {}", link.label)))
     }
 
     /// Write all of `data` (and flush), each write bounded by the send timeout, the low-speed
