@@ -315,9 +315,10 @@ impl From<Error> for io::Error {
         let kind = match e.kind() {
             ErrorKind::Timeout => io::ErrorKind::TimedOut,
             ErrorKind::ConnectionReset => io::ErrorKind::ConnectionReset,
-            ErrorKind::ConnectionAborted | ErrorKind::OperationCancelled => {
-                io::ErrorKind::ConnectionAborted
-            }
+            // A read on a handle closed between two reads ends the stream like a cancelled one.
+            ErrorKind::ConnectionAborted
+            | ErrorKind::OperationCancelled
+            | ErrorKind::InvalidHandle => io::ErrorKind::ConnectionAborted,
             ErrorKind::CannotConnect => io::ErrorKind::ConnectionRefused,
             ErrorKind::FileNotFound => io::ErrorKind::NotFound,
             ErrorKind::AccessDenied => io::ErrorKind::PermissionDenied,
