@@ -94,6 +94,17 @@ pub struct GetArgs {
     #[arg(short = 'O', long = "remote-name")]
     remote_name: bool,
 
+    /// HTTP: the URL is an HTML page: fetch it and every same-origin resource it names (src,
+    /// href) at once, each started as soon as the page bytes naming it arrive, into
+    /// --output-dir (the browser scenario). Prints when each started and ended.
+    #[arg(long)]
+    pub page: bool,
+
+    /// With --page: the directory the page and its resources are written to, under their URL
+    /// paths (default: the current directory).
+    #[arg(long, value_name = "DIR", requires = "page")]
+    pub output_dir: Option<std::path::PathBuf>,
+
     /// FTP: resume into the existing output file from its size (REST).
     #[arg(long = "continue")]
     resume: bool,
@@ -197,6 +208,9 @@ pub fn run(args: GetArgs, t0: Instant) -> u8 {
         );
         return exit::USAGE;
     }
+    if args.page {
+        return run_page(&args, t0);
+    }
     let ftp_urls = args.urls.iter().filter(|u| is_ftp(u)).count();
     let gopher_urls = args.urls.iter().filter(|u| gopher::is_gopher(u)).count();
     if ftp_urls > 0 || gopher_urls > 0 {
@@ -278,6 +292,112 @@ pub fn run(args: GetArgs, t0: Instant) -> u8 {
         }
     }
     driver.exit_code()
+}
+
+/// `--page`: the page and its same-origin resources at once (see `crate::page`).
+fn run_page(args: &GetArgs, t0: Instant) -> u8 {
+    let [url] = args.urls.as_slice() else {
+        eprintln!("inet: get --page takes one page URL");
+        return exit::USAGE;
+    };
+    if !args.output.is_empty() || args.remote_name || args.resume {
+        eprintln!("inet: get --page writes into --output-dir; -o, -O and --continue do not apply");
+        return exit::USAGE;
+    }
+    if args.data.is_some() || !args.headers.is_empty() {
+        eprintln!("inet: get --page sends plain GETs; --data and --header do not apply");
+        return exit::USAGE;
+    }
+    let request = match RequestPlan::from_args(args) {
+        Ok(plan) => plan,
+        Err(e) => {
+            eprintln!("inet: {e}");
+            return exit::INET;
+        }
+    };
+    let fetch = crate::page::PageFetch::new(url, request.options.clone());
+    let tracer = args.trace.map(|f| Tracer::new(f, t0));
+    let session = {
+        let fetch = fetch.clone();
+        let mut builder = Session::builder()
+            .max_connections_per_host(16)
+            .status_callback(move |n| {
+                if let Some(t) = &tracer {
+                    t.write(n);
+                }
+                fetch.on_notification(n);
+            });
+        if let Some(pem) = &args.cacert {
+            builder = builder.add_root_certificates_file(pem);
+        }
+        if let Some(t) = args.timeout {
+            builder = builder
+                .connect_timeout(Some(t))
+                .send_timeout(Some(t))
+                .receive_timeout(Some(t));
+        }
+        match builder.build() {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("inet: {e}");
+                return exit::INET;
+            }
+        }
+    };
+    let started = Instant::now();
+    if let Err(e) = fetch.start(&session) {
+        eprintln!("inet: get {url}: {e}");
+        return exit::INET;
+    }
+    let fetched = match fetch.collect(Duration::from_secs(300)) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("inet: get {url}: {e}");
+            return exit::INET;
+        }
+    };
+    session.close();
+    let dir = args.output_dir.clone().unwrap_or_else(|| ".".into());
+    let mut code = exit::OK;
+    for f in fetched {
+        let ms = |at: Instant| at.saturating_duration_since(started).as_millis();
+        match f.body {
+            Ok(body) => {
+                let path = inet::urls::crack_url(&f.url)
+                    .map(|p| p.path)
+                    .unwrap_or_default();
+                let name = if path.ends_with('/') {
+                    format!("{path}index.html")
+                } else {
+                    path
+                };
+                let file = dir.join(name.trim_start_matches('/'));
+                let written = file
+                    .parent()
+                    .map_or(Ok(()), std::fs::create_dir_all)
+                    .and_then(|()| std::fs::write(&file, &body));
+                if let Err(e) = written {
+                    eprintln!("inet: get {}: writing {}: {e}", f.url, file.display());
+                    code = exit::WRITE;
+                    continue;
+                }
+                println!(
+                    "{:>5} ms -> {:>5} ms  {:>9} bytes  {}",
+                    ms(f.started),
+                    ms(f.done),
+                    body.len(),
+                    f.url
+                );
+            }
+            Err(e) => {
+                eprintln!("inet: get {}: {e}", f.url);
+                if code == exit::OK {
+                    code = exit::INET;
+                }
+            }
+        }
+    }
+    code
 }
 
 /// An ftp:// or ftps:// URL (by its scheme; the rest is checked when it is parsed).

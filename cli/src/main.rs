@@ -20,6 +20,7 @@ mod ftp;
 mod get;
 mod gopher;
 mod output;
+mod page;
 mod progress;
 mod trace;
 

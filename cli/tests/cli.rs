@@ -706,3 +706,41 @@ fn read_request(reader: &mut BufReader<TcpStream>) -> std::io::Result<Option<Req
         body,
     }))
 }
+
+// ----- inet get --page ----------------------------------------------------------------------------
+
+#[test]
+fn get_page_fetches_the_page_and_its_same_origin_resources_into_a_directory() {
+    let nginx = inet_tests::servers::nginx();
+    let dir = std::env::temp_dir().join(format!("inet-cli-page-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let url = nginx.http_url("/data/page/index.html");
+    let out = inet(&[
+        "get",
+        "--page",
+        &url,
+        "--output-dir",
+        dir.to_str().expect("utf-8 path"),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    // The page and the four resources on its origin, one line each; the link elsewhere is not
+    // followed.
+    assert_eq!(text.lines().count(), 5, "{text}");
+    assert!(!text.contains("elsewhere"), "{text}");
+    for file in [
+        "index.html",
+        "style.css",
+        "app.js",
+        "img/a.bin",
+        "img/b.bin",
+    ] {
+        let served = std::fs::read(nginx.data_dir().join("page").join(file)).expect("served");
+        let saved = std::fs::read(dir.join("data/page").join(file)).expect("saved");
+        assert!(served == saved, "{file} differs");
+    }
+    assert!(text.lines().all(|l| l.contains(" ms -> ")), "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = inet(&["get", "--page", &url, "-o", "x"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+}

@@ -4,18 +4,18 @@
 //! callback as soon as the page bytes that name it have arrived (`inet::html::LinkScanner`),
 //! while the page is still coming.
 
-use std::collections::HashMap;
 use std::io::{self, Write};
 use std::net::{TcpListener, TcpStream};
-use std::sync::{mpsc, Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use inet::html::LinkScanner;
-use inet::{Completion, HandleKind, HttpRequest, RequestOptions, Session, Started, Status};
+use inet::{RequestOptions, Session};
+
+use crate::page::PageFetch;
 
 use super::gantt::Timeline;
-use super::{lock, DemoError, Log, PATIENCE};
+use super::{DemoError, Log, PATIENCE};
 
 /// A resource of the page: its path, how long the site waits before answering, its size.
 #[derive(Debug)]
@@ -186,164 +186,41 @@ pub fn sequential(base: &str) -> Result<PageRun, DemoError> {
     })
 }
 
-/// A request of phase 2: the handle, its path, the bytes read so far.
-#[derive(Debug)]
-struct Fetch {
-    req: HttpRequest,
-    path: String,
-    size: usize,
-}
-
-#[derive(Debug, Default)]
-struct State {
-    fetches: HashMap<u64, Fetch>,
-    scanner: LinkScanner,
-    base: String,
-    next_ctx: u64,
-    /// Requests started; the phase ends when as many have finished.
-    started: usize,
-}
-
-type Shared = Arc<Mutex<State>>;
-type Done = mpsc::Sender<(u64, String, Instant, inet::Result<usize>)>;
-
 /// Phase 2: the page in callback mode; the callback scans each piece of it as it arrives and
-/// starts a request for every resource it names, right there.
+/// starts a request for every resource it names, right there (`crate::page::PageFetch`).
 pub fn callback_mode(base: &str) -> Result<PageRun, DemoError> {
     let log = Log::default();
-    let state = Shared::default();
-    let (tx, rx) = mpsc::channel();
+    let fetch = PageFetch::new(&format!("{base}/"), RequestOptions::default());
     let session = {
-        let (log, state) = (log.clone(), state.clone());
+        let (log, fetch) = (log.clone(), fetch.clone());
         Session::builder()
             .max_connections_per_host(16)
             .status_callback(move |n| {
                 log.record(n);
-                if let (HandleKind::HttpRequest, Status::RequestComplete(r)) = (n.kind, &n.status) {
-                    on_complete(&state, n.context.0, r, &tx);
-                }
+                fetch.on_notification(n);
             })
             .build()?
     };
     let t0 = Instant::now();
-    {
-        let mut st = lock(&state);
-        st.base = base.to_string();
-        st.next_ctx = 2;
-        st.started = 1;
-    }
-    start(&state, &session, 1, "/".to_string())?;
-    let mut done: HashMap<u64, (String, Instant, usize)> = HashMap::new();
-    loop {
-        let expected = lock(&state).started;
-        if done.len() >= expected {
-            break;
-        }
-        let (ctx, path, at, size) = rx.recv_timeout(PATIENCE).map_err(|_| {
-            DemoError(format!(
-                "the page in callback mode: no answer in {PATIENCE:?}"
-            ))
-        })?;
-        done.insert(ctx, (path, at, size?));
-    }
+    fetch.start(&session)?;
+    let fetched = fetch
+        .collect(PATIENCE)
+        .map_err(|e| DemoError(format!("the page in callback mode: {e}")))?;
     let total = t0.elapsed();
     session.close();
-    let mut order: Vec<u64> = done.keys().copied().collect();
-    order.sort_unstable();
-    let paths: Vec<String> = order.iter().map(|c| done[c].0.clone()).collect();
-    let times: Vec<Duration> = order.iter().map(|c| done[c].1 - t0).collect();
-    let sizes = order.iter().map(|c| done[c].2).collect();
+    let mut sizes = Vec::new();
+    for f in &fetched {
+        sizes.push(f.body.as_ref().map_err(|e| DemoError(e.to_string()))?.len());
+    }
+    let ctxs: Vec<u64> = fetched.iter().map(|f| f.ctx).collect();
+    let times: Vec<Duration> = fetched.iter().map(|f| f.done - t0).collect();
+    let paths: Vec<String> = fetched
+        .iter()
+        .map(|f| f.url.strip_prefix(base).unwrap_or(&f.url).to_string())
+        .collect();
     Ok(PageRun {
         total,
-        timelines: log.timelines_of(t0, &order, &times, &labels(&paths)),
+        timelines: log.timelines_of(t0, &ctxs, &times, &labels(&paths)),
         sizes,
     })
-}
-
-/// Open `path` with context `ctx` and start sending it (returns at once).
-fn start(
-    state: &Shared,
-    session: &inet::HandleRef,
-    ctx: u64,
-    path: String,
-) -> Result<(), DemoError> {
-    let url = format!("{}{path}", lock(state).base);
-    let req = inet::http::open(session, &url, RequestOptions::default().context(ctx))?;
-    lock(state).fetches.insert(
-        ctx,
-        Fetch {
-            req: req.clone(),
-            path,
-            size: 0,
-        },
-    );
-    let _pending = req.start_send(None, None)?;
-    Ok(())
-}
-
-/// REQUEST_COMPLETE of request `ctx`: read on until a read must wait or the body ends; page
-/// bytes go through the scanner, and each new link starts its own request from here.
-fn on_complete(state: &Shared, ctx: u64, result: &inet::Result<Completion>, done: &Done) {
-    let Some(req) = lock(state).fetches.get(&ctx).map(|f| f.req.clone()) else {
-        return;
-    };
-    let mut chunk = match result {
-        Err(e) => return finish(state, ctx, Err(e.clone()), done),
-        Ok(Completion::Data(bytes)) => Some(bytes.clone()),
-        Ok(_) => None,
-    };
-    loop {
-        match chunk {
-            Some(bytes) if bytes.is_empty() => return finish(state, ctx, Ok(()), done),
-            Some(bytes) => {
-                let links = {
-                    let mut st = lock(state);
-                    if let Some(f) = st.fetches.get_mut(&ctx) {
-                        f.size += bytes.len();
-                    }
-                    if ctx == 1 {
-                        st.scanner.push(&bytes)
-                    } else {
-                        Vec::new()
-                    }
-                };
-                for link in links {
-                    let session = req.handle().parent().and_then(|c| c.parent());
-                    let next = {
-                        let mut st = lock(state);
-                        st.next_ctx += 1;
-                        st.started += 1;
-                        st.next_ctx - 1
-                    };
-                    let started = match session {
-                        Some(s) => start(state, &s, next, link),
-                        None => Err(DemoError("the session is gone".into())),
-                    };
-                    if let Err(e) = started {
-                        let _ = done.send((
-                            next,
-                            String::new(),
-                            Instant::now(),
-                            Err(inet::Error::new(inet::ErrorKind::Internal, e.0)),
-                        ));
-                    }
-                }
-            }
-            None => {}
-        }
-        chunk = match req.start_read(64 * 1024) {
-            Ok(Started::Done(bytes)) => Some(bytes),
-            Ok(Started::Pending(_)) => return,
-            Err(e) => return finish(state, ctx, Err(e), done),
-        };
-    }
-}
-
-fn finish(state: &Shared, ctx: u64, outcome: inet::Result<()>, done: &Done) {
-    let now = Instant::now();
-    let Some(fetch) = lock(state).fetches.remove(&ctx) else {
-        return;
-    };
-    fetch.req.close();
-    let _ = done.send((ctx, fetch.path, now, outcome.map(|()| fetch.size)));
 }
