@@ -15,6 +15,7 @@ use std::time::Instant;
 use clap::{Parser, Subcommand};
 use ftp::commands::PathOp;
 
+mod calls;
 mod demo;
 mod ftp;
 mod get;

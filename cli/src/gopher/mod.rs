@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use inet::gopher::{GopherConnection, GopherOptions};
 use inet::transport::TlsVerify;
-use inet::{Completion, Context, Error, ErrorKind, HandleKind, Pending, Session, Status};
+use inet::{Completion, Context, Error, ErrorKind, HandleKind, Pending, Session};
 
 use crate::exit;
 use crate::progress::Bars;
@@ -206,21 +206,12 @@ fn one_line(s: &str) -> String {
         .join(" | ")
 }
 
-/// What the status callback forwards to the main thread.
-#[derive(Debug)]
-enum Event {
-    /// A `REQUEST_COMPLETE` on a Gopher handle.
-    Complete(inet::Result<Completion>),
-    /// The session's `HANDLE_CLOSING`: nothing more will be notified.
-    Closed,
-}
-
 /// A session with one Gopher connection handle, driven from the main thread in callback mode.
 #[derive(Debug)]
 pub struct Client {
     session: Session,
     conn: GopherConnection,
-    rx: mpsc::Receiver<Event>,
+    rx: mpsc::Receiver<crate::calls::Event>,
 }
 
 impl Client {
@@ -233,7 +224,21 @@ impl Client {
     ) -> inet::Result<Self> {
         let (tx, rx) = mpsc::channel();
         let tracer = common.trace.map(|f| Tracer::new(f, t0));
-        let session = session(common, tracer, bars, tx)?;
+        let settings = crate::calls::Settings {
+            timeout: common.timeout,
+            cacert: common.cacert.as_deref(),
+        };
+        let session = crate::calls::session(
+            settings,
+            &[
+                HandleKind::ConnectGopher,
+                HandleKind::GopherFind,
+                HandleKind::GopherFile,
+            ],
+            tracer,
+            bars,
+            tx,
+        )?;
         let conn = match GopherConnection::open(
             &session,
             &url.host,
@@ -243,7 +248,7 @@ impl Client {
         ) {
             Ok(conn) => conn,
             Err(e) => {
-                finish_session(&session, &rx);
+                crate::calls::finish_session(&session, &rx, Duration::from_secs(5));
                 return Err(e);
             }
         };
@@ -255,96 +260,16 @@ impl Client {
         &self.conn
     }
 
-    /// Wait for the `REQUEST_COMPLETE` of an operation just started in callback mode (or return
-    /// its immediate failure). Operations run one at a time, so the next completion is its own.
+    /// Wait for the `REQUEST_COMPLETE` of an operation just started in callback mode.
     pub fn call(&self, started: inet::Result<Pending>) -> inet::Result<Completion> {
-        let _pending = started?;
-        loop {
-            match self.rx.recv() {
-                Ok(Event::Complete(outcome)) => return outcome,
-                Ok(Event::Closed) => {}
-                // The sender lives in the session's callback, which lives as long as `session`.
-                Err(_) => {
-                    return Err(Error::new(
-                        ErrorKind::Internal,
-                        "the session's callback went away",
-                    ))
-                }
-            }
-        }
+        crate::calls::call(&self.rx, started)
     }
 
     /// Close the connection and the session, and wait for the session's HANDLE_CLOSING, the
     /// last notification of all, so that a trace ends with it.
     pub fn finish(self) {
         self.conn.close();
-        finish_session(&self.session, &self.rx);
-    }
-}
-
-fn finish_session(session: &Session, rx: &mpsc::Receiver<Event>) {
-    session.close();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
-        match rx.recv_timeout(left) {
-            Ok(Event::Closed) | Err(_) => break,
-            Ok(Event::Complete(_)) => {}
-        }
-    }
-}
-
-/// The session: timeouts, CA file, and the status callback (trace, progress, forwarding).
-fn session(
-    common: &Common,
-    tracer: Option<Tracer>,
-    bars: Arc<Bars>,
-    tx: mpsc::Sender<Event>,
-) -> inet::Result<Session> {
-    let mut builder = Session::builder().status_callback(move |n| {
-        if let Some(t) = &tracer {
-            t.write(n);
-        }
-        match &n.status {
-            Status::Progress(p) => bars.update(n.context.0, p),
-            Status::HandleClosing if n.kind == HandleKind::Internet => {
-                let _ = tx.send(Event::Closed);
-            }
-            Status::RequestComplete(r)
-                if matches!(
-                    n.kind,
-                    HandleKind::ConnectGopher | HandleKind::GopherFind | HandleKind::GopherFile
-                ) =>
-            {
-                let outcome = match r {
-                    Ok(c) => Ok(copy(c)),
-                    Err(e) => Err(e.clone()),
-                };
-                let _ = tx.send(Event::Complete(outcome));
-            }
-            _ => {}
-        }
-    });
-    if let Some(t) = common.timeout {
-        builder = builder
-            .connect_timeout(Some(t))
-            .send_timeout(Some(t))
-            .receive_timeout(Some(t));
-    }
-    if let Some(pem) = &common.cacert {
-        builder = builder.add_root_certificates_file(pem);
-    }
-    builder.build()
-}
-
-/// A completion, for the main thread (notifications are lent to the callback).
-fn copy(c: &Completion) -> Completion {
-    match c {
-        Completion::Count(n) => Completion::Count(*n),
-        Completion::Data(b) => Completion::Data(b.clone()),
-        Completion::Text(s) => Completion::Text(s.clone()),
-        Completion::Handle(h) => Completion::Handle(h.clone()),
-        Completion::Value(v) => Completion::Value(v.clone()),
-        _ => Completion::Done,
+        crate::calls::finish_session(&self.session, &self.rx, Duration::from_secs(5));
     }
 }
 

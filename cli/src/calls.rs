@@ -1,0 +1,102 @@
+//! Callback mode driven from the main thread, as the FTP and Gopher commands use it: a session
+//! whose status callback writes the trace, moves the progress bars and forwards each
+//! `REQUEST_COMPLETE` of the protocol's handles over a channel; the main thread starts one
+//! operation at a time and waits for its completion.
+
+use std::path::Path;
+use std::sync::{mpsc, Arc};
+use std::time::{Duration, Instant};
+
+use inet::{Completion, Error, ErrorKind, HandleKind, Pending, Session, Status};
+
+use crate::progress::Bars;
+use crate::trace::Tracer;
+
+/// What the callback tells the main thread.
+#[derive(Debug)]
+pub enum Event {
+    /// A `REQUEST_COMPLETE` on one of the protocol's handles.
+    Complete(inet::Result<Completion>),
+    /// The session's `HANDLE_CLOSING`: nothing more will be notified.
+    Closed,
+}
+
+/// The session's settings from the command line.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings<'a> {
+    /// Connect, send and receive timeouts.
+    pub timeout: Option<Duration>,
+    /// More CA certificates to trust.
+    pub cacert: Option<&'a Path>,
+}
+
+/// A session whose callback traces, updates `bars`, and forwards the `REQUEST_COMPLETE`s of
+/// handles of `kinds` (and the session's `HANDLE_CLOSING`) to `tx`.
+pub fn session(
+    settings: Settings<'_>,
+    kinds: &'static [HandleKind],
+    tracer: Option<Tracer>,
+    bars: Arc<Bars>,
+    tx: mpsc::Sender<Event>,
+) -> inet::Result<Session> {
+    let mut builder = Session::builder().status_callback(move |n| {
+        if let Some(t) = &tracer {
+            t.write(n);
+        }
+        match &n.status {
+            Status::Progress(p) => bars.update(n.context.0, p),
+            Status::HandleClosing if n.kind == HandleKind::Internet => {
+                let _ = tx.send(Event::Closed);
+            }
+            Status::RequestComplete(r) if kinds.contains(&n.kind) => {
+                let _ = tx.send(Event::Complete(r.clone()));
+            }
+            _ => {}
+        }
+    });
+    if let Some(t) = settings.timeout {
+        builder = builder
+            .connect_timeout(Some(t))
+            .send_timeout(Some(t))
+            .receive_timeout(Some(t));
+    }
+    if let Some(pem) = settings.cacert {
+        builder = builder.add_root_certificates_file(pem);
+    }
+    builder.build()
+}
+
+/// Wait for the `REQUEST_COMPLETE` of an operation just started in callback mode (or return its
+/// immediate failure). Operations run one at a time, so the next completion is its own.
+pub fn call(
+    rx: &mpsc::Receiver<Event>,
+    started: inet::Result<Pending>,
+) -> inet::Result<Completion> {
+    let _pending = started?;
+    loop {
+        match rx.recv() {
+            Ok(Event::Complete(outcome)) => return outcome,
+            Ok(Event::Closed) => {}
+            // The sender lives in the session's callback, which lives as long as the session.
+            Err(_) => {
+                return Err(Error::new(
+                    ErrorKind::Internal,
+                    "the session's callback went away",
+                ))
+            }
+        }
+    }
+}
+
+/// Close the session and wait for its HANDLE_CLOSING, the last notification of all, so that a
+/// trace ends with it (at most `patience`: an FTP QUIT waits up to 5 s).
+pub fn finish_session(session: &Session, rx: &mpsc::Receiver<Event>, patience: Duration) {
+    session.close();
+    let deadline = Instant::now() + patience;
+    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+        match rx.recv_timeout(left) {
+            Ok(Event::Closed) | Err(_) => break,
+            Ok(Event::Complete(_)) => {}
+        }
+    }
+}
