@@ -65,6 +65,8 @@ mod process;
 mod report;
 #[path = "ftp/suppaftp_client.rs"]
 mod suppaftp_client;
+#[path = "common/table.rs"]
+mod table;
 #[path = "common/tools.rs"]
 mod tools;
 

@@ -26,6 +26,9 @@
 //! is for development: 64 MiB, 2 rounds, no pause, goals shown but not judged. Without `--bench`
 //! (`cargo test --all-targets`) it is a smoke test: 1 MiB, one round.
 
+#[path = "common/table.rs"]
+mod table;
+
 use std::env;
 use std::fs::{self, File};
 use std::io::{self, Write};
@@ -507,45 +510,7 @@ fn table(runs: &[Vec<Run>], bytes: u64, menu: &[f64], judge: bool) -> String {
     markdown(&rows)
 }
 
-fn markdown(rows: &[Vec<String>]) -> String {
-    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..columns)
-        .map(|c| {
-            rows.iter()
-                .filter_map(|r| r.get(c))
-                .map(|s| s.chars().count())
-                .max()
-                .unwrap_or(0)
-                .max(3)
-        })
-        .collect();
-    let line = |cells: &[String]| {
-        let padded: Vec<String> = cells
-            .iter()
-            .zip(&widths)
-            .map(|(s, w)| format!("{s}{}", " ".repeat(w - s.chars().count())))
-            .collect();
-        format!("| {} |\n", padded.join(" | "))
-    };
-    let mut out = String::new();
-    for (i, row) in rows.iter().enumerate() {
-        out += &line(row);
-        if i == 0 {
-            out += &line(&widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>());
-        }
-    }
-    out
-}
-
-fn median(mut values: Vec<f64>) -> Option<f64> {
-    values.sort_by(f64::total_cmp);
-    let n = values.len();
-    match n {
-        0 => None,
-        _ if n % 2 == 1 => Some(values[n / 2]),
-        _ => Some((values[n / 2 - 1] + values[n / 2]) / 2.0),
-    }
-}
+use table::{markdown, median};
 
 fn size(bytes: u64) -> String {
     match bytes {

@@ -51,6 +51,8 @@ mod process;
 mod report;
 #[path = "http/reqwest_client.rs"]
 mod reqwest_client;
+#[path = "common/table.rs"]
+mod table;
 #[path = "common/tools.rs"]
 mod tools;
 

@@ -1,5 +1,6 @@
 //! Medians, goals and the printed tables (markdown, to paste into a closing note).
 
+use crate::table::{markdown, median};
 use std::fmt::Write as _;
 use std::time::Duration;
 
@@ -406,39 +407,6 @@ pub fn listing_table(listings: &[Listing], judge: bool) -> String {
     markdown(&rows)
 }
 
-/// Rows of cells as a markdown table, columns padded to line up; the first row is the heading.
-fn markdown(rows: &[Vec<String>]) -> String {
-    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..columns)
-        .map(|c| {
-            rows.iter()
-                .filter_map(|r| r.get(c))
-                .map(|s| s.chars().count())
-                .max()
-                .unwrap_or(0)
-                .max(3)
-        })
-        .collect();
-    let line = |cells: Vec<String>| {
-        let padded: Vec<String> = cells
-            .iter()
-            .zip(&widths)
-            .map(|(s, w)| format!("{s}{}", " ".repeat(w - s.chars().count())))
-            .collect();
-        format!("| {} |\n", padded.join(" | "))
-    };
-    let mut out = String::new();
-    for (i, row) in rows.iter().enumerate() {
-        let mut cells = row.clone();
-        cells.resize(columns, String::new());
-        out += &line(cells);
-        if i == 0 {
-            out += &line(widths.iter().map(|w| "-".repeat(*w)).collect());
-        }
-    }
-    out
-}
-
 /// Every run, in the order they ran: rates with their spread, CPU, voluntary switches (and reads
 /// in callback mode, connections for curl); then every failure.
 pub fn runs(workloads: &[Workload]) -> String {
@@ -514,14 +482,4 @@ pub fn runs(workloads: &[Workload]) -> String {
 
 fn index(tool: Tool) -> usize {
     Tool::ALL.iter().position(|t| *t == tool).unwrap_or(0)
-}
-
-fn median(mut values: Vec<f64>) -> Option<f64> {
-    values.sort_by(f64::total_cmp);
-    let n = values.len();
-    match n {
-        0 => None,
-        _ if n % 2 == 1 => Some(values[n / 2]),
-        _ => Some((values[n / 2 - 1] + values[n / 2]) / 2.0),
-    }
 }
