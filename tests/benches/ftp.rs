@@ -16,8 +16,9 @@
 //! as much as a whole 1 GiB `RETR`, and vary too much to be taken off a wall time. inet and
 //! suppaftp time themselves; curl's time is the sum of its `-w` times less the first transfer's
 //! `time_pretransfer` (start-up, connect, login, `CWD`, the data connection: a few round trips
-//! more than the others get off); the `inet` binary's is its wall time less its start-up
-//! (the median of 7 runs fetching one 1 KiB file). CPU time (user + system) and context switches
+//! more than the others get off); the `inet` binary's is its whole wall time, login included (a
+//! conservative ratio: the set-up it measures first, the median of 7 runs fetching one 1 KiB
+//! file, is only shown). CPU time (user + system) and context switches
 //! are of the whole client process, every tool alike (`getrusage` of the reaped child), start-up
 //! and login included. Rounds alternate the tools (the first tool rotates each round) with a 1 s
 //! pause before each run; the table (markdown) shows medians, each inet column's rate over the

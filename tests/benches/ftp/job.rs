@@ -253,8 +253,10 @@ impl Tool {
     }
 }
 
-/// `inet get URL -o /dev/null` or `inet put FILE DIR_URL/`, timed as curl is: its wall time less
-/// its measured start-up ([`RunContext::cli_startup`]).
+/// `inet get URL -o /dev/null` or `inet put FILE DIR_URL/`, timed as a whole process — start,
+/// connect, log in, transfer, QUIT — so its ratio is a conservative one: the other columns
+/// start their clocks after the login. (Subtracting a measured start-up did not work: proftpd's
+/// login alone varies by hundreds of ms here, more than a 1 GiB transfer takes.)
 fn inet_cli(job: &Job, context: &RunContext) -> Result<Run> {
     let bin = context.inet_cli.as_ref().map_err(|why| why.clone())?;
     let mut cmd = Command::new(bin);
@@ -273,11 +275,8 @@ fn inet_cli(job: &Job, context: &RunContext) -> Result<Run> {
     let (out, watched) = spawn_timed(&mut cmd, matches!(job, Job::Retr { .. }))?;
     check_exit("inet", &out)?;
     Ok(Run {
-        elapsed: watched
-            .wall
-            .saturating_sub(context.cli_startup)
-            .max(Duration::from_micros(1)),
-        setup: context.cli_startup,
+        elapsed: watched.wall.max(Duration::from_micros(1)),
+        setup: Duration::ZERO,
         peak_rss_kib: watched.peak_rss_kib,
         connections: None,
         waits: None,
