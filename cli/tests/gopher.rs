@@ -2,53 +2,12 @@
 //! against the harness's gophernicus on 127.0.0.1 (`inet_tests::servers::gopher()`).
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
 
 use inet_tests::servers::{self, Gopher};
 use serde_json::Value;
 
-// ----- running the binary ---------------------------------------------------------------------
-
-fn inet(args: &[&str]) -> Output {
-    inet_in(&std::env::temp_dir(), args)
-}
-
-fn inet_in(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_inet"))
-        .args(args)
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .output()
-        .expect("the inet binary runs")
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-#[track_caller]
-fn assert_ok(out: &Output) {
-    assert!(
-        out.status.success(),
-        "exit {:?}: {}",
-        out.status.code(),
-        stderr(out)
-    );
-}
-
-/// The one error line a failed run prints (trace lines aside).
-#[track_caller]
-fn error_line(out: &Output) -> String {
-    let err = stderr(out);
-    assert!(!err.contains("panicked"), "inet panicked: {err}");
-    let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("inet: ")).collect();
-    assert_eq!(lines.len(), 1, "one `inet:` error line expected:\n{err}");
-    lines[0].to_string()
-}
+mod common;
+use common::{assert_ok, error_line, inet, inet_in, stderr, stdout};
 
 fn gopher() -> &'static Gopher {
     servers::gopher()
