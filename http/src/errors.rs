@@ -14,6 +14,7 @@ pub(crate) fn proto_error(e: ProtoError, what: &str) -> Error {
         ProtoError::InvalidHeader(_) => ErrorKind::InvalidHeader,
         ProtoError::Incomplete { .. } => ErrorKind::ConnectionAborted,
         ProtoError::Decoding(_) => ErrorKind::DecodingFailed,
+        ProtoError::UnsupportedRedirect(_) => ErrorKind::RedirectFailed,
     };
     Error::new(kind, what.to_string()).with_source(e)
 }

@@ -4,8 +4,10 @@
 //! scenario, protocol, result, first difference against `conformance/expected/NAME.txt`. Exits
 //! non-zero on any unexpected result.
 //!
-//! `--faults` runs the fault matrix instead: the in-process fault servers of the HTTP, FTP and
-//! Gopher fault tests (also part of `cargo xtask test`), with their tables.
+//! `--faults` runs the fault matrix instead: the in-process fault servers of
+//! `tests/tests/fault_matrix.rs` (HTTP and Gopher) and `ftp_faults.rs` (FTP), whose tables give
+//! each fault's error, time and descriptor count, and the other fault tests (also part of
+//! `cargo xtask test`).
 
 use crate::servers::TestServers;
 use crate::steps::{cargo, Steps};
@@ -18,7 +20,7 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
     let servers = TestServers::start(&mut steps);
     let mut cmd = if faults {
         let mut c = cargo(["test", "-p", "inet-tests"]);
-        for t in ["http_faults", "ftp_faults", "gopher_driver"] {
+        for t in ["fault_matrix", "ftp_faults", "http_faults", "gopher_driver"] {
             c.args(["--test", t]);
         }
         c.args(["--", "--nocapture", "--test-threads=1"]);

@@ -78,6 +78,9 @@ pub enum ProtoError {
     },
     /// The `Content-Encoding` stream (gzip, deflate) is corrupt or truncated.
     Decoding(String),
+    /// A redirect to a scheme HTTP cannot follow (`ftp:`, `mailto:`…): WinINet's
+    /// ERROR_HTTP_REDIRECT_FAILED ("the scheme changed").
+    UnsupportedRedirect(String),
 }
 
 impl fmt::Display for ProtoError {
@@ -104,6 +107,7 @@ impl fmt::Display for ProtoError {
                 "connection closed inside a chunked body after {received} bytes"
             ),
             ProtoError::Decoding(msg) => write!(f, "content decoding failed: {msg}"),
+            ProtoError::UnsupportedRedirect(msg) => f.write_str(msg),
         }
     }
 }

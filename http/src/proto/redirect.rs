@@ -67,7 +67,7 @@ pub fn resolve_location(base: &Url, location: &str) -> Result<Url, ProtoError> {
         ProtoError::InvalidResponse(format!("bad redirect Location {location:?}: {err}"))
     })?;
     if !matches!(target.scheme(), "http" | "https") {
-        return Err(ProtoError::InvalidResponse(format!(
+        return Err(ProtoError::UnsupportedRedirect(format!(
             "redirect to unsupported scheme {:?}",
             target.scheme()
         )));
@@ -288,7 +288,7 @@ mod tests {
             assert!(
                 matches!(
                     resolve_location(&base, bad),
-                    Err(ProtoError::InvalidResponse(_))
+                    Err(ProtoError::UnsupportedRedirect(_))
                 ),
                 "{bad}"
             );
