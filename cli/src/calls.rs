@@ -63,7 +63,9 @@ pub fn session(
     if let Some(pem) = settings.cacert {
         builder = builder.add_root_certificates_file(pem);
     }
-    builder.build()
+    let session = builder.build()?;
+    crate::interrupt::watch(&session);
+    Ok(session)
 }
 
 /// Wait for the `REQUEST_COMPLETE` of an operation just started in callback mode (or return its

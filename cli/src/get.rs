@@ -53,6 +53,7 @@ Exit status:
   2   bad command line
   22  --fail and the server answered with a status >= 400
   23  the body could not be written (-o FILE, stdout)
+  130 interrupted (Ctrl-C): every transfer cancelled, files written so far kept
   With several URLs, the status is that of the first failed URL, in URL order.
 
 FTP:
@@ -337,7 +338,10 @@ fn run_page(args: &GetArgs, t0: Instant) -> u8 {
                 .receive_timeout(Some(t));
         }
         match builder.build() {
-            Ok(s) => s,
+            Ok(s) => {
+                crate::interrupt::watch(&s);
+                s
+            }
             Err(e) => {
                 eprintln!("inet: {e}");
                 return exit::INET;
@@ -642,7 +646,9 @@ fn session(
     if let Some(pem) = &args.cacert {
         builder = builder.add_root_certificates_file(pem);
     }
-    builder.build()
+    let session = builder.build()?;
+    crate::interrupt::watch(&session);
+    Ok(session)
 }
 
 /// Why a transfer failed; each class has its exit status.

@@ -20,6 +20,7 @@ mod demo;
 mod ftp;
 mod get;
 mod gopher;
+mod interrupt;
 mod output;
 mod page;
 mod progress;
@@ -72,6 +73,7 @@ enum Command {
 fn main() -> ExitCode {
     let t0 = Instant::now();
     let cli = Cli::parse();
+    interrupt::install();
     let code = match cli.command {
         Command::Get(args) => get::run(*args, t0),
         Command::Put(args) => ftp::commands::put(*args, t0),
@@ -82,5 +84,8 @@ fn main() -> ExitCode {
         Command::Mv(args) => ftp::commands::mv(*args, t0),
         Command::Demo => demo::run(),
     };
+    if interrupt::interrupted() {
+        return ExitCode::from(interrupt::EXIT);
+    }
     ExitCode::from(code)
 }

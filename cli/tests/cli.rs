@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -280,7 +280,7 @@ fn a_silent_server_times_out_with_12002() {
 #[test]
 fn max_time_ends_a_transfer_after_that_many_seconds_with_12002() {
     let server = Server::start();
-    let started = std::time::Instant::now();
+    let started = Instant::now();
     let out = inet(&["get", &server.url("/silent"), "--max-time", "0.5"]);
     let line = timeout_error_line(&out);
     assert!(line.contains("total time limit"), "{}", stderr(&out));
@@ -743,4 +743,48 @@ fn get_page_fetches_the_page_and_its_same_origin_resources_into_a_directory() {
     let _ = std::fs::remove_dir_all(&dir);
     let out = inet(&["get", "--page", &url, "-o", "x"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+}
+
+// ----- Ctrl-C ---------------------------------------------------------------------------------------
+
+#[test]
+fn ctrl_c_cancels_a_running_get_exits_130_and_keeps_the_partial_file() {
+    use inet_tests::fault::{Behaviour, FaultServer};
+    let server = FaultServer::start(Behaviour::SlowBody {
+        head: b"HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n".to_vec(),
+        body: vec![b'x'; 1_000_000],
+        bytes_per_sec: 20_000,
+    })
+    .expect("slow server");
+    let file = std::env::temp_dir().join(format!("inet-cli-ctrl-c-{}", std::process::id()));
+    let _ = std::fs::remove_file(&file);
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_inet"))
+        .args(["get", &server.url("/big"), "-o"])
+        .arg(&file)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("inet runs");
+    // Interrupt once some bytes are on disk.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::fs::metadata(&file).map_or(0, |m| m.len()) == 0 {
+        assert!(Instant::now() < deadline, "no byte arrived");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let sent = Instant::now();
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(kill.success());
+    let out = child.wait_with_output().expect("inet exits");
+    let took = sent.elapsed();
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    assert!(stderr(&out).contains("interrupted"), "{}", stderr(&out));
+    // Well under the 50 s the rest of the body would take.
+    assert!(took < Duration::from_secs(5), "{took:?}");
+    let kept = std::fs::metadata(&file)
+        .expect("the partial file is kept")
+        .len();
+    assert!(kept > 0 && kept < 1_000_000, "{kept}");
+    let _ = std::fs::remove_file(&file);
 }

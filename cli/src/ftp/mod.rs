@@ -51,7 +51,8 @@ Exit status:
       12003 (ERROR_INTERNET_EXTENDED_ERROR) with the server's reply for a refusal such as
       `550 No such file`, 12029 when nothing listens
   2   bad command line
-  23  the output could not be written (-o FILE, stdout)"#
+  23  the output could not be written (-o FILE, stdout)
+  130 interrupted (Ctrl-C): every transfer cancelled, files written so far kept"#
     };
 }
 pub(crate) use ftp_help;

@@ -60,7 +60,8 @@ Exit status:
   1   a Gopher or network error, or the server's error reply; stderr has one line,
       `inet: <command> <URL>: <what> (<WinINet error name> <code>)`
   2   bad command line
-  23  the output could not be written (-o FILE, stdout)"#
+  23  the output could not be written (-o FILE, stdout)
+  130 interrupted (Ctrl-C): every transfer cancelled, files written so far kept"#
     };
 }
 pub(crate) use gopher_help;
