@@ -796,8 +796,8 @@ impl Incoming {
         lent.settle(r)
     }
 
-    /// [`read`](Self::read) as one poll, for poll-based adapters ([`AsyncReader`]
-    /// (crate::AsyncReader)): reads into `buf` what can be read now — from the buffer, or
+    /// [`read`](Self::read) as one poll, for poll-based adapters
+    /// ([`AsyncReader`](crate::AsyncReader)): reads into `buf` what can be read now — from the buffer, or
     /// straight from the socket into `buf`, with no copy more than `read` makes — and returns
     /// `Pending` when the socket has nothing, `cx`'s waker registered with it. The operation
     /// begins and ends within the call, so nothing is pending on the handle afterwards; wait

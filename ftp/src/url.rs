@@ -27,7 +27,9 @@ use crate::proto::TransferType;
 /// FTP port).
 pub const DEFAULT_PORT: u16 = 21;
 
-/// An `ftp://` or `ftps://` URL, parsed (see the [module docs](self) for the rules).
+/// An `ftp://` or `ftps://` URL, parsed: `ftps://` is explicit FTPS on port 21 (curl's is
+/// implicit, on 990); user, password and path are percent-decoded; the path is relative to the
+/// login directory unless it starts with `%2F`; `;type=a|i|d` is read and taken off.
 ///
 /// ```
 /// use inet_ftp::{FtpUrl, TransferType};

@@ -31,6 +31,24 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
             feature,
         ]));
     }
+    // The library crates' docs build without a rustdoc warning (broken links, private links).
+    let mut doc = cargo([
+        "doc",
+        "--no-deps",
+        "-q",
+        "-p",
+        "inet-core",
+        "-p",
+        "inet-http",
+        "-p",
+        "inet-ftp",
+        "-p",
+        "inet-gopher",
+        "-p",
+        "inet",
+    ]);
+    doc.env("RUSTDOCFLAGS", "-D warnings");
+    steps.run(&mut doc);
     let servers = TestServers::start(&mut steps);
     let mut counts = TestCounts::default();
     for which in ["--all-targets", "--doc"] {
