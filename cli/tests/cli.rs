@@ -778,6 +778,7 @@ fn ctrl_c_cancels_a_running_get_exits_130_and_keeps_the_partial_file() {
     assert!(kill.success());
     let out = child.wait_with_output().expect("inet exits");
     let took = sent.elapsed();
+    println!("from SIGINT to exit: {took:?}");
     assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
     assert!(stderr(&out).contains("interrupted"), "{}", stderr(&out));
     // Well under the 50 s the rest of the body would take.
