@@ -505,7 +505,7 @@ fn jobs(args: &GetArgs) -> Vec<Job> {
 
 /// Put `user:password` into the URL's user-info, which `inet::http::open` turns into
 /// credentials. A URL that does not parse is left alone: opening it reports the error.
-fn with_user(url: &str, user: Option<&str>) -> String {
+pub(crate) fn with_user(url: &str, user: Option<&str>) -> String {
     let Some(user) = user else {
         return url.to_string();
     };

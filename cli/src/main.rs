@@ -20,6 +20,7 @@ mod demo;
 mod ftp;
 mod get;
 mod gopher;
+mod info;
 mod interrupt;
 mod output;
 mod page;
@@ -67,6 +68,8 @@ enum Command {
     /// Rename a file or directory on an FTP server.
     Mv(Box<ftp::commands::MvArgs>),
     /// Two slow coffee sites on 127.0.0.1: sequential blocking calls vs callback mode, as a chart.
+    /// What a URL names, without its body: status, headers, size, type, modified.
+    Info(Box<info::InfoArgs>),
     Demo,
 }
 
@@ -82,6 +85,7 @@ fn main() -> ExitCode {
         Command::Rmdir(args) => ftp::commands::path_op(PathOp::Rmdir, *args, t0),
         Command::Rm(args) => ftp::commands::path_op(PathOp::Rm, *args, t0),
         Command::Mv(args) => ftp::commands::mv(*args, t0),
+        Command::Info(args) => info::run(*args),
         Command::Demo => demo::run(),
     };
     if interrupt::interrupted() {

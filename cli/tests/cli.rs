@@ -789,3 +789,54 @@ fn ctrl_c_cancels_a_running_get_exits_130_and_keeps_the_partial_file() {
     assert!(kept > 0 && kept < 1_000_000, "{kept}");
     let _ = std::fs::remove_file(&file);
 }
+
+// ----- inet info ------------------------------------------------------------------------------------
+
+#[test]
+fn info_tells_status_size_type_and_modified_for_http_ftp_and_gopher() {
+    let nginx = inet_tests::servers::nginx();
+    let out = inet(&["info", &nginx.http_url("/hello.txt"), "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(stdout(&out).trim()).expect("one JSON object");
+    assert_eq!(v["status"], "200 OK");
+    assert_eq!(v["size"], 14);
+    assert!(
+        v["type"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("text/plain")),
+        "{v}"
+    );
+    assert!(v["modified"].is_string(), "{v}");
+    assert!(v["headers"]["server"].is_string(), "{v}");
+
+    let ftp = inet_tests::servers::ftp();
+    let out = inet(&["info", &ftp.url("/data/rand_1M.bin"), "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(stdout(&out).trim()).expect("JSON");
+    assert_eq!(v["size"], 1 << 20, "{v}");
+    assert_eq!(v["type"], "file", "{v}");
+    assert!(v["modified"].is_string(), "{v}");
+
+    let gopher = inet_tests::servers::gopher();
+    let out = inet(&["info", &gopher.url("0/hello.txt")]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("type: text file (0)"), "{text}");
+    assert!(text.contains("protocol: gopher"), "{text}");
+    // A Gopher+ server tells more: its attribute blocks, the modification time among them.
+    let plus = inet_tests::servers::gopher_plus();
+    let out = inet(&["info", &plus.url("0/hello.txt"), "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(stdout(&out).trim()).expect("JSON");
+    assert!(
+        v["modified"].is_string() && v["attributes"]["INFO"].is_string(),
+        "{v}"
+    );
+
+    let out = inet(&["info", &nginx.http_url("/no/such/thing")]);
+    assert!(out.status.success(), "a 404 is an answer: {}", stderr(&out));
+    assert!(stdout(&out).contains("status: 404"), "{}", stdout(&out));
+    let out = inet(&["info", "wais://example.test/"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("12006"), "{}", stderr(&out));
+}
