@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
-use inet::{Completion, Error, ErrorKind, HandleKind, Pending, Session, Status};
+use inet::{Completion, Error, ErrorKind, HandleKind, Pending, Session, SessionBuilder, Status};
 
 use crate::progress::Bars;
 use crate::trace::Tracer;
@@ -26,6 +26,8 @@ pub enum Event {
 pub struct Settings<'a> {
     /// Connect, send and receive timeouts.
     pub timeout: Option<Duration>,
+    /// The connect timeout alone (over `timeout`'s).
+    pub connect_timeout: Option<Duration>,
     /// More CA certificates to trust.
     pub cacert: Option<&'a Path>,
 }
@@ -54,18 +56,31 @@ pub fn session(
             _ => {}
         }
     });
-    if let Some(t) = settings.timeout {
-        builder = builder
-            .connect_timeout(Some(t))
-            .send_timeout(Some(t))
-            .receive_timeout(Some(t));
-    }
+    builder = with_timeouts(builder, settings.timeout, settings.connect_timeout);
     if let Some(pem) = settings.cacert {
         builder = builder.add_root_certificates_file(pem);
     }
     let session = builder.build()?;
     crate::interrupt::watch(&session);
     Ok(session)
+}
+
+/// `--timeout` (connect, send and receive) and `--connect-timeout` (connect alone, over it).
+pub fn with_timeouts(
+    mut builder: SessionBuilder,
+    timeout: Option<Duration>,
+    connect: Option<Duration>,
+) -> SessionBuilder {
+    if let Some(t) = timeout {
+        builder = builder
+            .connect_timeout(Some(t))
+            .send_timeout(Some(t))
+            .receive_timeout(Some(t));
+    }
+    if let Some(t) = connect {
+        builder = builder.connect_timeout(Some(t));
+    }
+    builder
 }
 
 /// Wait for the `REQUEST_COMPLETE` of an operation just started in callback mode (or return its

@@ -155,6 +155,11 @@ pub struct GetArgs {
     #[arg(long, value_name = "S", value_parser = parse_seconds)]
     timeout: Option<Duration>,
 
+    /// The connect timeout alone (name resolution, TCP, TLS handshake), in seconds; over
+    /// --timeout's for connecting.
+    #[arg(long, value_name = "S", value_parser = parse_seconds)]
+    connect_timeout: Option<Duration>,
+
     /// Give up on a transfer (connect, send, redirects, body) after S seconds in all, like curl's
     /// --max-time; fails with 12002.
     #[arg(long, value_name = "S", value_parser = parse_seconds)]
@@ -331,12 +336,7 @@ fn run_page(args: &GetArgs, t0: Instant) -> u8 {
         if let Some(pem) = &args.cacert {
             builder = builder.add_root_certificates_file(pem);
         }
-        if let Some(t) = args.timeout {
-            builder = builder
-                .connect_timeout(Some(t))
-                .send_timeout(Some(t))
-                .receive_timeout(Some(t));
-        }
+        builder = crate::calls::with_timeouts(builder, args.timeout, args.connect_timeout);
         match builder.build() {
             Ok(s) => {
                 crate::interrupt::watch(&s);
@@ -444,6 +444,7 @@ fn run_ftp(args: &GetArgs, t0: Instant) -> u8 {
             ascii: args.ascii,
             trace: args.trace,
             timeout: args.timeout,
+            connect_timeout: args.connect_timeout,
             cacert: args.cacert.clone(),
             insecure: args.insecure,
         },
@@ -470,6 +471,7 @@ fn run_gopher(args: &GetArgs, t0: Instant) -> u8 {
         common: gopher::Common {
             trace: args.trace,
             timeout: args.timeout,
+            connect_timeout: args.connect_timeout,
             cacert: args.cacert.clone(),
             insecure: args.insecure,
             query: args.query.clone(),
@@ -633,12 +635,7 @@ fn session(
             _ => {}
         }
     });
-    if let Some(t) = args.timeout {
-        builder = builder
-            .connect_timeout(Some(t))
-            .send_timeout(Some(t))
-            .receive_timeout(Some(t));
-    }
+    builder = crate::calls::with_timeouts(builder, args.timeout, args.connect_timeout);
     if let Some(bytes_per_sec) = args.speed_limit {
         let window = args.speed_time.unwrap_or(DEFAULT_SPEED_TIME);
         builder = builder.low_speed_limit(bytes_per_sec, window);

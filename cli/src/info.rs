@@ -50,6 +50,10 @@ pub struct InfoArgs {
     /// Connect, send and receive timeouts, in seconds.
     #[arg(long, value_name = "S", value_parser = crate::get::parse_seconds)]
     timeout: Option<Duration>,
+
+    /// The connect timeout alone, in seconds (over --timeout's for connecting).
+    #[arg(long, value_name = "S", value_parser = crate::get::parse_seconds)]
+    connect_timeout: Option<Duration>,
 }
 
 /// Run `inet info`.
@@ -58,12 +62,7 @@ pub fn run(args: InfoArgs) -> u8 {
     if let Some(pem) = &args.cacert {
         builder = builder.add_root_certificates_file(pem);
     }
-    if let Some(t) = args.timeout {
-        builder = builder
-            .connect_timeout(Some(t))
-            .send_timeout(Some(t))
-            .receive_timeout(Some(t));
-    }
+    builder = crate::calls::with_timeouts(builder, args.timeout, args.connect_timeout);
     let session = match builder.build() {
         Ok(s) => s,
         Err(e) => {

@@ -840,3 +840,19 @@ fn info_tells_status_size_type_and_modified_for_http_ftp_and_gopher() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("12006"), "{}", stderr(&out));
 }
+
+#[test]
+fn connect_timeout_is_a_positive_number_of_seconds_for_every_command() {
+    let nginx = inet_tests::servers::nginx();
+    let out = inet(&["get", &nginx.http_url("/hello.txt"), "--connect-timeout", "5"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "Hello, world!\n");
+    for args in [
+        vec!["get", "http://127.0.0.1:1/", "--connect-timeout", "0"],
+        vec!["info", "http://127.0.0.1:1/", "--connect-timeout", "-1"],
+        vec!["ls", "ftp://127.0.0.1:1/", "--connect-timeout", "soon"],
+    ] {
+        let out = inet(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+    }
+}

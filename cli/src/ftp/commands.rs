@@ -177,6 +177,7 @@ fn ls_gopher(args: LsArgs, t0: Instant) -> u8 {
     let common = crate::gopher::Common {
         trace: f.trace,
         timeout: f.timeout,
+        connect_timeout: f.connect_timeout,
         cacert: f.cacert,
         insecure: f.insecure,
         query: args.query,

@@ -80,6 +80,10 @@ pub struct FtpFlags {
     #[arg(long, value_name = "S", value_parser = crate::get::parse_seconds)]
     pub timeout: Option<Duration>,
 
+    /// The connect timeout alone, in seconds (over --timeout's for connecting).
+    #[arg(long, value_name = "S", value_parser = crate::get::parse_seconds)]
+    pub connect_timeout: Option<Duration>,
+
     /// Also trust the CA certificates in this PEM file (ftps://).
     #[arg(long, value_name = "PEM")]
     pub cacert: Option<PathBuf>,
@@ -97,6 +101,7 @@ impl FtpFlags {
             ascii: self.ascii,
             trace: self.trace,
             timeout: self.timeout,
+            connect_timeout: self.connect_timeout,
             cacert: self.cacert.clone(),
             insecure: self.insecure,
         }
@@ -111,6 +116,7 @@ pub struct Common {
     pub ascii: bool,
     pub trace: Option<TraceFormat>,
     pub timeout: Option<Duration>,
+    pub connect_timeout: Option<Duration>,
     pub cacert: Option<PathBuf>,
     pub insecure: bool,
 }
@@ -277,6 +283,7 @@ impl Client {
         let tracer = common.trace.map(|f| Tracer::new(f, t0));
         let settings = crate::calls::Settings {
             timeout: common.timeout,
+            connect_timeout: common.connect_timeout,
             cacert: common.cacert.as_deref(),
         };
         let session = crate::calls::session(

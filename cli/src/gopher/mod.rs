@@ -71,6 +71,7 @@ pub(crate) use gopher_help;
 pub struct Common {
     pub trace: Option<TraceFormat>,
     pub timeout: Option<Duration>,
+    pub connect_timeout: Option<Duration>,
     pub cacert: Option<PathBuf>,
     pub insecure: bool,
     /// `--query`: the search words (instead of the URL's `%09…`).
@@ -227,6 +228,7 @@ impl Client {
         let tracer = common.trace.map(|f| Tracer::new(f, t0));
         let settings = crate::calls::Settings {
             timeout: common.timeout,
+            connect_timeout: common.connect_timeout,
             cacert: common.cacert.as_deref(),
         };
         let session = crate::calls::session(
