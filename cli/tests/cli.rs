@@ -844,7 +844,12 @@ fn info_tells_status_size_type_and_modified_for_http_ftp_and_gopher() {
 #[test]
 fn connect_timeout_is_a_positive_number_of_seconds_for_every_command() {
     let nginx = inet_tests::servers::nginx();
-    let out = inet(&["get", &nginx.http_url("/hello.txt"), "--connect-timeout", "5"]);
+    let out = inet(&[
+        "get",
+        &nginx.http_url("/hello.txt"),
+        "--connect-timeout",
+        "5",
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(stdout(&out), "Hello, world!\n");
     for args in [
