@@ -7,7 +7,9 @@ use std::path::Path;
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
-use inet::{Completion, Error, ErrorKind, HandleKind, Pending, Session, SessionBuilder, Status};
+use inet::{
+    Completion, Error, ErrorKind, Handle, HandleKind, Pending, Session, SessionBuilder, Status,
+};
 
 use crate::progress::Bars;
 use crate::trace::Tracer;
@@ -115,5 +117,100 @@ pub fn finish_session(session: &Session, rx: &mpsc::Receiver<Event>, patience: D
             Ok(Event::Closed) | Err(_) => break,
             Ok(Event::Complete(_)) => {}
         }
+    }
+}
+
+/// A connection handle a [`Client`] drives (FTP's, Gopher's).
+pub trait Connection {
+    /// The handle, to close it.
+    fn handle(&self) -> &Handle;
+}
+
+impl Connection for inet::ftp::FtpConnection {
+    fn handle(&self) -> &Handle {
+        inet::ftp::FtpConnection::handle(self)
+    }
+}
+
+impl Connection for inet::gopher::GopherConnection {
+    fn handle(&self) -> &Handle {
+        inet::gopher::GopherConnection::handle(self)
+    }
+}
+
+/// A session with one connection handle `C`, driven from the main thread in callback mode:
+/// operations are started one at a time and each [`call`](Self::call) waits for its
+/// `REQUEST_COMPLETE`.
+#[derive(Debug)]
+pub struct Client<C> {
+    session: Session,
+    conn: C,
+    rx: mpsc::Receiver<Event>,
+    /// How long closing may wait for the session's HANDLE_CLOSING.
+    patience: Duration,
+}
+
+impl<C: Connection> Client<C> {
+    /// The session (see [`session`]) and the connection handle `open` makes on it (no network
+    /// I/O yet; HANDLE_CREATED is traced).
+    pub fn new(
+        settings: Settings<'_>,
+        kinds: &'static [HandleKind],
+        tracer: Option<Tracer>,
+        bars: Arc<Bars>,
+        patience: Duration,
+        open: impl FnOnce(&Session) -> inet::Result<C>,
+    ) -> inet::Result<Self> {
+        let (tx, rx) = mpsc::channel();
+        let session = session(settings, kinds, tracer, bars, tx)?;
+        match open(&session) {
+            Ok(conn) => Ok(Client {
+                session,
+                conn,
+                rx,
+                patience,
+            }),
+            Err(e) => {
+                finish_session(&session, &rx, patience);
+                Err(e)
+            }
+        }
+    }
+
+    /// The connection handle.
+    pub fn conn(&self) -> &C {
+        &self.conn
+    }
+
+    /// Wait for the `REQUEST_COMPLETE` of an operation just started in callback mode.
+    pub fn call(&self, started: inet::Result<Pending>) -> inet::Result<Completion> {
+        call(&self.rx, started)
+    }
+
+    /// Close the connection and the session, and wait for the session's HANDLE_CLOSING, the
+    /// last notification of all, so that a trace ends with it.
+    pub fn finish(self) {
+        self.conn.handle().close();
+        finish_session(&self.session, &self.rx, self.patience);
+    }
+}
+
+/// A multi-line text (a server's reply, an error) inside a one-line message.
+pub fn one_line(s: &str) -> String {
+    s.lines()
+        .map(str::trim_end)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" | ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::one_line;
+
+    #[test]
+    fn multi_line_replies_are_put_on_one_line() {
+        assert_eq!(one_line("a: 550-x\n550 y\n"), "a: 550-x | 550 y");
+        assert_eq!(one_line("plain"), "plain");
     }
 }

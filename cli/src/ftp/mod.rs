@@ -9,14 +9,13 @@
 use std::fmt;
 use std::io;
 use std::path::PathBuf;
-use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Args;
 use inet::ftp::{DataConnection, FtpConnection, FtpOptions, FtpUrl, Security, TransferType};
 use inet::transport::TlsVerify;
-use inet::{Completion, Context, Error, ErrorKind, HandleKind, Pending, Session};
+use inet::{Context, Error, ErrorKind, HandleKind};
 
 use crate::exit;
 use crate::progress::Bars;
@@ -166,7 +165,10 @@ impl Common {
 /// Parse an `ftp://` or `ftps://` URL for `command`; a bad one is reported and ends the run.
 pub fn parse_url(command: &str, url: &str) -> Result<FtpUrl, u8> {
     FtpUrl::parse(url).map_err(|e| {
-        eprintln!("inet: {command}: {}", one_line(&e.to_string()));
+        eprintln!(
+            "inet: {command}: {}",
+            crate::calls::one_line(&e.to_string())
+        );
         exit::INET
     })
 }
@@ -229,7 +231,10 @@ pub fn report(command: &str, url: &FtpUrl, outcome: Result<(), Failure>) -> u8 {
     match outcome {
         Ok(()) => exit::OK,
         Err(f) => {
-            eprintln!("inet: {command} {url}: {}", one_line(&f.to_string()));
+            eprintln!(
+                "inet: {command} {url}: {}",
+                crate::calls::one_line(&f.to_string())
+            );
             f.exit_code()
         }
     }
@@ -245,7 +250,7 @@ pub fn run_one(
     bars: Arc<Bars>,
     op: impl FnOnce(&Client) -> Result<(), Failure>,
 ) -> u8 {
-    let client = match Client::new(url, common, t0, bars.clone()) {
+    let client = match client(url, common, t0, bars.clone()) {
         Ok(c) => c,
         Err(e) => return report(command, url, Err(e.into())),
     };
@@ -258,93 +263,45 @@ pub fn run_one(
     report(command, url, outcome)
 }
 
-/// A multi-line server reply inside a message, on one line.
-fn one_line(s: &str) -> String {
-    s.lines()
-        .map(str::trim_end)
-        .filter(|l| !l.is_empty())
-        .collect::<Vec<_>>()
-        .join(" | ")
-}
-
 /// A session with one FTP connection handle, driven from the main thread in callback mode.
-#[derive(Debug)]
-pub struct Client {
-    session: Session,
-    conn: FtpConnection,
-    rx: mpsc::Receiver<crate::calls::Event>,
-}
+pub type Client = crate::calls::Client<FtpConnection>;
 
-impl Client {
-    /// The session and the connection handle (no network I/O yet; HANDLE_CREATED is traced).
-    /// `bars` are moved by the progress notifications of context [`CTX`].
-    pub fn new(url: &FtpUrl, common: &Common, t0: Instant, bars: Arc<Bars>) -> inet::Result<Self> {
-        let (tx, rx) = mpsc::channel();
-        let tracer = common.trace.map(|f| Tracer::new(f, t0));
-        let settings = crate::calls::Settings {
-            timeout: common.timeout,
-            connect_timeout: common.connect_timeout,
-            cacert: common.cacert.as_deref(),
-        };
-        let session = crate::calls::session(
-            settings,
-            &[
-                HandleKind::ConnectFtp,
-                HandleKind::FtpFind,
-                HandleKind::FtpFile,
-            ],
-            tracer,
-            bars,
-            tx,
-        )?;
-        let conn = match FtpConnection::open(
-            &session,
+/// Make the session and the (not yet logged-in) connection handle of `url`.
+fn client(url: &FtpUrl, common: &Common, t0: Instant, bars: Arc<Bars>) -> inet::Result<Client> {
+    let settings = crate::calls::Settings {
+        timeout: common.timeout,
+        connect_timeout: common.connect_timeout,
+        cacert: common.cacert.as_deref(),
+    };
+    let kinds = &[
+        HandleKind::ConnectFtp,
+        HandleKind::FtpFind,
+        HandleKind::FtpFile,
+    ];
+    // Closing sends QUIT, which waits at most 5 s; one more for the rest.
+    let patience = Duration::from_secs(6);
+    let tracer = common.trace.map(|f| Tracer::new(f, t0));
+    Client::new(settings, kinds, tracer, bars, patience, |session| {
+        FtpConnection::open(
+            session,
             &url.host,
             url.port,
             common.options(url),
             Context(CTX),
-        ) {
-            Ok(conn) => conn,
-            Err(e) => {
-                crate::calls::finish_session(&session, &rx, Duration::from_secs(6));
-                return Err(e);
-            }
-        };
-        Ok(Client { session, conn, rx })
-    }
+        )
+    })
+}
 
-    /// The connection handle.
-    pub fn conn(&self) -> &FtpConnection {
-        &self.conn
-    }
-
+impl Client {
     /// Connect and log in (InternetConnect).
     pub fn login(&self) -> inet::Result<()> {
-        self.call(self.conn.start_login()).map(|_| ())
-    }
-
-    /// Wait for the `REQUEST_COMPLETE` of an operation just started in callback mode.
-    pub fn call(&self, started: inet::Result<Pending>) -> inet::Result<Completion> {
-        crate::calls::call(&self.rx, started)
-    }
-
-    /// Close the connection (QUIT) and the session, and wait for the session's HANDLE_CLOSING,
-    /// the last notification of all, so that a trace ends with it.
-    pub fn finish(self) {
-        self.conn.close();
-        crate::calls::finish_session(&self.session, &self.rx, Duration::from_secs(6));
+        self.call(self.conn().start_login()).map(|_| ())
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn multi_line_replies_are_put_on_one_line() {
-        assert_eq!(one_line("a: 550-x\n550 y\n"), "a: 550-x | 550 y");
-        assert_eq!(one_line("plain"), "plain");
-    }
 
     #[test]
     fn user_overrides_the_urls_credentials() {

@@ -9,13 +9,12 @@
 use std::fmt;
 use std::io;
 use std::path::PathBuf;
-use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use inet::gopher::{GopherConnection, GopherOptions};
 use inet::transport::TlsVerify;
-use inet::{Completion, Context, Error, ErrorKind, HandleKind, Pending, Session};
+use inet::{Context, Error, ErrorKind, HandleKind};
 
 use crate::exit;
 use crate::progress::Bars;
@@ -164,7 +163,10 @@ impl fmt::Display for Failure {
 pub fn server_error(doing: &str, text: &str) -> Failure {
     Failure::Inet(Error::new(
         ErrorKind::ExtendedError,
-        format!("{doing}: the server's error reply {:?}", one_line(text)),
+        format!(
+            "{doing}: the server's error reply {:?}",
+            crate::calls::one_line(text)
+        ),
     ))
 }
 
@@ -173,7 +175,10 @@ pub fn report(command: &str, url: &GopherUrl, outcome: Result<(), Failure>) -> u
     match outcome {
         Ok(()) => exit::OK,
         Err(f) => {
-            eprintln!("inet: {command} {url}: {}", one_line(&f.to_string()));
+            eprintln!(
+                "inet: {command} {url}: {}",
+                crate::calls::one_line(&f.to_string())
+            );
             f.exit_code()
         }
     }
@@ -189,7 +194,7 @@ pub fn run_one(
     bars: Arc<Bars>,
     op: impl FnOnce(&Client) -> Result<(), Failure>,
 ) -> u8 {
-    let client = match Client::new(url, common, t0, bars.clone()) {
+    let client = match client(url, common, t0, bars.clone()) {
         Ok(c) => c,
         Err(e) => return report(command, url, Err(e.into())),
     };
@@ -199,81 +204,38 @@ pub fn run_one(
     report(command, url, outcome)
 }
 
-/// Lines of a server's text, on one line.
-fn one_line(s: &str) -> String {
-    s.lines()
-        .map(str::trim_end)
-        .filter(|l| !l.is_empty())
-        .collect::<Vec<_>>()
-        .join(" | ")
-}
-
 /// A session with one Gopher connection handle, driven from the main thread in callback mode.
-#[derive(Debug)]
-pub struct Client {
-    session: Session,
-    conn: GopherConnection,
-    rx: mpsc::Receiver<crate::calls::Event>,
-}
+pub type Client = crate::calls::Client<GopherConnection>;
 
-impl Client {
-    /// The session and the connection handle (no network I/O yet; HANDLE_CREATED is traced).
-    pub fn new(
-        url: &GopherUrl,
-        common: &Common,
-        t0: Instant,
-        bars: Arc<Bars>,
-    ) -> inet::Result<Self> {
-        let (tx, rx) = mpsc::channel();
-        let tracer = common.trace.map(|f| Tracer::new(f, t0));
-        let settings = crate::calls::Settings {
-            timeout: common.timeout,
-            connect_timeout: common.connect_timeout,
-            cacert: common.cacert.as_deref(),
-        };
-        let session = crate::calls::session(
-            settings,
-            &[
-                HandleKind::ConnectGopher,
-                HandleKind::GopherFind,
-                HandleKind::GopherFile,
-            ],
-            tracer,
-            bars,
-            tx,
-        )?;
-        let conn = match GopherConnection::open(
-            &session,
-            &url.host,
-            url.port,
-            common.options(url),
-            Context(CTX),
-        ) {
-            Ok(conn) => conn,
-            Err(e) => {
-                crate::calls::finish_session(&session, &rx, Duration::from_secs(5));
-                return Err(e);
-            }
-        };
-        Ok(Client { session, conn, rx })
-    }
-
-    /// The connection handle.
-    pub fn conn(&self) -> &GopherConnection {
-        &self.conn
-    }
-
-    /// Wait for the `REQUEST_COMPLETE` of an operation just started in callback mode.
-    pub fn call(&self, started: inet::Result<Pending>) -> inet::Result<Completion> {
-        crate::calls::call(&self.rx, started)
-    }
-
-    /// Close the connection and the session, and wait for the session's HANDLE_CLOSING, the
-    /// last notification of all, so that a trace ends with it.
-    pub fn finish(self) {
-        self.conn.close();
-        crate::calls::finish_session(&self.session, &self.rx, Duration::from_secs(5));
-    }
+/// Make the session and the connection handle of `url`.
+fn client(url: &GopherUrl, common: &Common, t0: Instant, bars: Arc<Bars>) -> inet::Result<Client> {
+    let settings = crate::calls::Settings {
+        timeout: common.timeout,
+        connect_timeout: common.connect_timeout,
+        cacert: common.cacert.as_deref(),
+    };
+    let kinds = &[
+        HandleKind::ConnectGopher,
+        HandleKind::GopherFind,
+        HandleKind::GopherFile,
+    ];
+    let tracer = common.trace.map(|f| Tracer::new(f, t0));
+    Client::new(
+        settings,
+        kinds,
+        tracer,
+        bars,
+        Duration::from_secs(5),
+        |session| {
+            GopherConnection::open(
+                session,
+                &url.host,
+                url.port,
+                common.options(url),
+                Context(CTX),
+            )
+        },
+    )
 }
 
 #[cfg(test)]
