@@ -43,3 +43,14 @@ pub fn markdown(rows: &[Vec<String>]) -> String {
     }
     out
 }
+
+/// How far apart the rounds' rates were: ` (max/min 1.23)`, or nothing without rates.
+pub fn spread(rates: &[f64]) -> String {
+    match (
+        rates.iter().copied().reduce(f64::min),
+        rates.iter().copied().reduce(f64::max),
+    ) {
+        (Some(lo), Some(hi)) => format!(" (max/min {:.2})", hi / lo),
+        _ => String::new(),
+    }
+}

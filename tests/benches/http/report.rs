@@ -1,6 +1,6 @@
 //! Medians, goals and the printed tables (markdown, to paste into a closing note).
 
-use crate::table::{markdown, median};
+use crate::table::{markdown, median, spread};
 use std::fmt::Write as _;
 use std::time::Duration;
 
@@ -421,13 +421,7 @@ pub fn runs(workloads: &[Workload]) -> String {
                 values.join(" ")
             };
             let rates: Vec<f64> = runs.iter().filter_map(|r| w.rate(r)).collect();
-            let spread = match (
-                rates.iter().copied().reduce(f64::min),
-                rates.iter().copied().reduce(f64::max),
-            ) {
-                (Some(lo), Some(hi)) => format!(" (max/min {:.2})", hi / lo),
-                _ => String::new(),
-            };
+            let spread = spread(&rates);
             let per = match w.job {
                 Job::Stream { .. } => "64 KiB",
                 Job::Many { .. } => "req",
