@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
-use inet::ftp::{FtpConnection, FtpOptions, FtpUrl, Security};
-use inet::gopher::{GopherConnection, GopherOptions, ItemType, Locator};
+use inet::ftp::{FtpConnection, FtpUrl};
+use inet::gopher::GopherConnection;
 use inet::{Context, RequestFlags, RequestOptions, Session};
 use serde_json::{json, Map, Value};
 
@@ -166,24 +166,13 @@ fn http(session: &Session, args: &InfoArgs) -> inet::Result<Facts> {
 
 fn ftp(session: &Session, args: &InfoArgs) -> inet::Result<Facts> {
     let url = FtpUrl::parse(&args.url)?;
-    let mut options = FtpOptions::new();
-    let credentials = match &args.user {
-        Some(u) => {
-            let (n, p) = u.split_once(':').unwrap_or((u, ""));
-            Some((n.to_string(), p.to_string()))
-        }
-        None => url
-            .user
-            .clone()
-            .map(|n| (n, url.password.clone().unwrap_or_default())),
+    // Login, FTPS and certificate checks as the FTP commands set them up.
+    let common = crate::ftp::Common {
+        user: args.user.clone(),
+        insecure: args.insecure,
+        ..Default::default()
     };
-    if let Some((n, p)) = credentials {
-        options = options.credentials(&n, &p);
-    }
-    if url.secure {
-        options = options.security(Security::Explicit);
-    }
-    let conn = FtpConnection::connect_blocking(session, &url.host, url.port, options)?;
+    let conn = FtpConnection::connect_blocking(session, &url.host, url.port, common.options(&url))?;
     // The listing entry gives kind and time (and size); SIZE the exact size of a file.
     let entry = conn
         .find_first_blocking(Some(&url.path), Context(0))
@@ -226,15 +215,20 @@ fn ftp(session: &Session, args: &InfoArgs) -> inet::Result<Facts> {
 }
 
 fn gopher(session: &Session, args: &InfoArgs) -> inet::Result<Facts> {
-    let parts = inet::urls::crack_url(&args.url)?;
-    let type_char = parts.gopher_type.unwrap_or('1');
-    let decoded = percent_decoded(&parts.path);
-    let selector = decoded.get(2..).unwrap_or("").to_string();
-    let t = ItemType::from_byte(u8::try_from(type_char).unwrap_or(b'?'));
-    let locator = Locator::new(t, "", selector.as_bytes(), &parts.host, parts.port)
-        .map_err(|e| inet::Error::new(inet::ErrorKind::InvalidUrl, e.to_string()))?;
-    let options = GopherOptions::new().secure(parts.scheme == "gophers");
-    let conn = GopherConnection::open(session, &parts.host, parts.port, options, Context(0))?;
+    let url = crate::gopher::GopherUrl::parse(&args.url)?;
+    let locator = url.locator()?;
+    let t = url.item_type;
+    let common = crate::gopher::Common {
+        insecure: args.insecure,
+        ..Default::default()
+    };
+    let conn = GopherConnection::open(
+        session,
+        &url.host,
+        url.port,
+        common.options(&url),
+        Context(0),
+    )?;
     let mut f = Facts::new();
     f.insert("protocol".into(), json!("gopher"));
     f.insert(
@@ -267,12 +261,4 @@ fn gopher(session: &Session, args: &InfoArgs) -> inet::Result<Facts> {
     }
     conn.close();
     Ok(f)
-}
-
-/// `%XX` decoded (the selector of a gopher URL).
-fn percent_decoded(s: &str) -> String {
-    url::form_urlencoded::parse(format!("x={}", s.replace('+', "%2B")).as_bytes())
-        .next()
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_default()
 }

@@ -131,7 +131,7 @@ impl Common {
     }
 
     /// Login, security and data connection for `url`.
-    fn options(&self, url: &FtpUrl) -> FtpOptions {
+    pub(crate) fn options(&self, url: &FtpUrl) -> FtpOptions {
         let mut options = FtpOptions::new();
         let credentials = match &self.user {
             Some(u) => {

@@ -80,7 +80,7 @@ pub struct Common {
 }
 
 impl Common {
-    fn options(&self, url: &GopherUrl) -> GopherOptions {
+    pub(crate) fn options(&self, url: &GopherUrl) -> GopherOptions {
         let mut options = GopherOptions::new().secure(url.secure);
         if self.insecure {
             options = options.tls_verify(TlsVerify {
