@@ -15,7 +15,7 @@ use inet_core::{
 };
 #[cfg(feature = "ftp")]
 use inet_ftp::{
-    Access, FtpConnection, FtpFile, FtpOptions, Security, TransferOptions, TransferType,
+    Access, FtpConnection, FtpFile, FtpOptions, FtpUrl, Security, TransferOptions, TransferType,
 };
 #[cfg(feature = "gopher")]
 use inet_gopher::{GopherConnection, GopherFile, GopherOptions, ItemType, Locator};
@@ -23,7 +23,7 @@ use inet_gopher::{GopherConnection, GopherFile, GopherOptions, ItemType, Locator
 use inet_http::{HttpRequest, RequestOptions};
 
 use crate::urls::crack_url;
-#[cfg(any(feature = "ftp", feature = "gopher"))]
+#[cfg(feature = "gopher")]
 use crate::urls::UrlParts;
 
 /// How [`open_url`] opens a URL.
@@ -273,25 +273,23 @@ fn prepare(session: &HandleRef, url: &str, options: &OpenUrlOptions) -> Result<P
         }
         #[cfg(feature = "ftp")]
         "ftp" | "ftps" => {
+            // inet-ftp's own reading of the URL: credentials, ftps:// as explicit FTPS, the path
+            // relative to the login directory, `;type=`.
+            let url = FtpUrl::parse(url)?;
             let mut ftp = options.ftp.clone();
-            if let Some(user) = &parts.user {
-                ftp = ftp.credentials(user, parts.password.as_deref().unwrap_or(""));
+            if let Some(user) = &url.user {
+                ftp = ftp.credentials(user, url.password.as_deref().unwrap_or(""));
             }
-            if parts.scheme == "ftps" {
+            if url.secure {
                 ftp = ftp.security(Security::Explicit);
             }
-            let path = ftp_path(&parts);
-            let target = if parts.ftp_type == Some('d') || path.is_empty() || path.ends_with('/') {
-                FtpTarget::Listing(path)
+            let target = if url.is_directory() {
+                FtpTarget::Listing(url.path.clone())
             } else {
-                let t = if parts.ftp_type == Some('a') {
-                    TransferType::Ascii
-                } else {
-                    TransferType::Binary
-                };
-                FtpTarget::File(path, t)
+                let t = url.transfer_type.unwrap_or(TransferType::Binary);
+                FtpTarget::File(url.path.clone(), t)
             };
-            let conn = FtpConnection::open(session, &parts.host, parts.port, ftp, ctx)?;
+            let conn = FtpConnection::open(session, &url.host, url.port, ftp, ctx)?;
             Ok(Prepared::Ftp(conn, target))
         }
         #[cfg(feature = "gopher")]
@@ -306,14 +304,6 @@ fn prepare(session: &HandleRef, url: &str, options: &OpenUrlOptions) -> Result<P
             format!("opening a {other} URL: this build of inet has no {other} support"),
         )),
     }
-}
-
-#[cfg(feature = "ftp")]
-/// An FTP URL's path as the server should see it: percent-decoded and relative to the login
-/// directory (RFC 1738 §3.2.2, as curl reads it; `%2F` at the start makes it absolute).
-fn ftp_path(parts: &UrlParts) -> String {
-    let raw = parts.path.strip_prefix('/').unwrap_or(&parts.path);
-    crate::urls::decode_all(raw)
 }
 
 #[cfg(feature = "gopher")]
@@ -413,11 +403,9 @@ mod tests {
 
     #[test]
     fn ftp_paths_are_relative_to_the_login_directory_and_decoded() {
-        assert_eq!(
-            ftp_path(&crack_url("ftp://h/pub/a%20b.txt").unwrap()),
-            "pub/a b.txt"
-        );
-        assert_eq!(ftp_path(&crack_url("ftp://h/%2Fetc/x").unwrap()), "/etc/x");
-        assert_eq!(ftp_path(&crack_url("ftp://h").unwrap()), "");
+        let path = |u: &str| FtpUrl::parse(u).unwrap().path;
+        assert_eq!(path("ftp://h/pub/a%20b.txt"), "pub/a b.txt");
+        assert_eq!(path("ftp://h/%2Fetc/x"), "/etc/x");
+        assert_eq!(path("ftp://h"), "");
     }
 }
