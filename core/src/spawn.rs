@@ -198,7 +198,7 @@ fn run_worker(pool: Arc<Pool>) {
             l.await;
         }
     };
-    async_io::block_on(pool.ex.run(stop));
+    crate::reactor::block_on(pool.ex.run(stop));
 }
 
 impl fmt::Debug for Builtin {

@@ -175,7 +175,7 @@ impl UrlStream {
 
     /// [`read_to_end`](Self::read_to_end), blocking.
     pub fn read_to_end_blocking(&self, limit: u64) -> Result<Vec<u8>> {
-        async_io::block_on(self.read_to_end(limit))
+        inet_core::block_on(self.read_to_end(limit))
     }
 }
 
