@@ -66,7 +66,9 @@ fn a_timer_set_later_from_another_thread_wakes_an_idle_wait_in_time() {
         futures_lite::future::block_on(Timer::after(Duration::from_millis(20)));
         tx.send(started.elapsed()).expect("send");
     });
-    let took = rx.recv_timeout(Duration::from_secs(5)).expect("the short timer never fired");
+    let took = rx
+        .recv_timeout(Duration::from_secs(5))
+        .expect("the short timer never fired");
     assert!(took < Duration::from_secs(2), "took {took:?}");
     t.join().expect("join");
     drop(waiter); // ends with the process
@@ -156,7 +158,12 @@ fn async_channel_pair() -> (Arc<AtomicBool>, Arc<AtomicBool>) {
 
 #[test]
 fn a_block_on_inside_a_block_on_works() {
-    let n = block_on(async { block_on(async { Timer::after(Duration::from_millis(5)).await; 7 }) });
+    let n = block_on(async {
+        block_on(async {
+            Timer::after(Duration::from_millis(5)).await;
+            7
+        })
+    });
     assert_eq!(n, 7);
 }
 

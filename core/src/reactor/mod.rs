@@ -8,8 +8,9 @@
 //! On Linux (`epoll.rs`) the reactor is inet's own, because the general-purpose one (async-io over
 //! `polling`, in oneshot mode) paid per wait: an `epoll_ctl` to re-arm each socket, a
 //! `timerfd_settime` and its re-arm, and an eventfd read and re-arm — as many system calls as the
-//! request itself on a keep-alive connection (issue 6's strace). Here sockets are registered once,
-//! edge-triggered; timers are a sorted map whose earliest entry is the wait's timeout; and a
+//! request itself on a keep-alive connection (issue 6's strace). Here a socket is armed (one
+//! `epoll_ctl`) only when a task must wait on it; timers are a sorted map whose earliest entry is
+//! the wait's timeout; and a
 //! wakeup from another thread writes the eventfd only when a thread is really asleep in
 //! `epoll_wait`. Elsewhere (`portable.rs`) the same API is a thin layer over async-io, which can
 //! also be chosen on Linux with `RUSTFLAGS="--cfg inet_portable_reactor"` to compare the two.

@@ -1,5 +1,5 @@
-//! The Linux reactor: one epoll instance for the process, sockets registered once and
-//! edge-triggered, timers in a sorted map, an eventfd to interrupt a wait.
+//! The Linux reactor: one epoll instance for the process, sockets registered once and armed
+//! (oneshot) only when a task waits, timers in a sorted map, an eventfd to interrupt a wait.
 //!
 //! Who waits: the right to call `epoll_wait` is a lock ([`Reactor::driver`]). [`block_on`] takes
 //! it whenever its future is pending and nobody else holds it, so a thread running inet's
@@ -10,7 +10,8 @@
 //!
 //! Readiness (see `source.rs`) is a flag per direction, set by an event and cleared only by an
 //! operation that found the socket would block — never lost between the two, because an event
-//! also bumps a tick the clearing compares.
+//! also bumps a tick the clearing compares. A socket is armed only when a task waits on it, so a
+//! socket read without waiting wakes nobody.
 
 mod block_on;
 mod source;
@@ -136,7 +137,8 @@ impl Reactor {
         })
     }
 
-    /// Register `fd` for both directions, edge-triggered; its readiness starts as "maybe ready".
+    /// Register `fd`, armed for nothing yet (see `source.rs`); its readiness starts as "maybe
+    /// ready".
     fn register(&self, fd: BorrowedFd<'_>) -> io::Result<Arc<Source>> {
         let source = {
             let mut sources = self.sources.lock();
@@ -145,16 +147,20 @@ impl Reactor {
             entry.insert(source.clone());
             source
         };
-        let flags = epoll::EventFlags::IN
-            | epoll::EventFlags::OUT
-            | epoll::EventFlags::RDHUP
-            | epoll::EventFlags::ET;
         let key = source.key as u64;
+        let flags = epoll::EventFlags::ONESHOT;
         if let Err(e) = epoll::add(&self.epoll, fd, epoll::EventData::new_u64(key), flags) {
             self.sources.lock().remove(source.key);
             return Err(e.into());
         }
         Ok(source)
+    }
+
+    /// Arm `fd` to report `interest` once.
+    fn arm(&self, fd: BorrowedFd<'_>, key: usize, interest: epoll::EventFlags) -> io::Result<()> {
+        let data = epoll::EventData::new_u64(key as u64);
+        epoll::modify(&self.epoll, fd, data, interest | epoll::EventFlags::ONESHOT)?;
+        Ok(())
     }
 
     /// Undo [`register`](Self::register). An event already taken for the key can still reach

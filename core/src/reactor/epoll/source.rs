@@ -1,17 +1,22 @@
 //! A socket registered with the reactor: [`Async`], and the readiness it keeps per direction.
 //!
-//! Edge-triggered epoll reports a socket once per change, so readiness is remembered: a flag per
-//! direction, set by the reactor's event and cleared only when an operation tried the socket and
-//! it would block ([`Async::try_read_with`] / [`Async::try_write_with`]; every read and write of
-//! inet's sockets goes through them). An event bumps a tick as it sets the flag, and the clearing
-//! is a compare-and-swap on the tick seen before the operation: an event that came while the
-//! operation ran keeps the flag set, so it is never lost.
+//! Registration is oneshot, armed only when a task is about to wait: the kernel reports the
+//! socket once, then stays quiet until the next wait arms it again (one `epoll_ctl`, which also
+//! reports at once what is ready already). So a socket read in a loop that never has to wait —
+//! a bulk download whose data keeps coming — wakes no thread sleeping in the reactor, as an
+//! edge-triggered registration would for every arriving packet.
+//!
+//! Readiness is remembered: a flag per direction, set by the reactor's event and cleared only
+//! when an operation tried the socket and it would block ([`Async::try_read_with`] /
+//! [`Async::try_write_with`]; every read and write of inet's sockets goes through them). An
+//! event bumps a tick as it sets the flag, and the clearing is a compare-and-swap on the tick
+//! seen before the operation: an event that came while the operation ran keeps the flag set.
 
 use std::fmt;
 use std::future::poll_fn;
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, BorrowedFd};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -19,6 +24,7 @@ use std::task::{ready, Context, Poll, Waker};
 
 use futures_lite::{AsyncRead, AsyncWrite};
 use parking_lot::Mutex;
+use rustix::event::epoll;
 use rustix::net as rn;
 
 use super::Reactor;
@@ -29,79 +35,100 @@ pub(super) const WRITE: usize = 1;
 /// The reactor's record of a registered socket.
 pub(super) struct Source {
     pub(super) key: usize,
-    dirs: [Readiness; 2],
+    /// Per direction: `tick << 1 | ready`.
+    ready: [AtomicU64; 2],
+    waiting: Mutex<Waiting>,
 }
 
-/// One direction: `tick << 1 | ready` and the task to wake when it becomes ready.
-struct Readiness {
-    state: AtomicU64,
-    waker: Mutex<Option<Waker>>,
+/// The tasks waiting, and what the kernel is armed to report.
+struct Waiting {
+    wakers: [Option<Waker>; 2],
+    /// Interest armed since the last event (a oneshot event disarms everything).
+    armed: epoll::EventFlags,
 }
 
-impl Readiness {
-    fn new() -> Self {
-        Readiness {
-            // "Maybe ready": the first operation tries the socket (data may have come before the
-            // registration, whose event could still be on its way).
-            state: AtomicU64::new(1),
-            waker: Mutex::new(None),
-        }
-    }
-}
+const INTEREST: [epoll::EventFlags; 2] = [
+    epoll::EventFlags::IN.union(epoll::EventFlags::RDHUP),
+    epoll::EventFlags::OUT,
+];
 
 impl Source {
     pub(super) fn new(key: usize) -> Self {
         Source {
             key,
-            dirs: [Readiness::new(), Readiness::new()],
+            // "Maybe ready": the first operation tries the socket.
+            ready: [AtomicU64::new(1), AtomicU64::new(1)],
+            waiting: Mutex::new(Waiting {
+                wakers: [None, None],
+                armed: epoll::EventFlags::empty(),
+            }),
         }
     }
 
-    /// An event: set the flag with a new tick, take the waiting task's waker.
+    /// An event: set the flag with a new tick, take the waiting task's waker. The event disarmed
+    /// the socket: a task waiting the other way is woken too, to arm it again.
     pub(super) fn mark(&self, dir: usize, wakers: &mut Vec<Waker>) {
-        let d = &self.dirs[dir];
-        let _ = d
-            .state
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |v| {
-                Some((((v >> 1) + 1) << 1) | 1)
-            });
-        if let Some(w) = d.waker.lock().take() {
-            wakers.push(w);
-        }
-    }
-
-    /// Ready now, or `cx` registered to be woken by the next event.
-    fn poll_ready(&self, dir: usize, cx: &mut Context<'_>) -> Poll<()> {
-        let d = &self.dirs[dir];
-        if d.state.load(Ordering::Acquire) & 1 == 1 {
-            return Poll::Ready(());
-        }
-        {
-            let mut w = d.waker.lock();
-            match &*w {
-                Some(old) if old.will_wake(cx.waker()) => {}
-                _ => *w = Some(cx.waker().clone()),
+        let _ = self.ready[dir].fetch_update(Ordering::AcqRel, Ordering::Acquire, |v| {
+            Some((((v >> 1) + 1) << 1) | 1)
+        });
+        let mut waiting = self.waiting.lock();
+        waiting.armed = epoll::EventFlags::empty();
+        for w in waiting.wakers.iter_mut() {
+            if let Some(w) = w.take() {
+                wakers.push(w);
             }
         }
-        // An event between the check above and the registration took no waker: look again.
-        if d.state.load(Ordering::Acquire) & 1 == 1 {
-            Poll::Ready(())
-        } else {
-            Poll::Pending
+    }
+
+    fn is_ready(&self, dir: usize) -> bool {
+        self.ready[dir].load(Ordering::Acquire) & 1 == 1
+    }
+
+    /// Ready now, or `cx` registered to be woken by the next event (arming the socket for it).
+    fn poll_ready(
+        &self,
+        dir: usize,
+        cx: &mut Context<'_>,
+        fd: BorrowedFd<'_>,
+    ) -> Poll<io::Result<()>> {
+        if self.is_ready(dir) {
+            return Poll::Ready(Ok(()));
         }
+        let mut waiting = self.waiting.lock();
+        match &waiting.wakers[dir] {
+            Some(old) if old.will_wake(cx.waker()) => {}
+            _ => waiting.wakers[dir] = Some(cx.waker().clone()),
+        }
+        // An event between the check above and the lock: look again.
+        if self.is_ready(dir) {
+            return Poll::Ready(Ok(()));
+        }
+        if !waiting.armed.contains(INTEREST[dir]) {
+            let mut interest = epoll::EventFlags::empty();
+            for (d, w) in waiting.wakers.iter().enumerate() {
+                if w.is_some() {
+                    interest |= INTEREST[d];
+                }
+            }
+            Reactor::get().arm(fd, self.key, interest)?;
+            waiting.armed = interest;
+        }
+        Poll::Pending
     }
 
     /// Run one non-blocking operation; clear the flag if it would block (unless an event came
     /// meanwhile).
     fn try_io<R>(&self, dir: usize, op: impl FnOnce() -> io::Result<R>) -> io::Result<R> {
-        let d = &self.dirs[dir];
-        let seen = d.state.load(Ordering::Acquire);
+        let seen = self.ready[dir].load(Ordering::Acquire);
         let r = op();
         if let Err(e) = &r {
             if e.kind() == io::ErrorKind::WouldBlock && seen & 1 == 1 {
-                let _ =
-                    d.state
-                        .compare_exchange(seen, seen & !1, Ordering::AcqRel, Ordering::Acquire);
+                let _ = self.ready[dir].compare_exchange(
+                    seen,
+                    seen & !1,
+                    Ordering::AcqRel,
+                    Ordering::Acquire,
+                );
             }
         }
         r
@@ -134,12 +161,12 @@ impl<T: AsFd> Async<T> {
     /// Ready to read (or closed), or `cx` woken when it is. Ready stays so until a
     /// [`try_read_with`](Self::try_read_with) finds nothing.
     pub fn poll_readable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.source.poll_ready(READ, cx).map(Ok)
+        self.source.poll_ready(READ, cx, self.io.as_fd())
     }
 
     /// As [`poll_readable`](Self::poll_readable), for writing.
     pub fn poll_writable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.source.poll_ready(WRITE, cx).map(Ok)
+        self.source.poll_ready(WRITE, cx, self.io.as_fd())
     }
 
     /// Wait until [`poll_readable`](Self::poll_readable) is ready.
