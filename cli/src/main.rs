@@ -16,12 +16,15 @@ use clap::{Parser, Subcommand};
 use ftp::commands::PathOp;
 
 mod calls;
+mod cat;
 mod demo;
+mod flags;
 mod ftp;
 mod get;
 mod gopher;
 mod info;
 mod interrupt;
+mod netrc;
 mod output;
 mod page;
 mod progress;
@@ -55,6 +58,9 @@ enum Command {
     /// files or stdout.
     // Boxed: parsed once per run, and the other variants are small.
     Get(Box<get::GetArgs>),
+    /// Write the bodies of URLs of any scheme (http, https, ftp, ftps, gopher, gophers) to
+    /// stdout, in URL order, --parallel N at a time.
+    Cat(Box<cat::CatArgs>),
     /// Upload a file to an FTP server (ftp://…/dir/ appends the file's name).
     Put(Box<ftp::commands::PutArgs>),
     /// List an FTP directory or a Gopher menu: a table, or JSON with --json.
@@ -79,6 +85,7 @@ fn main() -> ExitCode {
     interrupt::install();
     let code = match cli.command {
         Command::Get(args) => get::run(*args, t0),
+        Command::Cat(args) => cat::run(*args, t0),
         Command::Put(args) => ftp::commands::put(*args, t0),
         Command::Ls(args) => ftp::commands::ls(*args, t0),
         Command::Mkdir(args) => ftp::commands::path_op(PathOp::Mkdir, *args, t0),

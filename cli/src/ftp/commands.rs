@@ -1,7 +1,7 @@
 //! `inet put`, `ls`, `mkdir`, `rmdir`, `rm`, `mv` over ftp:// and ftps:// URLs: one login and
 //! one operation each, in callback mode (see the module above).
 
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
@@ -13,7 +13,7 @@ use inet::{Context, Direction, Error, ErrorKind, Started};
 use super::{ftp_help, listing, parse_url, run_one, Client, Failure, FtpFlags, CTX};
 use crate::exit;
 use crate::gopher::gopher_help;
-use crate::progress::Bars;
+use crate::progress::{Bars, Show};
 
 // ----- put ----------------------------------------------------------------------------------------
 
@@ -63,11 +63,12 @@ pub fn put(args: PutArgs, t0: Instant) -> u8 {
         url.path.clone()
     };
     let common = args.flags.common();
-    let bars = if common.trace.is_none() && io::stderr().is_terminal() {
-        Arc::new(Bars::new(&[(CTX, args.file.as_path())], Direction::Send))
-    } else {
-        Arc::new(Bars::default())
-    };
+    let show = Show::choose(common.quiet, common.trace.is_some());
+    let bars = Arc::new(Bars::new(
+        &[(CTX, args.file.display().to_string())],
+        Direction::Send,
+        show,
+    ));
     let existing = if args.resume {
         Existing::Resume
     } else {
@@ -180,6 +181,7 @@ fn ls_gopher(args: LsArgs, t0: Instant) -> u8 {
         connect_timeout: f.connect_timeout,
         cacert: f.cacert,
         insecure: f.insecure,
+        quiet: f.quiet,
         query: args.query,
         raw: args.raw,
     };

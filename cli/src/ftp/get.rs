@@ -7,7 +7,7 @@
 //! waiting, else a `REQUEST_COMPLETE` with them) and `start_finish` for the server's `226`.
 
 use std::fs;
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
@@ -17,7 +17,7 @@ use inet::{Completion, Context, Direction, Error, ErrorKind, Started};
 
 use super::{parse_url, run_one, Client, Common, Failure, CTX};
 use crate::exit;
-use crate::progress::Bars;
+use crate::progress::{Bars, Show};
 
 /// How many bytes one read asks for.
 const READ_CHUNK: usize = 64 * 1024;
@@ -80,9 +80,11 @@ pub fn run(plan: Plan<'_>, t0: Instant) -> u8 {
 
 fn get_one(url: &FtpUrl, target: &Target, resume: bool, common: &Common, t0: Instant) -> u8 {
     let bars = match target {
-        Target::File(path) if common.trace.is_none() && io::stderr().is_terminal() => {
-            Arc::new(Bars::new(&[(CTX, path.as_path())], Direction::Receive))
-        }
+        Target::File(path) => Arc::new(Bars::new(
+            &[(CTX, path.display().to_string())],
+            Direction::Receive,
+            Show::choose(common.quiet, common.trace.is_some()),
+        )),
         _ => Arc::new(Bars::default()),
     };
     run_one("get", url, common, t0, bars, |client| match target {

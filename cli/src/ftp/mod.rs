@@ -90,6 +90,11 @@ pub struct FtpFlags {
     /// Accept any certificate (ftps://).
     #[arg(short = 'k', long)]
     pub insecure: bool,
+
+    /// No progress bar or progress lines (uploads, downloads to files). Errors are still
+    /// printed.
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 impl FtpFlags {
@@ -103,6 +108,7 @@ impl FtpFlags {
             connect_timeout: self.connect_timeout,
             cacert: self.cacert.clone(),
             insecure: self.insecure,
+            quiet: self.quiet,
         }
     }
 }
@@ -118,6 +124,8 @@ pub struct Common {
     pub connect_timeout: Option<Duration>,
     pub cacert: Option<PathBuf>,
     pub insecure: bool,
+    /// `--quiet`: no progress.
+    pub quiet: bool,
 }
 
 impl Common {
@@ -132,18 +140,37 @@ impl Common {
 
     /// Login, security and data connection for `url`.
     pub(crate) fn options(&self, url: &FtpUrl) -> FtpOptions {
+        self.options_with(url, crate::netrc::lookup)
+    }
+
+    /// The login: `--user`, else the URL's user and password, else the `netrc` entry for the
+    /// host (for the URL's user, when it has no password); anonymous when none gives one.
+    fn credentials(
+        &self,
+        url: &FtpUrl,
+        netrc: impl Fn(&str, Option<&str>) -> Option<crate::netrc::Entry>,
+    ) -> Option<(String, String)> {
+        if let Some(u) = &self.user {
+            let (name, password) = u.split_once(':').unwrap_or((u, ""));
+            return Some((name.to_string(), password.to_string()));
+        }
+        if let (Some(name), Some(password)) = (&url.user, &url.password) {
+            return Some((name.clone(), password.clone()));
+        }
+        match netrc(&url.host, url.user.as_deref()) {
+            Some(e) => Some((e.login, e.password)),
+            None => url.user.clone().map(|name| (name, String::new())),
+        }
+    }
+
+    /// [`options`](Self::options) with this netrc lookup.
+    fn options_with(
+        &self,
+        url: &FtpUrl,
+        netrc: impl Fn(&str, Option<&str>) -> Option<crate::netrc::Entry>,
+    ) -> FtpOptions {
         let mut options = FtpOptions::new();
-        let credentials = match &self.user {
-            Some(u) => {
-                let (name, password) = u.split_once(':').unwrap_or((u, ""));
-                Some((name.to_string(), password.to_string()))
-            }
-            None => url
-                .user
-                .clone()
-                .map(|name| (name, url.password.clone().unwrap_or_default())),
-        };
-        if let Some((name, password)) = credentials {
+        if let Some((name, password)) = self.credentials(url, netrc) {
             options = options.credentials(&name, &password);
         }
         if url.secure {
@@ -305,16 +332,46 @@ mod tests {
 
     #[test]
     fn user_overrides_the_urls_credentials() {
+        let no_netrc = |_: &str, _: Option<&str>| None;
         let url = FtpUrl::parse("ftp://ann:pw@h/").unwrap();
         let common = Common::default();
-        assert_eq!(common.options(&url).user(), "ann");
+        assert_eq!(common.options_with(&url, no_netrc).user(), "ann");
         let common = Common {
             user: Some("bob:x".into()),
             ..Common::default()
         };
-        assert_eq!(common.options(&url).user(), "bob");
+        assert_eq!(common.options_with(&url, no_netrc).user(), "bob");
         let anonymous = FtpUrl::parse("ftp://h/").unwrap();
-        assert_eq!(Common::default().options(&anonymous).user(), "anonymous");
+        assert_eq!(
+            Common::default().options_with(&anonymous, no_netrc).user(),
+            "anonymous"
+        );
+    }
+
+    #[test]
+    fn netrc_fills_in_what_neither_the_flag_nor_the_url_gives() {
+        let netrc = |host: &str, login: Option<&str>| {
+            let text = "machine h login carl password c\nmachine h login ann password a";
+            crate::netrc::find(text, host, login)
+        };
+        let bare = FtpUrl::parse("ftp://h/").unwrap();
+        let common = Common::default();
+        assert_eq!(
+            common.credentials(&bare, netrc),
+            Some(("carl".into(), "c".into()))
+        );
+        let named = FtpUrl::parse("ftp://ann@h/").unwrap();
+        assert_eq!(
+            common.credentials(&named, netrc),
+            Some(("ann".into(), "a".into()))
+        );
+        let full = FtpUrl::parse("ftp://ann:url@h/").unwrap();
+        assert_eq!(
+            common.credentials(&full, netrc),
+            Some(("ann".into(), "url".into()))
+        );
+        let other = FtpUrl::parse("ftp://other/").unwrap();
+        assert_eq!(common.credentials(&other, netrc), None);
     }
 
     #[test]

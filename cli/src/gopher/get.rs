@@ -8,7 +8,7 @@
 //! created only then, so a failed request leaves no file.
 
 use std::fs::File;
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
@@ -19,7 +19,7 @@ use inet::{Completion, Context, Direction, Error, ErrorKind, Started};
 use super::reply::{error_reply, SNIFF_LIMIT};
 use super::{parse_url, run_one, server_error, Client, Common, Failure, GopherUrl, CTX};
 use crate::exit;
-use crate::progress::Bars;
+use crate::progress::{Bars, Show};
 
 /// How many bytes one read asks for.
 const READ_CHUNK: usize = 64 * 1024;
@@ -89,9 +89,11 @@ fn get_one(
     t0: Instant,
 ) -> u8 {
     let bars = match target {
-        Target::File(path) if common.trace.is_none() && io::stderr().is_terminal() => {
-            Arc::new(Bars::new(&[(CTX, path.as_path())], Direction::Receive))
-        }
+        Target::File(path) => Arc::new(Bars::new(
+            &[(CTX, path.display().to_string())],
+            Direction::Receive,
+            Show::choose(common.quiet, common.trace.is_some()),
+        )),
         _ => Arc::new(Bars::default()),
     };
     run_one("get", url, common, t0, bars, |client| {

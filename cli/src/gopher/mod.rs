@@ -73,6 +73,8 @@ pub struct Common {
     pub connect_timeout: Option<Duration>,
     pub cacert: Option<PathBuf>,
     pub insecure: bool,
+    /// `--quiet`: no progress.
+    pub quiet: bool,
     /// `--query`: the search words (instead of the URL's `%09…`).
     pub query: Option<String>,
     /// `--raw`: write an error reply as it came.
