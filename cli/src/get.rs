@@ -29,12 +29,24 @@ use crate::trace::Tracer;
 /// How many bytes one read asks for.
 const READ_CHUNK: usize = 64 * 1024;
 
-const AFTER_HELP: &str = r#"Output:
-  All URLs are fetched at once on one session. `-o FILE` pairs with the URLs in order (the first
+const AFTER_HELP: &str = r#"Examples:
+  inet get https://example.com/index.html                       (to stdout)
+  inet get http://h/a.bin -o a.bin http://h/b.bin -o b.bin      (both at once, two bars)
+  inet get http://h/api -H 'Accept: application/json' --fail
+  inet get http://h/form --data @form.txt -u ann:secret
+  inet get --parallel 2 http://h/1 http://h/2 http://h/3        (two at a time, in order)
+  inet get --page http://h/index.html --output-dir site --trace text
+
+Output:
+  HTTP URLs are fetched on one session, --parallel N at a time (default 8; the rest wait their
+  turn, in URL order), at most --max-connections-per-host N to one host (default 6). `-o FILE` pairs with the URLs in order (the first
   -o is for the first URL, like curl); `-o -` and URLs without an -o write to stdout. Stdout
   bodies come out whole and in URL order: the first streams as it arrives, later ones are held in
-  memory until those before them have finished. A progress bar per -o file is drawn on stderr when
-  stderr is a terminal and --trace is off.
+  memory until those before them have finished. On a terminal, stderr shows a bar per -o file
+  (rate, ETA) and a total bar; otherwise a plain line per file when it ends (and every second
+  while it runs) and a total line. --quiet and --trace show no progress.
+  --user USER:PASSWORD, else the URL's user-info, else a ~/.netrc entry for the host ($NETRC
+  names another file) gives HTTP basic auth and the FTP login.
 
 Trace:
   --trace json writes one object per notification, fields in this order:
@@ -54,11 +66,14 @@ Exit status:
   With several URLs, the status is that of the first failed URL, in URL order.
 
 FTP:
-  ftp:// and ftps:// (explicit FTPS, port 21) URLs are fetched one after the other, to -o FILE,
+  ftp:// and ftps:// (explicit FTPS, port 21) URLs are fetched one after the other (--parallel
+  is for HTTP URLs here; `inet cat` reads FTP and Gopher URLs in parallel), to -o FILE,
   to a file named after the URL (-O), or to stdout. --continue resumes into the existing file
   (REST); a failed download keeps what it got, so that --continue can go on from there.
-  --user u:p overrides the URL's user-info (anonymous when neither gives one); --active, --ascii.
-  --header, --data, --fail, --max-redirects, --max-time and --speed-limit are HTTP's only;
+  --user u:p overrides the URL's user-info (then ~/.netrc; anonymous when none gives one);
+  --active, --ascii.
+  --header is HTTP's and ignored for ftp:// and gopher:// URLs, as curl does; --data, --fail,
+  --max-redirects, --max-time and --speed-limit are HTTP's only (an error with other URLs);
   -O, --continue, --active and --ascii are FTP's only (for now). Errors and the trace are as
   above; an error line reads `inet: get <URL>: <what> (<name> <code>)`. See `inet ls --help`
   for the URL rules.
@@ -66,7 +81,8 @@ FTP:
     inet get ftp://ann:secret@example.com/big.iso -o big.iso --continue
 
 Gopher:
-  gopher:// and gophers:// URLs (RFC 4266: /<type><selector>) are fetched one after the other,
+  gopher:// and gophers:// URLs (RFC 4266: /<type><selector>) are fetched one after the other
+  (as FTP's),
   to -o FILE, to a file named after the selector (-O), or to stdout: a file item as it is sent,
   a menu (type 1) or a search (type 7) as the menu's text. A search takes its words from
   --query WORDS (or %09 in the URL). A reply that is only the server's error (a `3` line, or

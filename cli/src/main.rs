@@ -44,9 +44,27 @@ mod exit {
     pub const WRITE: u8 = 23;
 }
 
+const TOP_HELP: &str = "Examples:
+  inet get https://example.com/a.iso -o a.iso      (HTTP/HTTPS, FTP/FTPS, Gopher)
+  inet cat http://h/a ftp://h/b gopher://h/0/c      (any scheme, to stdout, in order)
+  inet ls ftp://example.com/pub/ --json
+  inet demo
+
+Credentials: --user USER:PASSWORD, else the URL's user-info, else a ~/.netrc entry for the host
+($NETRC names another file), for HTTP basic auth and FTP logins.
+
+Exit status (every command; `inet COMMAND --help` says which apply):
+  0   success
+  1   an inet error; stderr has one line naming the URL, what failed and the WinINet error
+      name and code, e.g. `inet: get <URL>: ... (ERROR_INTERNET_CANNOT_CONNECT 12029)`
+  2   bad command line
+  22  --fail and an HTTP status >= 400
+  23  the output could not be written (-o FILE, stdout)
+  130 interrupted (Ctrl-C): every transfer cancelled, files written so far kept";
+
 /// inet: WinINet's asynchronous model, done right — from the command line.
 #[derive(Debug, Parser)]
-#[command(name = "inet", version, propagate_version = true)]
+#[command(name = "inet", version, propagate_version = true, after_help = TOP_HELP)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -73,9 +91,17 @@ enum Command {
     Rm(Box<ftp::commands::PathArgs>),
     /// Rename a file or directory on an FTP server.
     Mv(Box<ftp::commands::MvArgs>),
-    /// Two slow coffee sites on 127.0.0.1: sequential blocking calls vs callback mode, as a chart.
     /// What a URL names, without its body: status, headers, size, type, modified.
     Info(Box<info::InfoArgs>),
+    /// Two slow coffee sites and a browser page on 127.0.0.1: sequential blocking calls vs
+    /// callback mode, as a chart.
+    #[command(after_help = "Examples:
+  inet demo            (no network: the servers run in-process on 127.0.0.1)
+
+Exit status:
+  0   the demo ran
+  1   it failed (a server could not start, a request failed)
+  130 interrupted (Ctrl-C)")]
     Demo,
 }
 

@@ -18,6 +18,9 @@ const KNOWN: &str = "{msg:24!} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} 
 const UNKNOWN: &str = "{msg:24!} {spinner} {bytes} {bytes_per_sec}";
 const TOTAL: &str = "{msg:24!} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}";
 
+/// The width of a bar's name (`{msg:24!}`): a longer one keeps its end, where the file name is.
+const NAME_WIDTH: usize = 24;
+
 /// How often a running transfer gets a plain line.
 const LINE_EVERY: Duration = Duration::from_secs(1);
 
@@ -90,7 +93,7 @@ impl Bars {
                 let bar = multi.as_ref().map(|m| {
                     let bar = m.add(ProgressBar::no_length());
                     bar.set_style(style(UNKNOWN));
-                    bar.set_message(name.clone());
+                    bar.set_message(tail(&name, NAME_WIDTH));
                     bar
                 });
                 let item = Item {
@@ -254,13 +257,37 @@ fn rate(done: u64, started: Option<Instant>, now: Instant) -> String {
     format!("in {secs:.2} s ({}/s)", HumanBytes(per_sec))
 }
 
+/// `name`, or `…` and its last `width - 1` characters when it is longer.
+fn tail(name: &str, width: usize) -> String {
+    let count = name.chars().count();
+    if count <= width {
+        return name.to_string();
+    }
+    let rest: String = name.chars().skip(count + 1 - width).collect();
+    format!("…{rest}")
+}
+
 /// One plain progress line on stderr (a failed write is ignored: there is nowhere to report it).
 fn line(text: &str) {
     let _ = writeln!(std::io::stderr().lock(), "{text}");
 }
 
 fn style(template: &str) -> ProgressStyle {
+    // NAME_WIDTH in the templates.
+    debug_assert!(template.starts_with("{msg:24!}"));
     ProgressStyle::with_template(template)
         .map(|s| s.progress_chars("=> "))
         .unwrap_or_else(|_| ProgressStyle::default_bar())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tail;
+
+    #[test]
+    fn long_names_keep_their_end() {
+        assert_eq!(tail("a.txt", 8), "a.txt");
+        assert_eq!(tail("/tmp/dir/a.txt", 8), "…r/a.txt");
+        assert_eq!(tail("/tmp/dir/a.txt", 8).chars().count(), 8);
+    }
 }

@@ -37,7 +37,8 @@ macro_rules! ftp_help {
   ftps://… is explicit FTPS (AUTH TLS), also on port 21 by default (curl's ftps:// is implicit
   TLS on port 990). The path is relative to the login directory (RFC 1738); start it with %2F for
   an absolute one. Percent-escapes are decoded (%20 is a space). `;type=a` asks for ASCII.
-  --user u:p overrides the URL's user and password.
+  --user u:p overrides the URL's user and password; without either, the ~/.netrc entry for
+  the host is used ($NETRC names another file), else the login is anonymous.
 
 Trace:
   --trace json|text prints every status notification on stderr, in the same format as for HTTP
@@ -59,7 +60,8 @@ pub(crate) use ftp_help;
 /// The flags every FTP subcommand takes.
 #[derive(Debug, Args)]
 pub struct FtpFlags {
-    /// Log in as USER with PASSWORD (overrides the URL's user-info; anonymous when neither).
+    /// Log in as USER with PASSWORD (overrides the URL's user-info); without either, a
+    /// `~/.netrc` entry for the host (`$NETRC` names another file); anonymous when none.
     #[arg(short, long, value_name = "USER:PASSWORD")]
     pub user: Option<String>,
 
