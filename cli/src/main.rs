@@ -2,6 +2,8 @@
 //!
 //! - `inet get URL…`: fetch URLs at once in WinINet's callback mode, with an optional trace of
 //!   every status notification (`--trace json|text`); ftp:// and ftps:// URLs too.
+//! - `inet cat URL…`: any scheme's body to stdout, in URL order, through the facade's
+//!   `start_open_url`, `--parallel N` at a time.
 //! - `inet put`, `ls`, `mkdir`, `rmdir`, `rm`, `mv`: FTP (`ftp/`), in callback mode as well.
 //! - `inet get gopher://…` and `inet ls gopher://…`: Gopher (`gopher/`), in callback mode too.
 //! - `inet demo`: two slow in-process "coffee price" sites, fetched one after the other with
@@ -30,7 +32,7 @@ mod page;
 mod progress;
 mod trace;
 
-/// Exit statuses (documented in `inet get --help` and each FTP and Gopher command's `--help`).
+/// Exit statuses (documented in `inet --help` and each command's `--help`).
 mod exit {
     /// Success.
     pub const OK: u8 = 0;
