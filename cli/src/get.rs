@@ -66,8 +66,8 @@ Exit status:
   With several URLs, the status is that of the first failed URL, in URL order.
 
 FTP:
-  ftp:// and ftps:// (explicit FTPS, port 21) URLs are fetched one after the other (--parallel
-  is for HTTP URLs here; `inet cat` reads FTP and Gopher URLs in parallel), to -o FILE,
+  ftp:// and ftps:// (explicit FTPS, port 21) URLs are fetched --parallel N at a time, each on
+  its own connection (those to stdout one after the other, in URL order), to -o FILE,
   to a file named after the URL (-O), or to stdout. --continue resumes into the existing file
   (REST); a failed download keeps what it got, so that --continue can go on from there.
   --user u:p overrides the URL's user-info (then ~/.netrc; anonymous when none gives one);
@@ -81,8 +81,7 @@ FTP:
     inet get ftp://ann:secret@example.com/big.iso -o big.iso --continue
 
 Gopher:
-  gopher:// and gophers:// URLs (RFC 4266: /<type><selector>) are fetched one after the other
-  (as FTP's),
+  gopher:// and gophers:// URLs (RFC 4266: /<type><selector>) are fetched as FTP's are,
   to -o FILE, to a file named after the selector (-O), or to stdout: a file item as it is sent,
   a menu (type 1) or a search (type 7) as the menu's text. A search takes its words from
   --query WORDS (or %09 in the URL). A reply that is only the server's error (a `3` line, or
@@ -227,13 +226,8 @@ pub fn run(args: GetArgs, t0: Instant) -> u8 {
         }
     };
     let jobs = jobs(&args);
-    let files: Vec<(u64, String)> = jobs
-        .iter()
-        .filter_map(|j| match &j.target {
-            Target::File(p) => Some((j.ctx, p.display().to_string())),
-            Target::Stdout => None,
-        })
-        .collect();
+    // Contexts count from 1, in URL order, as file_names keys them.
+    let files = crate::output::file_names(jobs.iter().map(|j| &j.target));
     let show = Show::choose(args.t.quiet, args.t.trace.is_some());
     let bars = Arc::new(Bars::new(&files, Direction::Receive, show));
     let (tx, rx) = mpsc::channel();
@@ -406,6 +400,7 @@ fn run_ftp(args: &GetArgs, t0: Instant) -> u8 {
         outputs: &args.output,
         remote_name: args.remote_name,
         resume: args.resume,
+        parallel: args.t.parallel,
         common: crate::ftp::Common {
             user: args.t.user.clone(),
             active: args.active,
@@ -437,6 +432,7 @@ fn run_gopher(args: &GetArgs, t0: Instant) -> u8 {
         urls: &args.urls,
         outputs: &args.output,
         remote_name: args.remote_name,
+        parallel: args.t.parallel,
         common: gopher::Common {
             trace: args.t.trace,
             timeout: args.t.timeout,

@@ -74,8 +74,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Fetch URLs (http, https: all at once; ftp, ftps, gopher, gophers: one after the other) to
-    /// files or stdout.
+    /// Fetch URLs (http and https; or ftp and ftps; or gopher and gophers), --parallel N at a
+    /// time, to files or stdout.
     // Boxed: parsed once per run, and the other variants are small.
     Get(Box<get::GetArgs>),
     /// Write the bodies of URLs of any scheme (http, https, ftp, ftps, gopher, gophers) to

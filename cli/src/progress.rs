@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use indicatif::{HumanBytes, MultiProgress, ProgressBar, ProgressStyle};
@@ -234,6 +234,36 @@ impl Bars {
                 ));
             }
         }
+    }
+}
+
+/// One transfer's share of a [`Bars`]: the progress of a session that runs one transfer (FTP's
+/// and Gopher's commands), whatever context its handles carry.
+#[derive(Debug, Clone, Default)]
+pub struct Meter {
+    bars: Arc<Bars>,
+    key: u64,
+}
+
+impl Meter {
+    /// The transfer `key` of `bars`.
+    pub fn new(bars: Arc<Bars>, key: u64) -> Self {
+        Meter { bars, key }
+    }
+
+    /// A meter alone: one transfer named `name`, shown as `show` says.
+    pub fn single(name: String, direction: Direction, show: Show) -> Self {
+        Meter::new(Arc::new(Bars::new(&[(1, name)], direction, show)), 1)
+    }
+
+    /// The transfer progressed.
+    pub fn update(&self, p: &Progress) {
+        self.bars.update(self.key, p);
+    }
+
+    /// The transfer ended.
+    pub fn finish(&self, ok: bool) {
+        self.bars.finish(self.key, ok);
     }
 }
 

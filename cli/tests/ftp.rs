@@ -453,6 +453,42 @@ fn mv_renames_in_the_same_directory_or_to_an_absolute_path() {
     );
 }
 
+#[test]
+fn get_of_many_urls_runs_parallel_at_a_time_with_files_whole_and_stdout_in_order() {
+    let dir = local_dir("get-parallel");
+    let names = [
+        "hello.txt",
+        "rand_1M.bin",
+        "lines.txt",
+        "utf8.txt",
+        "crlf.txt",
+        "empty.txt",
+    ];
+    let urls: Vec<String> = names
+        .iter()
+        .map(|n| ftp().url(&format!("/data/{n}")))
+        .collect();
+    let files: Vec<PathBuf> = names.iter().map(|n| dir.join(n)).collect();
+    let mut args = vec!["get", "--parallel", "3"];
+    for (url, file) in urls.iter().zip(&files) {
+        args.extend([url.as_str(), "-o", path_str(file)]);
+    }
+    // Two more without -o: to stdout, in URL order.
+    let (a, b) = (ftp().url("/data/lines.txt"), ftp().url("/data/hello.txt"));
+    args.extend([a.as_str(), b.as_str()]);
+    let out = inet(&args);
+    assert_ok(&out);
+    for (name, file) in names.iter().zip(&files) {
+        assert!(
+            std::fs::read(file).unwrap() == data(name),
+            "{name} byte for byte"
+        );
+    }
+    let mut expected = data("lines.txt");
+    expected.extend(data("hello.txt"));
+    assert!(out.stdout == expected, "lines.txt then hello.txt on stdout");
+}
+
 // ----- cat ----------------------------------------------------------------------------------------
 
 #[test]

@@ -396,6 +396,39 @@ fn trace_json_reports_a_refused_connection_in_request_complete() {
 // ----- --help -------------------------------------------------------------------------------------
 
 #[test]
+fn get_of_many_urls_runs_parallel_at_a_time_with_files_whole_and_stdout_in_order() {
+    let dir = local_dir("get-parallel");
+    let (bin, big, text) = (
+        dir.join("bin.dat"),
+        dir.join("rand.bin"),
+        dir.join("hello.txt"),
+    );
+    let out = inet(&[
+        "get",
+        "--parallel",
+        "2",
+        &gopher().url("9/bin.dat"),
+        "-o",
+        path_str(&bin),
+        &gopher().url("9/data/rand_1M.bin"),
+        "-o",
+        path_str(&big),
+        &gopher().url("0/hello.txt"),
+        "-o",
+        path_str(&text),
+        &gopher().url("0/dots.txt"),
+        &gopher().url("0/hello.txt"),
+    ]);
+    assert_ok(&out);
+    assert!(std::fs::read(&bin).unwrap() == on_disk("bin.dat"));
+    assert!(std::fs::read(&big).unwrap() == on_disk("data/rand_1M.bin"));
+    assert_eq!(std::fs::read(&text).unwrap(), crlf(&on_disk("hello.txt")));
+    let mut expected = crlf(&on_disk("dots.txt"));
+    expected.extend(crlf(&on_disk("hello.txt")));
+    assert_eq!(out.stdout, expected, "dots.txt then hello.txt on stdout");
+}
+
+#[test]
 fn cat_writes_gopher_items_and_menus_to_stdout_in_url_order() {
     let out = inet(&[
         "cat",

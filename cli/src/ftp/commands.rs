@@ -3,7 +3,6 @@
 
 use std::io::{self, Write};
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Instant;
 
 use clap::Args;
@@ -13,7 +12,7 @@ use inet::{Context, Direction, Error, ErrorKind, Started};
 use super::{ftp_help, listing, parse_url, run_one, Client, Failure, FtpFlags, CTX};
 use crate::exit;
 use crate::gopher::gopher_help;
-use crate::progress::{Bars, Show};
+use crate::progress::{Meter, Show};
 
 // ----- put ----------------------------------------------------------------------------------------
 
@@ -64,11 +63,7 @@ pub fn put(args: PutArgs, t0: Instant) -> u8 {
     };
     let common = args.flags.common();
     let show = Show::choose(common.quiet, common.trace.is_some());
-    let bars = Arc::new(Bars::new(
-        &[(CTX, args.file.display().to_string())],
-        Direction::Send,
-        show,
-    ));
+    let meter = Meter::single(args.file.display().to_string(), Direction::Send, show);
     let existing = if args.resume {
         Existing::Resume
     } else {
@@ -77,7 +72,7 @@ pub fn put(args: PutArgs, t0: Instant) -> u8 {
     let options = TransferOptions::new()
         .transfer_type(common.transfer_type(&url))
         .existing(existing);
-    run_one("put", &url, &common, t0, bars, |client| {
+    run_one("put", &url, &common, t0, meter, |client| {
         let conn = client.conn();
         client.call(conn.start_put_file(&args.file, &remote, options, Context(CTX)))?;
         Ok(())
@@ -149,7 +144,7 @@ pub fn ls(args: LsArgs, t0: Instant) -> u8 {
         Err(code) => return code,
     };
     let common = args.flags.common();
-    run_one("ls", &url, &common, t0, Arc::default(), |client| {
+    run_one("ls", &url, &common, t0, Meter::default(), |client| {
         let items = list(client, &url)?;
         let text = if args.json {
             listing::json(&items) + "\n"
@@ -272,7 +267,7 @@ pub fn path_op(op: PathOp, args: PathArgs, t0: Instant) -> u8 {
         return exit::USAGE;
     };
     let common = args.flags.common();
-    run_one(command, &url, &common, t0, Arc::default(), |client| {
+    run_one(command, &url, &common, t0, Meter::default(), |client| {
         let conn = client.conn();
         let started = match op {
             PathOp::Mkdir => conn.start_create_directory(&path),
@@ -326,7 +321,7 @@ pub fn mv(args: MvArgs, t0: Instant) -> u8 {
     }
     let to = new_path(&from, &args.new_name);
     let common = args.flags.common();
-    run_one("mv", &url, &common, t0, Arc::default(), |client| {
+    run_one("mv", &url, &common, t0, Meter::default(), |client| {
         client.call(client.conn().start_rename_file(&from, &to))?;
         Ok(())
     })

@@ -9,7 +9,6 @@
 use std::fmt;
 use std::io;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Args;
@@ -18,7 +17,7 @@ use inet::transport::TlsVerify;
 use inet::{Context, Error, ErrorKind, HandleKind};
 
 use crate::exit;
-use crate::progress::Bars;
+use crate::progress::Meter;
 use crate::trace::{TraceFormat, Tracer};
 
 pub mod commands;
@@ -276,10 +275,10 @@ pub fn run_one(
     url: &FtpUrl,
     common: &Common,
     t0: Instant,
-    bars: Arc<Bars>,
+    meter: Meter,
     op: impl FnOnce(&Client) -> Result<(), Failure>,
 ) -> u8 {
-    let client = match client(url, common, t0, bars.clone()) {
+    let client = match client(url, common, t0, meter.clone()) {
         Ok(c) => c,
         Err(e) => return report(command, url, Err(e.into())),
     };
@@ -287,7 +286,7 @@ pub fn run_one(
         .login()
         .map_err(Failure::from)
         .and_then(|()| op(&client));
-    bars.finish(CTX, outcome.is_ok());
+    meter.finish(outcome.is_ok());
     client.finish();
     report(command, url, outcome)
 }
@@ -296,7 +295,7 @@ pub fn run_one(
 pub type Client = crate::calls::Client<FtpConnection>;
 
 /// Make the session and the (not yet logged-in) connection handle of `url`.
-fn client(url: &FtpUrl, common: &Common, t0: Instant, bars: Arc<Bars>) -> inet::Result<Client> {
+fn client(url: &FtpUrl, common: &Common, t0: Instant, meter: Meter) -> inet::Result<Client> {
     let settings = crate::calls::Settings {
         timeout: common.timeout,
         connect_timeout: common.connect_timeout,
@@ -310,7 +309,7 @@ fn client(url: &FtpUrl, common: &Common, t0: Instant, bars: Arc<Bars>) -> inet::
     // Closing sends QUIT, which waits at most 5 s; one more for the rest.
     let patience = Duration::from_secs(6);
     let tracer = common.trace.map(|f| Tracer::new(f, t0));
-    Client::new(settings, kinds, tracer, bars, patience, |session| {
+    Client::new(settings, kinds, tracer, meter, patience, |session| {
         FtpConnection::open(
             session,
             &url.host,
