@@ -40,9 +40,10 @@ const AFTER_HELP: &str = r#"Output:
   URL and a total on a terminal, else plain lines; --quiet and --trace show none.
 
 Flags by protocol:
-  --header, --fail, --max-time and --speed-limit are HTTP's and ignored for other schemes (as
-  curl ignores -H for FTP). --user (or a ~/.netrc entry) is HTTP basic auth and the FTP login;
-  --cacert and --insecure apply to https, ftps and gophers.
+  --header, --fail and --max-time are HTTP's and ignored for other schemes (as curl ignores -H
+  for FTP). --user (or a ~/.netrc entry) is HTTP basic auth and the FTP login; --cacert and
+  --insecure apply to https, ftps and gophers; the timeouts and --speed-limit to every
+  connection.
 
 Exit status:
   0   every URL was written

@@ -50,8 +50,8 @@ pub struct Transfer {
     #[arg(long, value_name = "S", value_parser = crate::get::parse_seconds)]
     pub max_time: Option<Duration>,
 
-    /// HTTP: fail a transfer slower than BYTES per second for --speed-time seconds (like curl);
-    /// fails with 12002.
+    /// Fail a transfer slower than BYTES per second for --speed-time seconds (like curl);
+    /// fails with 12002. `get` takes it for http(s) URLs only; `cat` for every scheme.
     #[arg(short = 'Y', long, value_name = "BYTES")]
     pub speed_limit: Option<u64>,
 

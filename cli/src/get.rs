@@ -109,7 +109,9 @@ pub struct GetArgs {
 
     /// HTTP: the URL is an HTML page: fetch it and every same-origin resource it names (src,
     /// href) at once, each started as soon as the page bytes naming it arrive, into
-    /// --output-dir (the browser scenario). Prints when each started and ended.
+    /// --output-dir (the browser scenario). Prints when each started and ended. Every resource
+    /// starts when named (--parallel does not apply); --max-connections-per-host (default 16
+    /// here) bounds the connections.
     #[arg(long)]
     pub page: bool,
 
