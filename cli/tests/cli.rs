@@ -278,6 +278,23 @@ fn a_silent_server_times_out_with_12002() {
 }
 
 #[test]
+fn cat_takes_the_timeouts_and_limits_get_takes() {
+    let server = Server::start();
+    for flags in [
+        &["--timeout", "0.3"][..],
+        &["--max-time", "0.5"],
+        &["--speed-limit", "1000", "--speed-time", "0.5"],
+    ] {
+        let mut args = vec!["cat", "-q"];
+        let url = server.url("/silent");
+        args.push(&url);
+        args.extend_from_slice(flags);
+        let line = timeout_error_line(&inet(&args));
+        assert!(line.starts_with(&format!("inet: cat {url}: ")), "{line}");
+    }
+}
+
+#[test]
 fn max_time_ends_a_transfer_after_that_many_seconds_with_12002() {
     let server = Server::start();
     let started = Instant::now();
@@ -951,6 +968,7 @@ fn connect_timeout_is_a_positive_number_of_seconds_for_every_command() {
         vec!["get", "http://127.0.0.1:1/", "--connect-timeout", "0"],
         vec!["info", "http://127.0.0.1:1/", "--connect-timeout", "-1"],
         vec!["ls", "ftp://127.0.0.1:1/", "--connect-timeout", "soon"],
+        vec!["cat", "http://127.0.0.1:1/", "--connect-timeout", "0"],
     ] {
         let out = inet(&args);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
