@@ -1,4 +1,5 @@
-//! `inet get`: fetch one or more URLs at once, in WinINet's callback mode, on one session.
+//! `inet get`: fetch one or more URLs at once, in WinINet's callback mode, on one session;
+//! `--parallel N` at a time, the others queued in URL order.
 //!
 //! Every request is started with `start_send` (it returns at once: `ERROR_IO_PENDING`). The status
 //! callback traces, moves the progress bars, and forwards each request's `REQUEST_COMPLETE` to the
@@ -39,10 +40,11 @@ const AFTER_HELP: &str = r#"Examples:
 
 Output:
   HTTP URLs are fetched on one session, --parallel N at a time (default 8; the rest wait their
-  turn, in URL order), at most --max-connections-per-host N to one host (default 6). `-o FILE` pairs with the URLs in order (the first
-  -o is for the first URL, like curl); `-o -` and URLs without an -o write to stdout. Stdout
-  bodies come out whole and in URL order: the first streams as it arrives, later ones are held in
-  memory until those before them have finished. On a terminal, stderr shows a bar per -o file
+  turn, in URL order), at most --max-connections-per-host N to one host (default 6). `-o FILE`
+  pairs with the URLs in order (the first -o is for the first URL, like curl); `-o -` and URLs
+  without an -o write to stdout. Stdout bodies come out whole and in URL order: the first
+  streams as it arrives, later ones are held in memory until those before them have finished.
+  On a terminal, stderr shows a bar per -o file
   (rate, ETA) and a total bar; otherwise a plain line per file when it ends (and every second
   while it runs) and a total line. --quiet and --trace show no progress.
   --user USER:PASSWORD, else the URL's user-info, else a ~/.netrc entry for the host ($NETRC
