@@ -306,6 +306,7 @@ impl Driver {
             let i = self.next;
             self.next += 1;
             let ctx = Context(i as u64 + 1);
+            self.bars.start(ctx.0);
             let started = inet::start_open_url(
                 session,
                 &self.transfers[i].open,

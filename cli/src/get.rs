@@ -718,6 +718,7 @@ impl Driver {
             self.next += 1;
             let t = &mut self.transfers[i];
             t.phase = Phase::Sending;
+            self.bars.start(t.job.ctx);
             let started = inet::http::open_method(
                 session,
                 plan.method,

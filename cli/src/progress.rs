@@ -129,6 +129,19 @@ impl Bars {
         }
     }
 
+    /// A transfer started (queued ones wait for their turn): its time and rate count from now.
+    pub fn start(&self, ctx: u64) {
+        let Ok(mut state) = self.state.lock() else {
+            return;
+        };
+        if let Some(item) = state.items.get_mut(&ctx) {
+            item.started = Some(Instant::now());
+            if let Some(bar) = &item.bar {
+                bar.reset();
+            }
+        }
+    }
+
     /// A transfer progressed.
     pub fn update(&self, ctx: u64, p: &Progress) {
         if self.direction != Some(p.direction) {
@@ -254,6 +267,11 @@ impl Meter {
     /// A meter alone: one transfer named `name`, shown as `show` says.
     pub fn single(name: String, direction: Direction, show: Show) -> Self {
         Meter::new(Arc::new(Bars::new(&[(1, name)], direction, show)), 1)
+    }
+
+    /// The transfer started.
+    pub fn start(&self) {
+        self.bars.start(self.key);
     }
 
     /// The transfer progressed.

@@ -195,9 +195,13 @@ pub fn run_one(
     meter: Meter,
     op: impl FnOnce(&Client) -> Result<(), Failure>,
 ) -> u8 {
+    meter.start();
     let client = match client(url, common, t0, meter.clone()) {
         Ok(c) => c,
-        Err(e) => return report(command, url, Err(e.into())),
+        Err(e) => {
+            meter.finish(false);
+            return report(command, url, Err(e.into()));
+        }
     };
     let outcome = op(&client);
     meter.finish(outcome.is_ok());
