@@ -31,6 +31,7 @@
 //! gophers). See the repository's ARCHITECTURE.md for the map.
 
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 // docs.rs (nightly): badge each item with the features it needs.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 

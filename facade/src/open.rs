@@ -39,6 +39,9 @@ pub struct OpenUrlOptions {
     /// anonymous without).
     #[cfg(feature = "ftp")]
     pub ftp: FtpOptions,
+    /// Gopher: certificate checks for gophers:// (TLS itself follows the scheme).
+    #[cfg(feature = "gopher")]
+    pub gopher: GopherOptions,
     /// The context of the handles the call creates.
     pub context: Context,
 }
@@ -295,7 +298,7 @@ fn prepare(session: &HandleRef, url: &str, options: &OpenUrlOptions) -> Result<P
         #[cfg(feature = "gopher")]
         "gopher" | "gophers" => {
             let (locator, query) = gopher_locator(&parts)?;
-            let opts = GopherOptions::new().secure(parts.scheme == "gophers");
+            let opts = options.gopher.secure(parts.scheme == "gophers");
             let conn = GopherConnection::open(session, &parts.host, parts.port, opts, ctx)?;
             Ok(Prepared::Gopher(conn, locator, query))
         }
