@@ -54,10 +54,26 @@ fn a_timer_set_later_from_another_thread_wakes_an_idle_wait_in_time() {
     // The waiting thread sleeps in epoll_wait with no deadline; a shorter timer added from
     // another thread must shorten that wait, or the timer fires only at the next event.
     let (tx, rx) = mpsc::channel();
+    let done = Arc::new(AtomicBool::new(false));
+    let parked: Arc<std::sync::Mutex<Option<std::task::Waker>>> = Default::default();
+    let (waiting, slot) = (done.clone(), parked.clone());
     let waiter = thread::spawn(move || {
-        block_on(async {
-            Timer::after(Duration::from_secs(30)).await;
-        })
+        block_on(future::or(
+            async {
+                Timer::after(Duration::from_secs(30)).await;
+            },
+            // Ends the wait when the test is over.
+            future::poll_fn(|cx| {
+                if let Ok(mut w) = slot.lock() {
+                    *w = Some(cx.waker().clone());
+                }
+                if waiting.load(Ordering::SeqCst) {
+                    std::task::Poll::Ready(())
+                } else {
+                    std::task::Poll::Pending
+                }
+            }),
+        ))
     });
     thread::sleep(Duration::from_millis(50));
     let t = thread::spawn(move || {
@@ -69,9 +85,14 @@ fn a_timer_set_later_from_another_thread_wakes_an_idle_wait_in_time() {
     let took = rx
         .recv_timeout(Duration::from_secs(5))
         .expect("the short timer never fired");
-    assert!(took < Duration::from_secs(2), "took {took:?}");
+    done.store(true, Ordering::SeqCst);
+    if let Some(w) = parked.lock().expect("slot").take() {
+        w.wake();
+    }
     t.join().expect("join");
-    drop(waiter); // ends with the process
+    waiter.join().expect("waiter");
+    // Without the interruption it would fire with the 30 s one.
+    assert!(took < Duration::from_secs(2), "took {took:?}");
 }
 
 #[test]

@@ -21,9 +21,13 @@
 #[cfg(all(target_os = "linux", not(inet_portable_reactor)))]
 mod epoll;
 #[cfg(all(target_os = "linux", not(inet_portable_reactor)))]
+pub(crate) use epoll::block_on_background;
+#[cfg(all(target_os = "linux", not(inet_portable_reactor)))]
 pub use epoll::{block_on, Async, Timer};
 
 #[cfg(any(not(target_os = "linux"), inet_portable_reactor))]
 mod portable;
+#[cfg(any(not(target_os = "linux"), inet_portable_reactor))]
+pub(crate) use portable::block_on as block_on_background;
 #[cfg(any(not(target_os = "linux"), inet_portable_reactor))]
 pub use portable::{block_on, Async, Timer};

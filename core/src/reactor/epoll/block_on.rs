@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use parking::{Parker, Unparker};
 
-use super::Reactor;
+use super::{Rank, Reactor};
 
 /// Run `future` to its end on this thread.
 ///
@@ -24,6 +24,16 @@ use super::Reactor;
 /// assert_eq!(n, 42);
 /// ```
 pub fn block_on<F: Future>(future: F) -> F::Output {
+    run(Rank::Foreground, future)
+}
+
+/// [`block_on`] for a callback-mode worker: it waits in the reactor only while no foreground
+/// `block_on` runs (see [`Rank`]).
+pub(crate) fn block_on_background<F: Future>(future: F) -> F::Output {
+    run(Rank::Background, future)
+}
+
+fn run<F: Future>(rank: Rank, future: F) -> F::Output {
     thread_local! {
         static CACHE: RefCell<Option<Runner>> = const { RefCell::new(None) };
     }
@@ -32,9 +42,9 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
     CACHE.with(|cache| match cache.try_borrow_mut() {
         Ok(mut slot) => {
             let runner = slot.get_or_insert_with(Runner::new);
-            runner.run(future)
+            runner.run(rank, future)
         }
-        Err(_) => Runner::new().run(future),
+        Err(_) => Runner::new().run(rank, future),
     })
 }
 
@@ -78,17 +88,17 @@ impl Runner {
         }
     }
 
-    fn run<F: Future>(&self, future: F) -> F::Output {
+    fn run<F: Future>(&self, rank: Rank, future: F) -> F::Output {
         let reactor = Reactor::get();
-        reactor.runner_enters();
+        reactor.runner_enters(rank);
         /// Counts the runner out however it ends, a panic included.
-        struct Leave(&'static Reactor);
+        struct Leave(&'static Reactor, Rank);
         impl Drop for Leave {
             fn drop(&mut self) {
-                self.0.runner_leaves();
+                self.0.runner_leaves(self.1);
             }
         }
-        let _leave = Leave(reactor);
+        let _leave = Leave(reactor, rank);
 
         let mut future = pin!(future);
         let mut cx = Context::from_waker(&self.waker);
@@ -101,26 +111,42 @@ impl Runner {
                 if self.parker.park_timeout(Duration::ZERO) {
                     break;
                 }
-                if let Some(mut driver) = reactor.driver.try_lock() {
-                    self.wake.in_reactor.store(true, Ordering::SeqCst);
-                    // A wake that came before the flag was set only unparked: look once more.
-                    if self.parker.park_timeout(Duration::ZERO) {
-                        self.wake.in_reactor.store(false, Ordering::SeqCst);
-                        break;
+                if reactor.may_wait(rank) {
+                    if let Some(mut driver) = reactor.driver.try_lock() {
+                        self.wake.in_reactor.store(true, Ordering::SeqCst);
+                        // A wake that came before the flag was set only unparked: look once more.
+                        if self.parker.park_timeout(Duration::ZERO) {
+                            self.wake.in_reactor.store(false, Ordering::SeqCst);
+                            break;
+                        }
+                        reactor.drive(&mut driver, Some(&self.wake.in_reactor), None);
+                        drop(driver);
+                        if !reactor.may_wait(rank) {
+                            // A foreground `block_on` began while this one waited: let it wait.
+                            reactor.hand_over();
+                        }
+                        // Woken by this round (or by the notification): poll again. Else the
+                        // round was for other tasks: wait again.
+                        continue;
                     }
-                    reactor.drive(&mut driver, Some(&self.wake.in_reactor), None);
-                    // Woken by this round (or by the notification): poll again. Else the round
-                    // was for other tasks: wait again.
-                    continue;
                 }
-                // Another thread waits in the reactor and will wake this one through its
-                // waker; or, if that thread leaves `block_on`, through the standby list.
-                reactor.standby.lock().push(self.wake.unparker.clone());
-                self.parker.park();
-                reactor
-                    .standby
+                // Another thread waits in the reactor (or outranks this one) and will wake this
+                // one through its waker; or, when that thread leaves `block_on` or steps aside,
+                // through the standby list.
+                let standby = &reactor.standby[rank as usize];
+                standby.lock().push(self.wake.unparker.clone());
+                // The waiter may have let go between the `try_lock` and the push, handing over
+                // to nobody: look again, now that a hand-over would find this thread.
+                let retry = reactor.may_wait(rank) && !reactor.driver.is_locked();
+                if !retry {
+                    self.parker.park();
+                }
+                standby
                     .lock()
                     .retain(|u| !u.same_parker(&self.wake.unparker));
+                if retry {
+                    continue;
+                }
                 break;
             }
         }

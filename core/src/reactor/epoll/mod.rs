@@ -3,7 +3,8 @@
 //!
 //! Who waits: the right to call `epoll_wait` is a lock ([`Reactor::driver`]). [`block_on`] takes
 //! it whenever its future is pending and nobody else holds it, so a thread running inet's
-//! futures takes its own wakeups. A thread of the reactor's own (`inet-reactor`) waits when no
+//! futures takes its own wakeups; a callback-mode worker ([`Rank::Background`]) steps aside for
+//! a blocking call's `block_on`. A thread of the reactor's own (`inet-reactor`) waits when no
 //! `block_on` runs at all (futures on smol or tokio), and watches for a `block_on` that stays
 //! busy so long that nobody waits (a status callback doing slow work): after 10 ms without a
 //! wait it takes one round itself.
@@ -18,6 +19,7 @@ mod source;
 mod timer;
 
 pub use block_on::block_on;
+pub(crate) use block_on::block_on_background;
 pub use source::Async;
 pub use timer::Timer;
 
@@ -41,6 +43,17 @@ use source::Source;
 /// The epoll key of the eventfd (a slab key never gets this large).
 const NOTIFY_KEY: u64 = u64::MAX;
 
+/// Who runs a [`block_on`]. A foreground one (a blocking call, a user's `block_on`) waits for
+/// its own operation, so its wakeups come from the reactor: it should be the one waiting there.
+/// A background one (a callback-mode worker, idle most of the time) waits in the reactor only
+/// while no foreground one runs, and steps aside when one starts — else every wakeup of the
+/// blocking call would be a hop from the worker's thread.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Rank {
+    Foreground = 0,
+    Background = 1,
+}
+
 /// Events taken per `epoll_wait`.
 const EVENTS_PER_WAIT: usize = 256;
 
@@ -62,13 +75,13 @@ pub(crate) struct Reactor {
     /// True while a thread is inside `epoll_wait` (set before its timeout is computed): a timer
     /// that becomes the earliest must interrupt it.
     waiting: AtomicBool,
-    /// Threads inside [`block_on`] now.
-    runners: AtomicUsize,
+    /// Threads inside [`block_on`] now, by rank (see [`Rank`]).
+    runners: [AtomicUsize; 2],
     /// Rounds of waiting begun, for the watch of `inet-reactor`.
     rounds: AtomicU64,
-    /// `block_on` threads asleep while another holds the driver lock: one is woken when a
-    /// `block_on` ends, to take over the waiting.
-    standby: Mutex<Vec<Unparker>>,
+    /// `block_on` threads asleep while another waits in the reactor, by rank: one is woken to
+    /// take over the waiting when a `block_on` ends or a background one steps aside.
+    standby: [Mutex<Vec<Unparker>>; 2],
     /// Wakes `inet-reactor` when the last `block_on` ends.
     idle: Condvar,
     idle_lock: Mutex<()>,
@@ -129,9 +142,9 @@ impl Reactor {
             timers: Mutex::new(Timers::default()),
             driver: Mutex::new(Driver { wakers: Vec::new() }),
             waiting: AtomicBool::new(false),
-            runners: AtomicUsize::new(0),
+            runners: [AtomicUsize::new(0), AtomicUsize::new(0)],
             rounds: AtomicU64::new(0),
-            standby: Mutex::new(Vec::new()),
+            standby: [Mutex::new(Vec::new()), Mutex::new(Vec::new())],
             idle: Condvar::new(),
             idle_lock: Mutex::new(()),
         })
@@ -297,32 +310,72 @@ impl Reactor {
         driver.wakers = wakers;
     }
 
-    /// A `block_on` starts: if `inet-reactor` was waiting for everyone, it should stop so that
-    /// this thread can wait in place.
-    fn runner_enters(&self) {
-        if self.runners.fetch_add(1, Ordering::SeqCst) == 0 && self.waiting.load(Ordering::SeqCst) {
+    /// Any `block_on` running.
+    fn any_runner(&self) -> bool {
+        self.runners.iter().any(|r| r.load(Ordering::SeqCst) > 0)
+    }
+
+    /// Whether a runner of `rank` should wait in the reactor now: a background one only while
+    /// no foreground one runs.
+    fn may_wait(&self, rank: Rank) -> bool {
+        rank == Rank::Foreground
+            || self.runners[Rank::Foreground as usize].load(Ordering::SeqCst) == 0
+    }
+
+    /// A `block_on` starts. If it outranks whoever waits in the reactor (`inet-reactor` for
+    /// any, a worker for a foreground one), that waiter is interrupted to step aside.
+    fn runner_enters(&self, rank: Rank) {
+        let before = self.runners[rank as usize].fetch_add(1, Ordering::SeqCst);
+        let outranks = match rank {
+            Rank::Foreground => before == 0,
+            Rank::Background => before == 0 && !self.any_other_than(rank),
+        };
+        if outranks && self.waiting.load(Ordering::SeqCst) {
             self.notify();
         }
     }
 
+    fn any_other_than(&self, rank: Rank) -> bool {
+        let other = match rank {
+            Rank::Foreground => Rank::Background,
+            Rank::Background => Rank::Foreground,
+        };
+        self.runners[other as usize].load(Ordering::SeqCst) > 0
+    }
+
     /// A `block_on` ends: someone else must take over the waiting — a `block_on` asleep on
-    /// standby, or `inet-reactor` when none runs.
-    fn runner_leaves(&self) {
-        if self.runners.fetch_sub(1, Ordering::SeqCst) == 1 {
+    /// standby (foreground first), or `inet-reactor` when none runs.
+    fn runner_leaves(&self, rank: Rank) {
+        self.runners[rank as usize].fetch_sub(1, Ordering::SeqCst);
+        if !self.any_runner() {
             let _g = self.idle_lock.lock();
             self.idle.notify_one();
-        } else if let Some(u) = self.standby.lock().pop() {
+        } else {
+            self.hand_over();
+        }
+    }
+
+    /// Wake one `block_on` on standby to take the waiting: a foreground one if any, else (when
+    /// no foreground one runs) a background one.
+    fn hand_over(&self) {
+        if let Some(u) = self.standby[Rank::Foreground as usize].lock().pop() {
             u.unpark();
+            return;
+        }
+        if self.may_wait(Rank::Background) {
+            if let Some(u) = self.standby[Rank::Background as usize].lock().pop() {
+                u.unpark();
+            }
         }
     }
 
     /// The body of `inet-reactor` (see the module docs).
     fn watch(&self) {
         loop {
-            if self.runners.load(Ordering::SeqCst) == 0 {
+            if !self.any_runner() {
                 let mut driver = self.driver.lock();
                 // Checked again under the lock: a `block_on` that began meanwhile waits itself.
-                if self.runners.load(Ordering::SeqCst) == 0 {
+                if !self.any_runner() {
                     self.drive(&mut driver, None, None);
                     continue;
                 }
@@ -330,17 +383,19 @@ impl Reactor {
             let before = self.rounds.load(Ordering::Relaxed);
             {
                 let mut g = self.idle_lock.lock();
-                if self.runners.load(Ordering::SeqCst) > 0 {
+                if self.any_runner() {
                     self.idle.wait_for(&mut g, WATCH_INTERVAL);
                 }
             }
-            if self.runners.load(Ordering::SeqCst) > 0
-                && self.rounds.load(Ordering::Relaxed) == before
-            {
+            if self.any_runner() && self.rounds.load(Ordering::Relaxed) == before {
                 // Every `block_on` is busy, or asleep on standby with the lock free: take a
                 // round without waiting, so that nothing ready is held up.
                 if let Some(mut driver) = self.driver.try_lock() {
                     self.drive(&mut driver, None, Some(Duration::ZERO));
+                    drop(driver);
+                    // A `block_on` that found the lock held by this round went on standby:
+                    // it, not this thread, should wait next.
+                    self.hand_over();
                 }
             }
         }
