@@ -41,6 +41,10 @@ impl<T> Async<T> {
         self.0.poll_writable(cx)
     }
 
+    /// Forget that the socket was readable (async-io's readiness waits for a fresh event
+    /// anyway: nothing to do).
+    pub fn forget_readable(&self) {}
+
     /// Wait until readable.
     pub async fn readable(&self) -> io::Result<()> {
         self.0.readable().await

@@ -169,6 +169,13 @@ impl<T: AsFd> Async<T> {
         self.source.poll_ready(WRITE, cx, self.io.as_fd())
     }
 
+    /// Forget that the socket was readable: for a caller that knows nothing can be there yet
+    /// (a request just went out), so that its next wait arms the socket instead of first trying
+    /// a read that would find nothing. Nothing is lost: arming reports at once what is there.
+    pub fn forget_readable(&self) {
+        self.source.ready[READ].fetch_and(!1, Ordering::AcqRel);
+    }
+
     /// Wait until [`poll_readable`](Self::poll_readable) is ready.
     pub async fn readable(&self) -> io::Result<()> {
         poll_fn(|cx| self.poll_readable(cx)).await
