@@ -541,6 +541,7 @@ impl Lease {
     /// open. Frees the permit.
     pub fn put_back(mut self, mut conn: Conn) {
         conn.idle_since = Instant::now();
+        conn.stream().watch_idle();
         self.release(Some(conn));
     }
 

@@ -59,11 +59,25 @@ impl Stream {
     /// Without blocking: false when the peer has closed the connection or sent something unasked
     /// (for an idle keep-alive connection, both mean it cannot be reused).
     pub fn looks_alive(&self) -> bool {
+        // Watched since it went idle (`watch_idle`) and the reactor saw nothing: alive, with no
+        // system call. (A close the kernel has reported but the reactor not yet taken shows
+        // up when the request is sent; the pool's retry of a stale connection covers that.)
+        if !self.tcp().maybe_readable() {
+            return true;
+        }
         let mut byte = [0u8; 1];
         // Through the reactor's record: a peek that would block also says "nothing to read" there,
         // so the wait for the next answer on this connection does not try a read first.
         let peeked = self.tcp().try_read_with(|s| s.peek(&mut byte));
         matches!(peeked, Err(e) if e.kind() == io::ErrorKind::WouldBlock)
+    }
+
+    /// Going idle (back into the pool): have the reactor watch for a byte or the close, so that
+    /// [`looks_alive`](Self::looks_alive) needs no system call, and the next wait for an answer
+    /// finds the socket armed.
+    pub fn watch_idle(&self) {
+        // On failure the readiness stays "maybe": looks_alive peeks, as without the watch.
+        let _ = self.tcp().watch_readable();
     }
 
     /// Shut the socket down both ways, so that a blocked peer sees the end at once.

@@ -41,9 +41,15 @@ impl<T> Async<T> {
         self.0.poll_writable(cx)
     }
 
-    /// Forget that the socket was readable (async-io's readiness waits for a fresh event
-    /// anyway: nothing to do).
-    pub fn forget_readable(&self) {}
+    /// Start watching an idle socket (async-io keeps no readiness to consult: nothing to do).
+    pub fn watch_readable(&self) -> io::Result<()> {
+        Ok(())
+    }
+
+    /// Whether a read might find something: always true here (a caller peeks to know).
+    pub fn maybe_readable(&self) -> bool {
+        true
+    }
 
     /// Wait until readable.
     pub async fn readable(&self) -> io::Result<()> {

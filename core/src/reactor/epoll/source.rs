@@ -169,11 +169,30 @@ impl<T: AsFd> Async<T> {
         self.source.poll_ready(WRITE, cx, self.io.as_fd())
     }
 
-    /// Forget that the socket was readable: for a caller that knows nothing can be there yet
-    /// (a request just went out), so that its next wait arms the socket instead of first trying
-    /// a read that would find nothing. Nothing is lost: arming reports at once what is there.
-    pub fn forget_readable(&self) {
-        self.source.ready[READ].fetch_and(!1, Ordering::AcqRel);
+    /// Start watching an idle socket: forget what reads left of its readiness and arm it to
+    /// report the next byte or the close, with nobody to wake. [`maybe_readable`] then tells,
+    /// without a system call, whether anything came since — and a later wait finds the socket
+    /// armed already. (A pooled connection: armed when put back, looked at when taken out.)
+    ///
+    /// [`maybe_readable`]: Self::maybe_readable
+    pub fn watch_readable(&self) -> io::Result<()> {
+        let source = &self.source;
+        let mut waiting = source.waiting.lock();
+        source.ready[READ].fetch_and(!1, Ordering::AcqRel);
+        let interest = waiting.armed | INTEREST[READ];
+        if let Err(e) = Reactor::get().arm(self.io.as_fd(), source.key, interest) {
+            // Not watched: back to "maybe", so that nobody trusts a silence nobody listened to.
+            source.ready[READ].fetch_or(1, Ordering::AcqRel);
+            return Err(e);
+        }
+        waiting.armed = interest;
+        Ok(())
+    }
+
+    /// Whether a read might find something (or the end): false only when the socket reported
+    /// nothing since a read found it empty or [`watch_readable`](Self::watch_readable) armed it.
+    pub fn maybe_readable(&self) -> bool {
+        self.source.is_ready(READ)
     }
 
     /// Wait until [`poll_readable`](Self::poll_readable) is ready.
