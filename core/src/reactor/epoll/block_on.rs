@@ -69,7 +69,10 @@ impl Wake for Wakeup {
 
     fn wake_by_ref(self: &Arc<Self>) {
         if self.unparker.unpark() && self.in_reactor.load(Ordering::SeqCst) {
-            Reactor::get().notify();
+            // Set only by a thread waiting in the reactor, which therefore exists.
+            if let Ok(reactor) = Reactor::get() {
+                reactor.notify();
+            }
         }
     }
 }
@@ -89,7 +92,17 @@ impl Runner {
     }
 
     fn run<F: Future>(&self, rank: Rank, future: F) -> F::Output {
-        let reactor = Reactor::get();
+        let Ok(reactor) = Reactor::get() else {
+            // No reactor (see `Reactor::get`): no socket can wait either; park between polls.
+            let mut future = pin!(future);
+            let mut cx = Context::from_waker(&self.waker);
+            loop {
+                if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+                    return out;
+                }
+                self.parker.park();
+            }
+        };
         reactor.runner_enters(rank);
         /// Counts the runner out however it ends, a panic included.
         struct Leave(&'static Reactor, Rank);

@@ -102,26 +102,31 @@ struct Timers {
 }
 
 impl Reactor {
-    /// The process's reactor, made (with its thread) on first use.
-    pub(crate) fn get() -> &'static Reactor {
-        static REACTOR: OnceLock<Reactor> = OnceLock::new();
-        REACTOR.get_or_init(|| {
-            let reactor = match Reactor::new() {
-                Ok(r) => r,
-                // No epoll or eventfd: the process is out of descriptors or the kernel is too
-                // old for anything inet does. Nothing can go on without a reactor.
-                Err(e) => panic!("inet: cannot create the I/O reactor: {e}"),
-            };
+    /// The process's reactor, made (with its thread) on first use. An error when it cannot be
+    /// made (no descriptor left for epoll or the eventfd): sockets then fail to register with
+    /// that error, and `block_on` and timers fall back to plain parking and sleeping.
+    pub(crate) fn get() -> io::Result<&'static Reactor> {
+        static REACTOR: OnceLock<Result<Reactor, i32>> = OnceLock::new();
+        let made = REACTOR.get_or_init(|| {
+            let reactor = Reactor::new().map_err(|e| e.raw_os_error().unwrap_or(0))?;
             let started = std::thread::Builder::new()
                 .name("inet-reactor".into())
-                .spawn(|| Reactor::get().watch());
+                .spawn(|| {
+                    if let Ok(r) = Reactor::get() {
+                        r.watch();
+                    }
+                });
             if let Err(e) = started {
-                // Without it, futures on other executors would wait only while some `block_on`
+                // Without it, futures on other executors wait only while some `block_on`
                 // runs; inet's own forms still work.
                 eprintln!("inet: cannot start the reactor thread: {e}");
             }
-            reactor
-        })
+            Ok(reactor)
+        });
+        match made {
+            Ok(r) => Ok(r),
+            Err(code) => Err(io::Error::from_raw_os_error(*code)),
+        }
     }
 
     fn new() -> io::Result<Reactor> {

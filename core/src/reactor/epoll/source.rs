@@ -87,6 +87,7 @@ impl Source {
     /// Ready now, or `cx` registered to be woken by the next event (arming the socket for it).
     fn poll_ready(
         &self,
+        reactor: &Reactor,
         dir: usize,
         cx: &mut Context<'_>,
         fd: BorrowedFd<'_>,
@@ -110,7 +111,7 @@ impl Source {
                     interest |= INTEREST[d];
                 }
             }
-            Reactor::get().arm(fd, self.key, interest)?;
+            reactor.arm(fd, self.key, interest)?;
             waiting.armed = interest;
         }
         Poll::Pending
@@ -137,6 +138,7 @@ impl Source {
 
 /// A non-blocking socket registered with inet's reactor (in the manner of async-io's `Async`).
 pub struct Async<T: AsFd> {
+    reactor: &'static Reactor,
     source: Arc<Source>,
     io: T,
 }
@@ -149,8 +151,13 @@ impl<T: AsFd> Async<T> {
     }
 
     fn new_nonblocking(io: T) -> io::Result<Async<T>> {
-        let source = Reactor::get().register(io.as_fd())?;
-        Ok(Async { source, io })
+        let reactor = Reactor::get()?;
+        let source = reactor.register(io.as_fd())?;
+        Ok(Async {
+            reactor,
+            source,
+            io,
+        })
     }
 
     /// The socket.
@@ -161,12 +168,12 @@ impl<T: AsFd> Async<T> {
     /// Ready to read (or closed), or `cx` woken when it is. Ready stays so until a
     /// [`try_read_with`](Self::try_read_with) finds nothing.
     pub fn poll_readable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.source.poll_ready(READ, cx, self.io.as_fd())
+        self.source.poll_ready(self.reactor, READ, cx, self.io.as_fd())
     }
 
     /// As [`poll_readable`](Self::poll_readable), for writing.
     pub fn poll_writable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.source.poll_ready(WRITE, cx, self.io.as_fd())
+        self.source.poll_ready(self.reactor, WRITE, cx, self.io.as_fd())
     }
 
     /// Start watching an idle socket: forget what reads left of its readiness and arm it to
@@ -180,7 +187,7 @@ impl<T: AsFd> Async<T> {
         let mut waiting = source.waiting.lock();
         source.ready[READ].fetch_and(!1, Ordering::AcqRel);
         let interest = waiting.armed | INTEREST[READ];
-        if let Err(e) = Reactor::get().arm(self.io.as_fd(), source.key, interest) {
+        if let Err(e) = self.reactor.arm(self.io.as_fd(), source.key, interest) {
             // Not watched: back to "maybe", so that nobody trusts a silence nobody listened to.
             source.ready[READ].fetch_or(1, Ordering::AcqRel);
             return Err(e);
@@ -250,7 +257,7 @@ impl<T: AsFd> Async<T> {
 
 impl<T: AsFd> Drop for Async<T> {
     fn drop(&mut self) {
-        Reactor::get().deregister(&self.source, self.io.as_fd());
+        self.reactor.deregister(&self.source, self.io.as_fd());
     }
 }
 

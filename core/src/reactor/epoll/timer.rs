@@ -56,7 +56,9 @@ impl Timer {
 
     fn deregister(&mut self) {
         if let (Some(when), Some((id, _))) = (self.when, self.registered.take()) {
-            Reactor::get().remove_timer(when, id);
+            if let Ok(reactor) = Reactor::get() {
+                reactor.remove_timer(when, id);
+            }
         }
     }
 }
@@ -73,7 +75,18 @@ impl Future for Timer {
             this.deregister();
             return Poll::Ready(when);
         }
-        let reactor = Reactor::get();
+        let Ok(reactor) = Reactor::get() else {
+            // No reactor (see `Reactor::get`): a thread sleeps until the deadline and wakes.
+            let waker = cx.waker().clone();
+            let started = std::thread::Builder::new().spawn(move || {
+                std::thread::sleep(when.saturating_duration_since(Instant::now()));
+                waker.wake();
+            });
+            if started.is_err() {
+                cx.waker().wake_by_ref();
+            }
+            return Poll::Pending;
+        };
         match &mut this.registered {
             Some((_, w)) if w.will_wake(cx.waker()) => {}
             Some((id, w)) => {
