@@ -328,6 +328,10 @@ impl FtpConnection {
             )
             .await?;
             let handle = h.create_child(HandleKind::FtpFile, context)?;
+            handle.trace_url(|| match &cmd {
+                Command::Retr(p) | Command::Stor(p) | Command::Appe(p) => s.trace_url(p),
+                _ => s.trace_url(""),
+            });
             let body = Incoming::new(&handle, move || match access {
                 Access::Write => "reading: the file was opened for writing".to_string(),
                 Access::Read => "reading: the transfer is over".to_string(),
