@@ -27,6 +27,7 @@ use crate::urls::crack_url;
 /// How [`open_url`] opens a URL.
 #[derive(Debug, Clone, Default)]
 #[non_exhaustive]
+#[must_use = "options do nothing unless given to the call they are for"]
 pub struct OpenUrlOptions {
     /// HTTP: extra request header lines (`Name: value`, CRLF-separated).
     pub headers: Option<String>,

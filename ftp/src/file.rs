@@ -32,6 +32,7 @@ use crate::session::Shared;
 
 /// Which way an open file's bytes go (FtpOpenFile's `GENERIC_READ` / `GENERIC_WRITE`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Access {
     /// Download (`RETR`).
     Read,

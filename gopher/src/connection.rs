@@ -15,6 +15,7 @@ use crate::url::GopherUrl;
 /// How a Gopher connection reaches its servers.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
+#[must_use = "options do nothing unless given to the call they are for"]
 pub struct GopherOptions {
     /// gophers://: TLS on every request's connection, verified as HTTPS is.
     pub secure: bool,

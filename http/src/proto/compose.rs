@@ -46,6 +46,7 @@ pub struct RequestSpec<'a> {
 /// How the request target is written: to the origin server (or through a CONNECT tunnel), or to
 /// a plain-HTTP proxy, which needs the absolute URL and its own credentials.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum TargetForm<'a> {
     /// `/path?query`.
     Origin,
@@ -58,6 +59,7 @@ pub enum TargetForm<'a> {
 
 /// What the request tells caches on the way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum CacheDirective {
     /// Nothing.
     None,
