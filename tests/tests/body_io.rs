@@ -456,8 +456,15 @@ impl Endless {
     }
 }
 
+/// Where an [`Endless`] source ends after all, so that a copy the close failed to cancel ends
+/// (and the test fails) instead of running for ever.
+const ENDLESS_CAP: usize = 1 << 30;
+
 impl Read for Endless {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.read >= ENDLESS_CAP {
+            return Ok(0);
+        }
         buf.fill(0x5a);
         self.read += buf.len();
         if self.read >= self.after {
@@ -495,6 +502,12 @@ fn close_mid_copy(
         started.elapsed() < Duration::from_secs(10),
         "the copy went on after the close"
     );
+    // Cancelled: ConnectionAborted (OPERATION_CANCELLED or INVALID_HANDLE inside), never a
+    // success nor another failure (a copy that ran to the source's end fails otherwise).
+    match &outcome {
+        Ok(n) => panic!("the copy succeeded after the close ({n} bytes)"),
+        Err(e) => assert_eq!(e.kind(), std::io::ErrorKind::ConnectionAborted, "{e:?}"),
+    }
     outcome
 }
 
@@ -518,14 +531,7 @@ fn closing_the_request_cancels_a_copy_into_its_writer_loudly() {
             })
         },
     );
-    let err = outcome.expect_err("a cancelled upload never succeeds");
-    assert!(
-        matches!(
-            err.kind(),
-            std::io::ErrorKind::ConnectionAborted | std::io::ErrorKind::Other
-        ),
-        "{err:?}"
-    );
+    outcome.expect_err("a cancelled upload never succeeds");
     let codes = rec.codes(req.handle().id());
     assert_eq!(codes.last(), Some(&70), "HANDLE_CLOSING last: {codes:?}");
 
@@ -664,4 +670,65 @@ mod ftp_uploads {
         conn.delete_file_blocking(&path)
             .expect("DELE after the aborted uploads");
     }
+}
+
+/// A server that accepts and never reads: an upload fills the socket's buffers and its writer
+/// waits for the socket.
+fn deaf_server() -> FaultServer {
+    FaultServer::start(Behaviour::Custom(Arc::new(|_| {
+        std::thread::sleep(Duration::from_secs(4))
+    })))
+    .expect("fault server")
+}
+
+#[test]
+fn the_send_timeout_applies_while_a_writer_waits_for_the_socket() {
+    let server = deaf_server();
+    let s = Session::builder()
+        .send_timeout(Some(Duration::from_millis(700)))
+        .build()
+        .expect("session");
+    let req = put(&s, &server.url("/deaf"), Some(1 << 30));
+    let (source, _told) = Endless::new(usize::MAX);
+    let t0 = Instant::now();
+    let err = async_io::block_on(futures::io::copy(source, &mut req.async_writer()))
+        .expect_err("nobody reads");
+    assert_eq!(err.kind(), std::io::ErrorKind::TimedOut, "{err:?}");
+    assert!(t0.elapsed() < Duration::from_secs(6), "{:?}", t0.elapsed());
+}
+
+#[test]
+fn closing_the_request_cancels_a_writer_waiting_for_the_socket() {
+    let server = deaf_server();
+    let rec = Recorder::new();
+    let s = session(&rec);
+    let req = put(&s, &server.url("/deaf"), Some(1 << 30));
+    let id = req.handle().id();
+    let closer = {
+        let req = req.clone();
+        std::thread::spawn(move || {
+            // By then the socket's buffers are full and the writer waits.
+            std::thread::sleep(Duration::from_millis(700));
+            req.close();
+        })
+    };
+    let (source, _told) = Endless::new(usize::MAX);
+    let t0 = Instant::now();
+    let err = async_io::block_on(futures::io::copy(source, &mut req.async_writer()))
+        .expect_err("cancelled");
+    closer.join().expect("closer");
+    assert!(t0.elapsed() < Duration::from_secs(5), "{:?}", t0.elapsed());
+    assert_eq!(err.kind(), std::io::ErrorKind::ConnectionAborted, "{err:?}");
+    let inner = err
+        .get_ref()
+        .and_then(|e| e.downcast_ref::<inet_core::Error>())
+        .expect("the inet error inside");
+    assert!(
+        inner.is_cancelled(),
+        "the pending wait was cancelled: {inner}"
+    );
+    assert!(
+        rec.wait_code(id, 70, Duration::from_secs(10)),
+        "HANDLE_CLOSING"
+    );
 }
