@@ -732,3 +732,28 @@ fn closing_the_request_cancels_a_writer_waiting_for_the_socket() {
         "HANDLE_CLOSING"
     );
 }
+
+#[test]
+fn writer_writes_and_the_handles_own_writes_mix_in_order() {
+    use futures::io::AsyncWriteExt;
+    let body = noise(3 << 20);
+    let (a, rest) = body.split_at(1 << 20);
+    let (b, c) = rest.split_at(1 << 20);
+    for chunked in [false, true] {
+        let rec = Recorder::new();
+        let s = session(&rec);
+        let url = upload_url(false, &format!("mixed-{chunked}"));
+        let req = put(&s, &url, (!chunked).then_some(body.len()));
+        async_io::block_on(req.async_writer().write_all(a)).expect("through the writer");
+        req.write_blocking(b).expect("the handle's write");
+        let mut writer = req.blocking_writer();
+        std::io::Write::write_all(&mut writer, c).expect("through the blocking writer");
+        req.end_request_blocking().expect("HttpEndRequest");
+        assert_eq!(req.status_code().expect("status"), 201);
+        assert!(
+            download(&s, &url) == body,
+            "{url}: the uploaded file differs"
+        );
+        delete(&s, &url);
+    }
+}

@@ -117,6 +117,8 @@ pub(crate) async fn write_piece(h: &HandleRef, up: &mut Upload, data: &[u8]) -> 
             up.scratch.clear();
             enc.encode_chunk(data, &mut up.scratch);
             up.conn.write_all(&up.scratch).await?;
+            // Wholly sent: nothing left for `drain`.
+            up.unsent = up.scratch.len();
         }
         Framing::Length { .. } => up.conn.write_all(data).await?,
     }
