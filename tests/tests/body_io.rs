@@ -622,6 +622,37 @@ mod ftp_uploads {
     }
 
     #[test]
+    fn an_ascii_upload_through_the_writer_is_stored_with_the_servers_line_ends() {
+        let rec = Recorder::new();
+        let s = session(&rec);
+        let conn = logged_in(&s);
+        let text: Vec<u8> = (0..200_000)
+            .flat_map(|i| format!("line {i}\n").into_bytes())
+            .collect();
+        let path = remote("ascii");
+        let ascii = TransferOptions::new().transfer_type(inet_ftp::TransferType::Ascii);
+        let file = conn
+            .open_file_blocking(&path, Access::Write, ascii, Context(0))
+            .expect("open in TYPE A");
+        async_io::block_on(async {
+            let mut writer = file.async_writer();
+            futures::io::copy(&text[..], &mut writer).await?;
+            writer.close().await
+        })
+        .expect("copy in TYPE A");
+        // Progress counts the caller's bytes, not the wire's (one CR more per line).
+        let progress = last_progress_of(&rec, file.handle().id(), "Send").expect("progress");
+        assert!(
+            progress.contains(&format!(" {}", text.len())),
+            "last progress {progress}"
+        );
+        drop(file);
+        // CRLF on the wire, stored by proftpd (on Unix) as LF: the text as it was.
+        assert!(download(&conn, &path) == text, "the stored text differs");
+        conn.delete_file_blocking(&path).expect("DELE");
+    }
+
+    #[test]
     fn closing_the_file_cancels_a_copy_into_its_writer_loudly() {
         let rec = Recorder::new();
         let s = session(&rec);
