@@ -71,6 +71,18 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
         "-D",
         "warnings",
     ]));
+    // and over the FTP and Gopher code it adds and their test (`inet-tests` turns it on in inet).
+    steps.run(&mut cargo([
+        "clippy",
+        "-p",
+        "inet-tests",
+        "--features",
+        "tracing",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]));
     steps.run_watching(
         &mut cargo([
             "test",
