@@ -472,55 +472,26 @@ impl FtpFile {
 
     // ----- writing ----------------------------------------------------------------------------
 
-    /// WinINet: InternetWriteFile. Send all of `data` on the data connection; returns its length.
+    /// WinINet: InternetWriteFile. Send all of `data` on the data connection (from `data`
+    /// itself in binary mode); returns its length.
     pub async fn write(&self, data: &[u8]) -> Result<usize> {
-        let op = self.write_op(Bytes::copy_from_slice(data));
-        self.handle.run(op).await
+        let (h, state) = ((*self.handle).clone(), self.state.clone());
+        self.handle.run(Box::pin(write_data(h, state, data))).await
     }
 
     /// [`write`](Self::write) in callback mode, with owned bytes: done at once (`Started::Done`,
     /// no REQUEST_COMPLETE) when the socket takes them without waiting, as WinINet's
     /// InternetWriteFile; else pending, and REQUEST_COMPLETE carries the count.
     pub fn start_write(&self, data: Bytes) -> Result<Started<usize>> {
-        self.handle.start_now(self.write_op(data))
+        let (h, state) = ((*self.handle).clone(), self.state.clone());
+        self.handle
+            .start_now(async move { write_data(h, state, &data).await })
     }
 
     /// [`write`](Self::write), blocking.
     pub fn write_blocking(&self, data: &[u8]) -> Result<usize> {
-        self.handle
-            .block(self.write_op(Bytes::copy_from_slice(data)))
-    }
-
-    fn write_op(&self, bytes: Bytes) -> impl Future<Output = Result<usize>> + Send + 'static {
         let (h, state) = ((*self.handle).clone(), self.state.clone());
-        async move {
-            let mut sending = take_sending(&state, "writing")?;
-            // A write cancelled half-way leaves the upload cut short: it is over (and the
-            // close step aborts it), never silently resumed mid-stream.
-            let result = async {
-                sending.drain(&h).await?;
-                match sending.ascii.as_mut() {
-                    Some(enc) => {
-                        let mut out = Vec::new();
-                        enc.encode(&bytes, &mut out);
-                        sending.data.write_all(&out).await
-                    }
-                    None => sending.data.write_all(&bytes).await,
-                }
-            }
-            .await;
-            match result {
-                Ok(()) => {
-                    sending.progress.add(&h, bytes.len() as u64);
-                    *state.phase.lock() = Phase::Writing(sending);
-                    Ok(bytes.len())
-                }
-                Err(e) => {
-                    inet_core::close_connection(&h, sending.data);
-                    Err(e)
-                }
-            }
-        }
+        self.handle.block(Box::pin(write_data(h, state, data)))
     }
 
     /// The file, opened for writing, as a `futures_io::AsyncWrite` (for `futures::io::copy`
@@ -748,5 +719,35 @@ impl Outgoing for UploadBody {
             let op = async { finish_transfer(&h, &state, &body).await };
             h.run(Box::pin(op)).await
         })
+    }
+}
+
+/// One write of a file handle (see [`FtpFile::write`]).
+async fn write_data(h: HandleRef, state: Arc<FileState>, bytes: &[u8]) -> Result<usize> {
+    let mut sending = take_sending(&state, "writing")?;
+    // A write cancelled half-way leaves the upload cut short: it is over (and the
+    // close step aborts it), never silently resumed mid-stream.
+    let result = async {
+        sending.drain(&h).await?;
+        match sending.ascii.as_mut() {
+            Some(enc) => {
+                let mut out = Vec::new();
+                enc.encode(bytes, &mut out);
+                sending.data.write_all(&out).await
+            }
+            None => sending.data.write_all(bytes).await,
+        }
+    }
+    .await;
+    match result {
+        Ok(()) => {
+            sending.progress.add(&h, bytes.len() as u64);
+            *state.phase.lock() = Phase::Writing(sending);
+            Ok(bytes.len())
+        }
+        Err(e) => {
+            inet_core::close_connection(&h, sending.data);
+            Err(e)
+        }
     }
 }
