@@ -9,6 +9,7 @@
 
 use std::fmt;
 use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{ready, Poll};
 
@@ -123,6 +124,9 @@ struct FileState {
     phase: Mutex<Phase>,
     command: Command,
     what: String,
+    /// Writer adapters alive: closing the handle meanwhile cancels a copy under way, so the
+    /// upload is aborted, not finished as if whole.
+    writers: AtomicUsize,
 }
 
 /// An open FTP file (WinINet: the handle FtpOpenFile returns).
@@ -365,6 +369,7 @@ impl FtpConnection {
                 phase: Mutex::new(phase),
                 command: cmd,
                 what,
+                writers: AtomicUsize::new(0),
             });
             if opened.final_owed {
                 s.begin_transfer(handle.id());
@@ -380,6 +385,9 @@ impl FtpConnection {
             let f = file.clone_weak_parts();
             file.handle.on_close_async(CLOSE_LIMIT, move || {
                 Box::pin(async move {
+                    if f.1.writers.load(Ordering::Acquire) > 0 {
+                        cut_upload(&f.0, &f.1);
+                    }
                     let _ = finish_transfer(&f.0, &f.1, &f.2).await;
                 })
             });
@@ -397,7 +405,9 @@ impl FtpFile {
     }
 
     /// Close (WinINet: InternetCloseHandle): ends the transfer as [`finish`](Self::finish)
-    /// does — aborting a download not read to its end — for at most 5 s, then HANDLE_CLOSING.
+    /// does — aborting a download not read to its end, and an upload while a writer adapter
+    /// ([`async_writer`](Self::async_writer), [`blocking_writer`](Self::blocking_writer)) lives
+    /// — for at most 5 s, then HANDLE_CLOSING.
     pub fn close(&self) {
         self.handle.close();
     }
@@ -499,8 +509,9 @@ impl FtpFile {
     /// go from the caller's buffer to the data connection, progress notified as for
     /// [`write`](Self::write); `poll_close` ends the transfer as [`finish`](Self::finish) does
     /// (`226` checked). Closing the handle cancels: a write under way or a later one fails
-    /// (`ConnectionAborted` carrying OPERATION_CANCELLED), and the transfer is aborted. Keeps
-    /// the handle open while it lives.
+    /// (`ConnectionAborted` carrying OPERATION_CANCELLED or INVALID_HANDLE), and the transfer
+    /// is aborted (`ABOR`), not finished as if the file were whole. Keeps the handle open
+    /// while it lives.
     pub fn async_writer(&self) -> AsyncWriter {
         AsyncWriter::new(self.upload_body(), self.handle.clone())
     }
@@ -514,6 +525,7 @@ impl FtpFile {
 
     fn upload_body(&self) -> UploadBody {
         let (h, state, body) = self.clone_weak_parts();
+        state.writers.fetch_add(1, Ordering::AcqRel);
         UploadBody { h, state, body }
     }
 
@@ -617,11 +629,36 @@ fn take_sending(state: &FileState, what: &str) -> Result<Box<Sending>> {
     }
 }
 
-/// An upload for the writer adapters (`inet_core::Outgoing`).
+/// An upload for the writer adapters (`inet_core::Outgoing`); counted in
+/// [`FileState::writers`] while it lives.
 struct UploadBody {
     h: HandleRef,
     state: Arc<FileState>,
     body: Incoming,
+}
+
+impl Drop for UploadBody {
+    fn drop(&mut self) {
+        // Closed while this writer lived: the copy was cancelled, whether or not the close step
+        // has looked at the count yet.
+        if self.h.is_closed() {
+            cut_upload(&self.h, &self.state);
+        }
+        self.state.writers.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// The handle closed while a writer was copying into it: the upload is cut short (its data
+/// connection closed, the phase `Cut`), so the close step aborts it (`ABOR`) instead of
+/// finishing a partial file as if it were whole.
+fn cut_upload(h: &HandleRef, state: &FileState) {
+    let mut phase = state.phase.lock();
+    if matches!(*phase, Phase::Writing(_)) {
+        if let Phase::Writing(sending) = std::mem::replace(&mut *phase, Phase::Cut) {
+            drop(phase);
+            inet_core::close_connection(h, sending.data);
+        }
+    }
 }
 
 /// The data connection lent out of the file's state for one step. It goes back when the step

@@ -679,6 +679,10 @@ mod ftp_uploads {
             rec.wait_code(id, 70, Duration::from_secs(10)),
             "HANDLE_CLOSING"
         );
+        // Aborted (ABOR answered), not finished as if the file were whole ("226 Transfer
+        // complete").
+        let last = conn.last_response();
+        assert!(last.to_lowercase().contains("abort"), "last reply: {last}");
 
         let file = open(&conn, &path, Access::Write);
         let mut writer = file.blocking_writer();
@@ -697,6 +701,10 @@ mod ftp_uploads {
             rec.wait_code(id, 70, Duration::from_secs(10)),
             "HANDLE_CLOSING"
         );
+        // Aborted (ABOR answered), not finished as if the file were whole ("226 Transfer
+        // complete").
+        let last = conn.last_response();
+        assert!(last.to_lowercase().contains("abort"), "last reply: {last}");
         // The connection is free again: the aborted transfer left nothing owed.
         conn.delete_file_blocking(&path)
             .expect("DELE after the aborted uploads");
