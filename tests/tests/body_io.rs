@@ -534,6 +534,11 @@ fn closing_the_request_cancels_a_copy_into_its_writer_loudly() {
     outcome.expect_err("a cancelled upload never succeeds");
     let codes = rec.codes(req.handle().id());
     assert_eq!(codes.last(), Some(&70), "HANDLE_CLOSING last: {codes:?}");
+    assert_eq!(
+        status_of(&s, &url),
+        404,
+        "{url}: a cut upload stored nothing"
+    );
 
     // std, chunked over TLS.
     let url = upload_url(true, "cancel-blocking");
@@ -548,6 +553,18 @@ fn closing_the_request_cancels_a_copy_into_its_writer_loudly() {
         },
     );
     outcome.expect_err("a cancelled upload never succeeds");
+    assert_eq!(
+        status_of(&s, &url),
+        404,
+        "{url}: a cut upload stored nothing"
+    );
+}
+
+/// The status of a GET of `url`.
+fn status_of(s: &Session, url: &str) -> u16 {
+    let req = inet_http::open(s, url, RequestOptions::default()).expect("open");
+    req.send_blocking(None, None).expect("send");
+    req.status_code().expect("status")
 }
 
 mod ftp_uploads {
