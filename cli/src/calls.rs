@@ -4,14 +4,14 @@
 //! operation at a time and waits for its completion.
 
 use std::path::Path;
-use std::sync::{mpsc, Arc};
+use std::sync::{mpsc, Mutex};
 use std::time::{Duration, Instant};
 
 use inet::{
     Completion, Error, ErrorKind, Handle, HandleKind, Pending, Session, SessionBuilder, Status,
 };
 
-use crate::progress::Bars;
+use crate::progress::Meter;
 use crate::trace::Tracer;
 
 /// What the callback tells the main thread.
@@ -34,13 +34,13 @@ pub struct Settings<'a> {
     pub cacert: Option<&'a Path>,
 }
 
-/// A session whose callback traces, updates `bars`, and forwards the `REQUEST_COMPLETE`s of
-/// handles of `kinds` (and the session's `HANDLE_CLOSING`) to `tx`.
+/// A session whose callback traces, moves `meter` (the session runs one transfer), and forwards
+/// the `REQUEST_COMPLETE`s of handles of `kinds` (and the session's `HANDLE_CLOSING`) to `tx`.
 pub fn session(
     settings: Settings<'_>,
     kinds: &'static [HandleKind],
     tracer: Option<Tracer>,
-    bars: Arc<Bars>,
+    meter: Meter,
     tx: mpsc::Sender<Event>,
 ) -> inet::Result<Session> {
     let mut builder = Session::builder().status_callback(move |n| {
@@ -48,7 +48,7 @@ pub fn session(
             t.write(n);
         }
         match &n.status {
-            Status::Progress(p) => bars.update(n.context.0, p),
+            Status::Progress(p) => meter.update(p),
             Status::HandleClosing if n.kind == HandleKind::Internet => {
                 let _ = tx.send(Event::Closed);
             }
@@ -157,12 +157,12 @@ impl<C: Connection> Client<C> {
         settings: Settings<'_>,
         kinds: &'static [HandleKind],
         tracer: Option<Tracer>,
-        bars: Arc<Bars>,
+        meter: Meter,
         patience: Duration,
         open: impl FnOnce(&Session) -> inet::Result<C>,
     ) -> inet::Result<Self> {
         let (tx, rx) = mpsc::channel();
-        let session = session(settings, kinds, tracer, bars, tx)?;
+        let session = session(settings, kinds, tracer, meter, tx)?;
         match open(&session) {
             Ok(conn) => Ok(Client {
                 session,
@@ -195,6 +195,79 @@ impl<C: Connection> Client<C> {
     }
 }
 
+/// Run `job` on each of `jobs`, at most `parallel` at a time (`--parallel`), each on a thread of
+/// its own, in order of the list; the results come back in that order.
+pub fn in_parallel<J: Send, R: Send>(
+    jobs: Vec<J>,
+    parallel: usize,
+    job: impl Fn(J) -> R + Sync,
+) -> Vec<R> {
+    let count = jobs.len();
+    let queue = Mutex::new(jobs.into_iter().enumerate());
+    let results = Mutex::new(Vec::with_capacity(count));
+    std::thread::scope(|scope| {
+        for _ in 0..parallel.clamp(1, count.max(1)) {
+            scope.spawn(|| loop {
+                let next = queue.lock().ok().and_then(|mut q| q.next());
+                let Some((i, j)) = next else { break };
+                let r = job(j);
+                if let Ok(mut results) = results.lock() {
+                    results.push((i, r));
+                }
+            });
+        }
+    });
+    let mut results = results.into_inner().unwrap_or_default();
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, r)| r).collect()
+}
+
+/// Run numbered `jobs` (each gives an exit status) `parallel` at a time, except those `serial`
+/// picks, which run one after the other in a single turn, taken where the first of them is in
+/// the list (downloads to stdout, whose bodies must come whole and in order). The status is that
+/// of the first failed job in list order, or 0.
+pub fn run_jobs<J: Send>(
+    jobs: Vec<J>,
+    parallel: usize,
+    serial: impl Fn(&J) -> bool,
+    job: impl Fn(usize, J) -> u8 + Sync,
+) -> u8 {
+    let count = jobs.len();
+    let mut turns: Vec<Vec<(usize, J)>> = Vec::new();
+    let mut serial_turn: Option<usize> = None;
+    for (i, j) in jobs.into_iter().enumerate() {
+        if serial(&j) {
+            match serial_turn {
+                Some(t) => turns[t].push((i, j)),
+                None => {
+                    serial_turn = Some(turns.len());
+                    turns.push(vec![(i, j)]);
+                }
+            }
+        } else {
+            turns.push(vec![(i, j)]);
+        }
+    }
+    let mut codes: Vec<(usize, u8)> = in_parallel(turns, parallel, |turn| {
+        turn.into_iter()
+            .map(|(i, j)| (i, job(i, j)))
+            .collect::<Vec<_>>()
+    })
+    .into_iter()
+    .flatten()
+    .collect();
+    if codes.len() < count {
+        // A worker thread died (it cannot: jobs report failures as statuses).
+        return crate::exit::INET;
+    }
+    codes.sort_by_key(|(i, _)| *i);
+    codes
+        .into_iter()
+        .map(|(_, c)| c)
+        .find(|&c| c != crate::exit::OK)
+        .unwrap_or(crate::exit::OK)
+}
+
 /// A multi-line text (a server's reply, an error) inside a one-line message.
 pub fn one_line(s: &str) -> String {
     s.lines()
@@ -206,7 +279,49 @@ pub fn one_line(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::one_line;
+    use super::{one_line, run_jobs};
+    use std::sync::Mutex;
+
+    #[test]
+    fn jobs_run_at_most_parallel_at_once_and_the_first_failure_in_order_wins() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let (now, peak) = (AtomicUsize::new(0), AtomicUsize::new(0));
+        let code = run_jobs(
+            (0..12u8).collect(),
+            3,
+            |_| false,
+            |i, j| {
+                let n = now.fetch_add(1, Ordering::SeqCst) + 1;
+                peak.fetch_max(n, Ordering::SeqCst);
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                now.fetch_sub(1, Ordering::SeqCst);
+                assert_eq!(i, usize::from(j));
+                [0, 0, 0, 0, 0, 23, 0, 1][usize::from(j) % 8]
+            },
+        );
+        assert_eq!(code, 23);
+        assert_eq!(peak.load(Ordering::SeqCst), 3);
+    }
+
+    #[test]
+    fn serial_jobs_run_one_after_the_other_in_order() {
+        let order = Mutex::new(Vec::new());
+        let code = run_jobs(
+            (0..8u8).collect(),
+            8,
+            |j| j % 2 == 0,
+            |_, j| {
+                if j % 2 == 0 {
+                    if let Ok(mut o) = order.lock() {
+                        o.push(j);
+                    }
+                }
+                0
+            },
+        );
+        assert_eq!(code, 0);
+        assert_eq!(order.into_inner().unwrap(), vec![0, 2, 4, 6]);
+    }
 
     #[test]
     fn multi_line_replies_are_put_on_one_line() {

@@ -1,4 +1,5 @@
-//! `inet get`: fetch one or more URLs at once, in WinINet's callback mode, on one session.
+//! `inet get`: fetch one or more URLs at once, in WinINet's callback mode, on one session;
+//! `--parallel N` at a time, the others queued in URL order.
 //!
 //! Every request is started with `start_send` (it returns at once: `ERROR_IO_PENDING`). The status
 //! callback traces, moves the progress bars, and forwards each request's `REQUEST_COMPLETE` to the
@@ -7,8 +8,8 @@
 //! stay off the session's worker threads, and the output is written from one place.
 
 use std::fmt;
-use std::io::{self, IsTerminal, Read};
-use std::path::{Path, PathBuf};
+use std::io::{self, Read};
+use std::path::PathBuf;
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -23,21 +24,31 @@ use inet::{
 use crate::exit;
 use crate::gopher;
 use crate::output::{Sink, StdoutQueue, Target};
-use crate::progress::Bars;
-use crate::trace::{TraceFormat, Tracer};
-
-/// The window of --speed-limit when --speed-time is not given (curl's default).
-const DEFAULT_SPEED_TIME: Duration = Duration::from_secs(30);
+use crate::progress::{Bars, Show};
+use crate::trace::Tracer;
 
 /// How many bytes one read asks for.
 const READ_CHUNK: usize = 64 * 1024;
 
-const AFTER_HELP: &str = r#"Output:
-  All URLs are fetched at once on one session. `-o FILE` pairs with the URLs in order (the first
-  -o is for the first URL, like curl); `-o -` and URLs without an -o write to stdout. Stdout
-  bodies come out whole and in URL order: the first streams as it arrives, later ones are held in
-  memory until those before them have finished. A progress bar per -o file is drawn on stderr when
-  stderr is a terminal and --trace is off.
+const AFTER_HELP: &str = r#"Examples:
+  inet get https://example.com/index.html                       (to stdout)
+  inet get http://h/a.bin -o a.bin http://h/b.bin -o b.bin      (both at once, two bars)
+  inet get http://h/api -H 'Accept: application/json' --fail
+  inet get http://h/form --data @form.txt -u ann:secret
+  inet get --parallel 2 http://h/1 http://h/2 http://h/3        (two at a time, in order)
+  inet get --page http://h/index.html --output-dir site --trace text
+
+Output:
+  HTTP URLs are fetched on one session, --parallel N at a time (default 8; the rest wait their
+  turn, in URL order), at most --max-connections-per-host N to one host (default 6). `-o FILE`
+  pairs with the URLs in order (the first -o is for the first URL, like curl); `-o -` and URLs
+  without an -o write to stdout. Stdout bodies come out whole and in URL order: the first
+  streams as it arrives, later ones are held in memory until those before them have finished.
+  On a terminal, stderr shows a bar per -o file
+  (rate, ETA) and a total bar; otherwise a plain line per file when it ends (and every second
+  while it runs) and a total line. --quiet and --trace show no progress.
+  --user USER:PASSWORD, else the URL's user-info, else a ~/.netrc entry for the host ($NETRC
+  names another file) gives HTTP basic auth and the FTP login.
 
 Trace:
   --trace json writes one object per notification, fields in this order:
@@ -57,11 +68,14 @@ Exit status:
   With several URLs, the status is that of the first failed URL, in URL order.
 
 FTP:
-  ftp:// and ftps:// (explicit FTPS, port 21) URLs are fetched one after the other, to -o FILE,
+  ftp:// and ftps:// (explicit FTPS, port 21) URLs are fetched --parallel N at a time, each on
+  its own connection (those to stdout one after the other, in URL order), to -o FILE,
   to a file named after the URL (-O), or to stdout. --continue resumes into the existing file
   (REST); a failed download keeps what it got, so that --continue can go on from there.
-  --user u:p overrides the URL's user-info (anonymous when neither gives one); --active, --ascii.
-  --header, --data, --fail, --max-redirects, --max-time and --speed-limit are HTTP's only;
+  --user u:p overrides the URL's user-info (then ~/.netrc; anonymous when none gives one);
+  --active, --ascii.
+  --header is HTTP's and ignored for ftp:// and gopher:// URLs, as curl does; --data, --fail,
+  --max-redirects, --max-time and --speed-limit are HTTP's only (an error with other URLs);
   -O, --continue, --active and --ascii are FTP's only (for now). Errors and the trace are as
   above; an error line reads `inet: get <URL>: <what> (<name> <code>)`. See `inet ls --help`
   for the URL rules.
@@ -69,7 +83,7 @@ FTP:
     inet get ftp://ann:secret@example.com/big.iso -o big.iso --continue
 
 Gopher:
-  gopher:// and gophers:// URLs (RFC 4266: /<type><selector>) are fetched one after the other,
+  gopher:// and gophers:// URLs (RFC 4266: /<type><selector>) are fetched as FTP's are,
   to -o FILE, to a file named after the selector (-O), or to stdout: a file item as it is sent,
   a menu (type 1) or a search (type 7) as the menu's text. A search takes its words from
   --query WORDS (or %09 in the URL). A reply that is only the server's error (a `3` line, or
@@ -97,7 +111,9 @@ pub struct GetArgs {
 
     /// HTTP: the URL is an HTML page: fetch it and every same-origin resource it names (src,
     /// href) at once, each started as soon as the page bytes naming it arrive, into
-    /// --output-dir (the browser scenario). Prints when each started and ended.
+    /// --output-dir (the browser scenario). Prints when each started and ended. Every resource
+    /// starts when named (--parallel does not apply); --max-connections-per-host (default 16
+    /// here) bounds the connections.
     #[arg(long)]
     pub page: bool,
 
@@ -126,57 +142,17 @@ pub struct GetArgs {
     #[arg(long)]
     raw: bool,
 
-    /// Add (or replace) a request header; repeatable. A malformed one fails with 12153.
-    #[arg(short = 'H', long = "header", value_name = "K: V")]
-    headers: Vec<String>,
-
     /// POST this body: `@FILE` reads a file (`@-` stdin), anything else is sent as is. The
     /// Content-Type is application/x-www-form-urlencoded unless a --header sets one.
     #[arg(short, long, value_name = "@FILE|DATA", allow_hyphen_values = true)]
     data: Option<String>,
 
-    /// Basic-auth credentials (put into the URL, which inet sends as `Authorization: Basic`).
-    #[arg(short, long, value_name = "USER:PASSWORD")]
-    user: Option<String>,
-
-    /// Also trust the CA certificates in this PEM file.
-    #[arg(long, value_name = "PEM")]
-    cacert: Option<PathBuf>,
-
-    /// Accept any certificate (unknown CA, wrong host name, expired).
-    #[arg(short = 'k', long)]
-    insecure: bool,
-
-    /// Follow at most N redirects (default 10); more fail with 12156.
+    /// HTTP: follow at most N redirects (default 10); more fail with 12156.
     #[arg(long, value_name = "N")]
     max_redirects: Option<u32>,
 
-    /// Connect, send and receive timeouts, in seconds (fractions allowed).
-    #[arg(long, value_name = "S", value_parser = parse_seconds)]
-    timeout: Option<Duration>,
-
-    /// The connect timeout alone (name resolution, TCP, TLS handshake), in seconds; over
-    /// --timeout's for connecting.
-    #[arg(long, value_name = "S", value_parser = parse_seconds)]
-    connect_timeout: Option<Duration>,
-
-    /// Give up on a transfer (connect, send, redirects, body) after S seconds in all, like curl's
-    /// --max-time; fails with 12002.
-    #[arg(long, value_name = "S", value_parser = parse_seconds)]
-    max_time: Option<Duration>,
-
-    /// Fail a transfer slower than BYTES per second for --speed-time seconds (like curl); fails
-    /// with 12002.
-    #[arg(short = 'Y', long, value_name = "BYTES")]
-    speed_limit: Option<u64>,
-
-    /// The window of --speed-limit, in seconds (default 30).
-    #[arg(short = 'y', long, value_name = "S", value_parser = parse_seconds, requires = "speed_limit")]
-    speed_time: Option<Duration>,
-
-    /// Print every status notification on stderr, as JSON lines or human lines.
-    #[arg(long, value_name = "FORMAT")]
-    trace: Option<TraceFormat>,
+    #[command(flatten)]
+    pub t: crate::flags::Transfer,
 
     /// Treat an HTTP status >= 400 as a failure: write no body and exit 22 (like curl -f).
     #[arg(short, long)]
@@ -254,20 +230,12 @@ pub fn run(args: GetArgs, t0: Instant) -> u8 {
         }
     };
     let jobs = jobs(&args);
-    let files: Vec<(u64, &Path)> = jobs
-        .iter()
-        .filter_map(|j| match &j.target {
-            Target::File(p) => Some((j.ctx, p.as_path())),
-            Target::Stdout => None,
-        })
-        .collect();
-    let bars = if args.trace.is_none() && io::stderr().is_terminal() {
-        Arc::new(Bars::new(&files, Direction::Receive))
-    } else {
-        Arc::new(Bars::default())
-    };
+    // Contexts count from 1, in URL order, as file_names keys them.
+    let files = crate::output::file_names(jobs.iter().map(|j| &j.target));
+    let show = Show::choose(args.t.quiet, args.t.trace.is_some());
+    let bars = Arc::new(Bars::new(&files, Direction::Receive, show));
     let (tx, rx) = mpsc::channel();
-    let tracer = args.trace.map(|f| Tracer::new(f, t0));
+    let tracer = args.t.trace.map(|f| Tracer::new(f, t0));
     let session = match session(&args, tracer, bars.clone(), tx) {
         Ok(s) => s,
         Err(e) => {
@@ -275,12 +243,13 @@ pub fn run(args: GetArgs, t0: Instant) -> u8 {
             return exit::INET;
         }
     };
-    let mut driver = Driver::new(jobs, bars, args.fail);
-    driver.start_all(&session, &request);
+    let mut driver = Driver::new(jobs, bars, args.fail, args.t.parallel);
+    driver.fill(&session, &request);
     while driver.running() > 0 {
         // The sender lives in the session's callback, which lives as long as `session`.
         let Ok(event) = rx.recv() else { break };
         driver.on_complete(event);
+        driver.fill(&session, &request);
     }
     // Wait for the session's HANDLE_CLOSING, the last notification of all (after every child's):
     // until then other threads may still be delivering the last notifications of the transfers,
@@ -310,7 +279,7 @@ fn run_page(args: &GetArgs, t0: Instant) -> u8 {
         eprintln!("inet: get --page writes into --output-dir; -o, -O and --continue do not apply");
         return exit::USAGE;
     }
-    if args.data.is_some() || !args.headers.is_empty() {
+    if args.data.is_some() || !args.t.headers.is_empty() {
         eprintln!("inet: get --page sends plain GETs; --data and --header do not apply");
         return exit::USAGE;
     }
@@ -322,7 +291,7 @@ fn run_page(args: &GetArgs, t0: Instant) -> u8 {
         }
     };
     let fetch = crate::page::PageFetch::new(url, request.options.clone());
-    let tracer = args.trace.map(|f| Tracer::new(f, t0));
+    let tracer = args.t.trace.map(|f| Tracer::new(f, t0));
     let session = {
         let fetch = fetch.clone();
         let mut builder = Session::builder()
@@ -333,10 +302,8 @@ fn run_page(args: &GetArgs, t0: Instant) -> u8 {
                 }
                 fetch.on_notification(n);
             });
-        if let Some(pem) = &args.cacert {
-            builder = builder.add_root_certificates_file(pem);
-        }
-        builder = crate::calls::with_timeouts(builder, args.timeout, args.connect_timeout);
+        // 16 connections to the page's host unless --max-connections-per-host says otherwise.
+        builder = args.t.session(builder);
         match builder.build() {
             Ok(s) => {
                 crate::interrupt::watch(&s);
@@ -415,11 +382,10 @@ fn is_ftp(url: &str) -> bool {
 fn http_only_flag(args: &GetArgs) -> Option<&'static str> {
     let http_only = [
         (args.data.is_some(), "--data"),
-        (!args.headers.is_empty(), "--header"),
         (args.fail, "--fail"),
         (args.max_redirects.is_some(), "--max-redirects"),
-        (args.max_time.is_some(), "--max-time"),
-        (args.speed_limit.is_some(), "--speed-limit"),
+        (args.t.max_time.is_some(), "--max-time"),
+        (args.t.speed_limit.is_some(), "--speed-limit"),
     ];
     http_only
         .iter()
@@ -438,15 +404,17 @@ fn run_ftp(args: &GetArgs, t0: Instant) -> u8 {
         outputs: &args.output,
         remote_name: args.remote_name,
         resume: args.resume,
+        parallel: args.t.parallel,
         common: crate::ftp::Common {
-            user: args.user.clone(),
+            user: args.t.user.clone(),
             active: args.active,
             ascii: args.ascii,
-            trace: args.trace,
-            timeout: args.timeout,
-            connect_timeout: args.connect_timeout,
-            cacert: args.cacert.clone(),
-            insecure: args.insecure,
+            trace: args.t.trace,
+            timeout: args.t.timeout,
+            connect_timeout: args.t.connect_timeout,
+            cacert: args.t.cacert.clone(),
+            insecure: args.t.insecure,
+            quiet: args.t.quiet,
         },
     };
     crate::ftp::get::run(plan, t0)
@@ -458,7 +426,7 @@ fn run_gopher(args: &GetArgs, t0: Instant) -> u8 {
         (args.resume, "--continue"),
         (args.active, "--active"),
         (args.ascii, "--ascii"),
-        (args.user.is_some(), "--user"),
+        (args.t.user.is_some(), "--user"),
     ];
     if let Some((_, flag)) = ftp_only.iter().find(|(given, _)| *given) {
         eprintln!("inet: get: {flag} is not for gopher:// URLs");
@@ -468,12 +436,14 @@ fn run_gopher(args: &GetArgs, t0: Instant) -> u8 {
         urls: &args.urls,
         outputs: &args.output,
         remote_name: args.remote_name,
+        parallel: args.t.parallel,
         common: gopher::Common {
-            trace: args.trace,
-            timeout: args.timeout,
-            connect_timeout: args.connect_timeout,
-            cacert: args.cacert.clone(),
-            insecure: args.insecure,
+            trace: args.t.trace,
+            timeout: args.t.timeout,
+            connect_timeout: args.t.connect_timeout,
+            cacert: args.t.cacert.clone(),
+            insecure: args.t.insecure,
+            quiet: args.t.quiet,
             query: args.query.clone(),
             raw: args.raw,
         },
@@ -496,7 +466,10 @@ fn jobs(args: &GetArgs) -> Vec<Job> {
         .enumerate()
         .map(|(i, url)| Job {
             ctx: i as u64 + 1,
-            url: with_user(url, args.user.as_deref()),
+            url: with_user(
+                url,
+                crate::netrc::user_for(url, args.t.user.as_deref()).as_deref(),
+            ),
             target: match args.output.get(i) {
                 Some(p) if p.as_os_str() != "-" => Target::File(p.clone()),
                 _ => Target::Stdout,
@@ -533,7 +506,7 @@ struct RequestPlan {
 impl RequestPlan {
     fn from_args(args: &GetArgs) -> inet::Result<Self> {
         let body = args.data.as_deref().map(read_data).transpose()?;
-        let mut headers = args.headers.clone();
+        let mut headers = args.t.headers.clone();
         let sets_type = headers.iter().any(|h| {
             h.split_once(':')
                 .is_some_and(|(name, _)| name.trim().eq_ignore_ascii_case("content-type"))
@@ -545,13 +518,13 @@ impl RequestPlan {
             );
         }
         let mut options = RequestOptions::default();
-        if args.insecure {
+        if args.t.insecure {
             options.flags |= RequestFlags::IGNORE_CERT_ERRORS;
         }
         if let Some(n) = args.max_redirects {
             options = options.max_redirects(n);
         }
-        if let Some(t) = args.max_time {
+        if let Some(t) = args.t.max_time {
             options = options.max_time(t);
         }
         Ok(RequestPlan {
@@ -608,7 +581,7 @@ fn session(
     bars: Arc<Bars>,
     tx: mpsc::Sender<Event>,
 ) -> inet::Result<Session> {
-    let mut builder = Session::builder().status_callback(move |n| {
+    let builder = Session::builder().status_callback(move |n| {
         if let Some(t) = &tracer {
             t.write(n);
         }
@@ -635,15 +608,7 @@ fn session(
             _ => {}
         }
     });
-    builder = crate::calls::with_timeouts(builder, args.timeout, args.connect_timeout);
-    if let Some(bytes_per_sec) = args.speed_limit {
-        let window = args.speed_time.unwrap_or(DEFAULT_SPEED_TIME);
-        builder = builder.low_speed_limit(bytes_per_sec, window);
-    }
-    if let Some(pem) = &args.cacert {
-        builder = builder.add_root_certificates_file(pem);
-    }
-    let session = builder.build()?;
+    let session = args.t.session(builder).build()?;
     crate::interrupt::watch(&session);
     Ok(session)
 }
@@ -687,6 +652,8 @@ impl fmt::Display for Failure {
 /// Where a transfer is.
 #[derive(Debug)]
 enum Phase {
+    /// Waiting for its turn (`--parallel`).
+    Queued,
     /// `start_send` is pending.
     Sending,
     /// A `start_read` is pending.
@@ -710,10 +677,14 @@ struct Driver {
     stdout: StdoutQueue,
     bars: Arc<Bars>,
     fail_on_http_error: bool,
+    /// At most this many transfers at once.
+    parallel: usize,
+    /// The next queued transfer (they start in URL order).
+    next: usize,
 }
 
 impl Driver {
-    fn new(jobs: Vec<Job>, bars: Arc<Bars>, fail_on_http_error: bool) -> Self {
+    fn new(jobs: Vec<Job>, bars: Arc<Bars>, fail_on_http_error: bool, parallel: usize) -> Self {
         let stdout_order = jobs
             .iter()
             .enumerate()
@@ -726,7 +697,7 @@ impl Driver {
                 job,
                 req: None,
                 sink: None,
-                phase: Phase::Sending,
+                phase: Phase::Queued,
             })
             .collect();
         Driver {
@@ -734,13 +705,20 @@ impl Driver {
             stdout: StdoutQueue::new(stdout_order),
             bars,
             fail_on_http_error,
+            parallel: parallel.max(1),
+            next: 0,
         }
     }
 
-    /// Open and start every request; one that cannot start fails alone.
-    fn start_all(&mut self, session: &Session, plan: &RequestPlan) {
-        for i in 0..self.transfers.len() {
+    /// Open and start queued requests, in URL order, until `parallel` are in flight; one that
+    /// cannot start fails alone.
+    fn fill(&mut self, session: &Session, plan: &RequestPlan) {
+        while self.in_flight() < self.parallel && self.next < self.transfers.len() {
+            let i = self.next;
+            self.next += 1;
             let t = &mut self.transfers[i];
+            t.phase = Phase::Sending;
+            self.bars.start(t.job.ctx);
             let started = inet::http::open_method(
                 session,
                 plan.method,
@@ -757,6 +735,15 @@ impl Driver {
         }
     }
 
+    /// Transfers started and not finished.
+    fn in_flight(&self) -> usize {
+        self.transfers
+            .iter()
+            .filter(|t| matches!(t.phase, Phase::Sending | Phase::Reading))
+            .count()
+    }
+
+    /// Transfers not finished (queued ones included).
     fn running(&self) -> usize {
         self.transfers
             .iter()
@@ -772,7 +759,7 @@ impl Driver {
             return;
         };
         match (&t.phase, event.outcome) {
-            (Phase::Done(_), _) => {}
+            (Phase::Done(_) | Phase::Queued, _) => {}
             (_, Err(e)) => self.finish(i, Err(Failure::Inet(e))),
             (Phase::Sending, Ok(_)) => self.on_sent(i),
             (Phase::Reading, Ok(Step::Data(data))) => {

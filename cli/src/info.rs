@@ -19,6 +19,7 @@ use crate::exit;
   inet info https://example.com/index.html          (status, headers, size, type, modified)
   inet info ftp://example.com/pub/file.iso --json   (size and modification time)
   inet info gopher://example.org/0/about.txt         (item type; Gopher+ attributes if any)
+  inet info https://example.com/api -H 'Accept: application/json'
 
 Exit status:
   0   the URL answered
@@ -35,9 +36,15 @@ pub struct InfoArgs {
     #[arg(long)]
     json: bool,
 
-    /// Credentials (FTP login, HTTP basic auth), overriding the URL's.
+    /// Credentials (FTP login, HTTP basic auth), overriding the URL's; without them, a
+    /// `~/.netrc` entry for the host (`$NETRC` names another file).
     #[arg(short, long, value_name = "USER:PASSWORD")]
     user: Option<String>,
+
+    /// HTTP: add (or replace) a header of the HEAD request; repeatable. Ignored for ftp:// and
+    /// gopher:// URLs, as curl does.
+    #[arg(short = 'H', long = "header", value_name = "K: V")]
+    headers: Vec<String>,
 
     /// Also trust the CA certificates in this PEM file.
     #[arg(long, value_name = "PEM")]
@@ -134,12 +141,11 @@ fn http(session: &Session, args: &InfoArgs) -> inet::Result<Facts> {
     if args.insecure {
         options.flags |= RequestFlags::IGNORE_CERT_ERRORS;
     }
-    let url = match &args.user {
-        Some(user) => crate::get::with_user(&args.url, Some(user)),
-        None => args.url.clone(),
-    };
+    let user = crate::netrc::user_for(&args.url, args.user.as_deref());
+    let url = crate::get::with_user(&args.url, user.as_deref());
     let req = inet::http::open_method(session, "HEAD", &url, options)?;
-    req.send_blocking(None, None)?;
+    let headers = (!args.headers.is_empty()).then(|| args.headers.join("\r\n"));
+    req.send_blocking(headers.as_deref(), None)?;
     let header = |name: &str| req.header_value(name).ok().map_or(Value::Null, Value::from);
     let mut headers = Map::new();
     for line in req.raw_headers()?.lines().skip(1) {

@@ -18,6 +18,18 @@ pub enum Target {
     Stdout,
 }
 
+/// The progress names of the targets that are files, keyed by their place in the list counted
+/// from 1 (the transfers' contexts).
+pub fn file_names<'a>(targets: impl Iterator<Item = &'a Target>) -> Vec<(u64, String)> {
+    targets
+        .enumerate()
+        .filter_map(|(i, t)| match t {
+            Target::File(p) => Some((i as u64 + 1, p.display().to_string())),
+            Target::Stdout => None,
+        })
+        .collect()
+}
+
 /// An open destination for one transfer.
 #[derive(Debug)]
 pub enum Sink {

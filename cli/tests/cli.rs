@@ -278,6 +278,23 @@ fn a_silent_server_times_out_with_12002() {
 }
 
 #[test]
+fn cat_takes_the_timeouts_and_limits_get_takes() {
+    let server = Server::start();
+    for flags in [
+        &["--timeout", "0.3"][..],
+        &["--max-time", "0.5"],
+        &["--speed-limit", "1000", "--speed-time", "0.5"],
+    ] {
+        let mut args = vec!["cat", "-q"];
+        let url = server.url("/silent");
+        args.push(&url);
+        args.extend_from_slice(flags);
+        let line = timeout_error_line(&inet(&args));
+        assert!(line.starts_with(&format!("inet: cat {url}: ")), "{line}");
+    }
+}
+
+#[test]
 fn max_time_ends_a_transfer_after_that_many_seconds_with_12002() {
     let server = Server::start();
     let started = Instant::now();
@@ -555,6 +572,9 @@ fn big_body() -> Vec<u8> {
 #[derive(Default)]
 struct Shared {
     requests: AtomicUsize,
+    /// `/count/…` requests being answered now, and the most there were at once.
+    active: AtomicUsize,
+    peak: AtomicUsize,
     waiting: Mutex<usize>,
     arrived: Condvar,
 }
@@ -587,6 +607,11 @@ impl Server {
     /// How many requests arrived.
     fn requests(&self) -> usize {
         self.shared.requests.load(Ordering::SeqCst)
+    }
+
+    /// The most `/count/…` requests that were being answered at once.
+    fn peak(&self) -> usize {
+        self.shared.peak.load(Ordering::SeqCst)
     }
 }
 
@@ -637,6 +662,16 @@ fn route(req: &Request, shared: &Shared) -> Reply {
             } else {
                 "together\n"
             })
+        }
+        // Counted while it is being answered (300 ms), before any byte of the reply is sent:
+        // a client sends its next request only after reading a whole reply, so the peak is
+        // the number of requests it had in flight at once.
+        p if p.starts_with("/count/") => {
+            let now = shared.active.fetch_add(1, Ordering::SeqCst) + 1;
+            shared.peak.fetch_max(now, Ordering::SeqCst);
+            std::thread::sleep(Duration::from_millis(300));
+            shared.active.fetch_sub(1, Ordering::SeqCst);
+            Reply::ok(format!("{p}\n"))
         }
         "/silent" => {
             std::thread::sleep(Duration::from_secs(5));
@@ -705,6 +740,83 @@ fn read_request(reader: &mut BufReader<TcpStream>) -> std::io::Result<Option<Req
         headers,
         body,
     }))
+}
+
+// ----- --parallel and --max-connections-per-host ---------------------------------------------------
+
+/// `n` URLs of /count/, and the bodies they give, in order.
+fn counted(server: &Server, n: usize) -> (Vec<String>, String) {
+    let urls: Vec<String> = (0..n).map(|i| server.url(&format!("/count/{i}"))).collect();
+    let bodies = (0..n).map(|i| format!("/count/{i}\n")).collect();
+    (urls, bodies)
+}
+
+#[test]
+fn get_parallel_2_fetches_20_urls_in_order_never_more_than_2_at_once() {
+    let server = Server::start();
+    let (urls, bodies) = counted(&server, 20);
+    let mut args = vec!["get", "--parallel", "2"];
+    args.extend(urls.iter().map(String::as_str));
+    let out = inet(&args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), bodies);
+    assert_eq!(server.requests(), 20);
+    assert_eq!(server.peak(), 2, "the most requests in flight at once");
+}
+
+#[test]
+fn cat_parallel_2_fetches_20_urls_in_order_never_more_than_2_at_once() {
+    let server = Server::start();
+    let (urls, bodies) = counted(&server, 20);
+    let mut args = vec!["cat", "-Z", "2"];
+    args.extend(urls.iter().map(String::as_str));
+    let out = inet(&args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), bodies);
+    assert_eq!(server.requests(), 20);
+    assert_eq!(server.peak(), 2, "the most requests in flight at once");
+}
+
+#[test]
+fn without_parallel_8_urls_are_in_flight_at_once() {
+    let server = Server::start();
+    let (urls, bodies) = counted(&server, 16);
+    // More connections per host than the 6 of a session's default, so that --parallel decides.
+    let mut args = vec!["cat", "--max-connections-per-host", "16"];
+    args.extend(urls.iter().map(String::as_str));
+    let out = inet(&args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), bodies);
+    assert_eq!(server.peak(), 8, "the default --parallel");
+}
+
+#[test]
+fn max_connections_per_host_caps_the_requests_in_flight() {
+    let server = Server::start();
+    let (urls, bodies) = counted(&server, 9);
+    let mut args = vec!["get", "--parallel", "8", "--max-connections-per-host", "3"];
+    args.extend(urls.iter().map(String::as_str));
+    let out = inet(&args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), bodies);
+    assert_eq!(server.peak(), 3, "one request per connection at a time");
+}
+
+#[test]
+fn parallel_and_max_connections_take_whole_numbers_from_1() {
+    for args in [
+        ["get", "http://127.0.0.1:1/", "--parallel", "0"],
+        ["cat", "http://127.0.0.1:1/", "--parallel", "two"],
+        [
+            "cat",
+            "http://127.0.0.1:1/",
+            "--max-connections-per-host",
+            "0",
+        ],
+    ] {
+        let out = inet(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+    }
 }
 
 // ----- inet get --page ----------------------------------------------------------------------------
@@ -856,6 +968,7 @@ fn connect_timeout_is_a_positive_number_of_seconds_for_every_command() {
         vec!["get", "http://127.0.0.1:1/", "--connect-timeout", "0"],
         vec!["info", "http://127.0.0.1:1/", "--connect-timeout", "-1"],
         vec!["ls", "ftp://127.0.0.1:1/", "--connect-timeout", "soon"],
+        vec!["cat", "http://127.0.0.1:1/", "--connect-timeout", "0"],
     ] {
         let out = inet(&args);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));

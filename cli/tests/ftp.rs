@@ -453,6 +453,99 @@ fn mv_renames_in_the_same_directory_or_to_an_absolute_path() {
     );
 }
 
+#[test]
+fn get_of_many_urls_runs_parallel_at_a_time_with_files_whole_and_stdout_in_order() {
+    let dir = local_dir("get-parallel");
+    let names = [
+        "hello.txt",
+        "rand_1M.bin",
+        "lines.txt",
+        "utf8.txt",
+        "crlf.txt",
+        "empty.txt",
+    ];
+    let urls: Vec<String> = names
+        .iter()
+        .map(|n| ftp().url(&format!("/data/{n}")))
+        .collect();
+    let files: Vec<PathBuf> = names.iter().map(|n| dir.join(n)).collect();
+    let mut args = vec!["get", "--parallel", "3"];
+    for (url, file) in urls.iter().zip(&files) {
+        args.extend([url.as_str(), "-o", path_str(file)]);
+    }
+    // Two more without -o: to stdout, in URL order.
+    let (a, b) = (ftp().url("/data/lines.txt"), ftp().url("/data/hello.txt"));
+    args.extend([a.as_str(), b.as_str()]);
+    let out = inet(&args);
+    assert_ok(&out);
+    for (name, file) in names.iter().zip(&files) {
+        assert!(
+            std::fs::read(file).unwrap() == data(name),
+            "{name} byte for byte"
+        );
+    }
+    let mut expected = data("lines.txt");
+    expected.extend(data("hello.txt"));
+    assert!(out.stdout == expected, "lines.txt then hello.txt on stdout");
+}
+
+// ----- cat ----------------------------------------------------------------------------------------
+
+#[test]
+fn cat_writes_ftp_and_ftps_files_and_a_directory_listing_to_stdout() {
+    let ftps = ftp()
+        .url("/data/rand_1M.bin")
+        .replacen("ftp://", "ftps://", 1);
+    let out = inet(&[
+        "cat",
+        &ftp().url("/data/hello.txt"),
+        &ftps,
+        "--cacert",
+        path_str(&ftp().ca_cert),
+    ]);
+    assert_ok(&out);
+    let mut expected = data("hello.txt");
+    expected.extend(data("rand_1M.bin"));
+    assert!(
+        out.stdout == expected,
+        "hello.txt then rand_1M.bin, byte for byte"
+    );
+    // A URL ending in `/` reads the directory's LIST.
+    let out = inet(&["cat", &ftp().url("/data/")]);
+    assert_ok(&out);
+    let listing = stdout(&out);
+    assert!(
+        listing.contains("rand_1M.bin") && listing.contains("hello.txt"),
+        "{listing}"
+    );
+}
+
+#[test]
+fn cat_of_a_missing_ftp_file_exits_1_with_the_servers_550() {
+    let url = ftp().url("/data/no-such-file");
+    let out = inet(&["cat", &url, &ftp().url("/data/hello.txt")]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let line = error_line(&out);
+    assert!(
+        line.starts_with(&format!("inet: cat {url}: ")) && line.contains("550"),
+        "{line}"
+    );
+    assert_eq!(out.stdout, data("hello.txt"), "the other URL is written");
+}
+
+#[test]
+fn cat_user_logs_in_instead_of_the_urls_anonymous_default() {
+    // The right password reads the file, a wrong one is refused: --user is the login used.
+    let user = format!("{}:{}", ftp().user, ftp().password);
+    let out = inet(&["cat", &ftp().url("/data/hello.txt"), "--user", &user, "-q"]);
+    assert_ok(&out);
+    assert_eq!(out.stdout, data("hello.txt"));
+    let wrong = format!("{}:wrong", ftp().user);
+    let out = inet(&["cat", &ftp().url("/data/hello.txt"), "--user", &wrong]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(error_line(&out).contains("12015"), "{}", stderr(&out));
+}
+
 // ----- --help -------------------------------------------------------------------------------------
 
 #[test]

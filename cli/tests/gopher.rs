@@ -396,6 +396,135 @@ fn trace_json_reports_a_refused_connection_in_request_complete() {
 // ----- --help -------------------------------------------------------------------------------------
 
 #[test]
+fn get_of_many_urls_runs_parallel_at_a_time_with_files_whole_and_stdout_in_order() {
+    let dir = local_dir("get-parallel");
+    let (bin, big, text) = (
+        dir.join("bin.dat"),
+        dir.join("rand.bin"),
+        dir.join("hello.txt"),
+    );
+    let out = inet(&[
+        "get",
+        "--parallel",
+        "2",
+        &gopher().url("9/bin.dat"),
+        "-o",
+        path_str(&bin),
+        &gopher().url("9/data/rand_1M.bin"),
+        "-o",
+        path_str(&big),
+        &gopher().url("0/hello.txt"),
+        "-o",
+        path_str(&text),
+        &gopher().url("0/dots.txt"),
+        &gopher().url("0/hello.txt"),
+    ]);
+    assert_ok(&out);
+    assert!(std::fs::read(&bin).unwrap() == on_disk("bin.dat"));
+    assert!(std::fs::read(&big).unwrap() == on_disk("data/rand_1M.bin"));
+    assert_eq!(std::fs::read(&text).unwrap(), crlf(&on_disk("hello.txt")));
+    let mut expected = crlf(&on_disk("dots.txt"));
+    expected.extend(crlf(&on_disk("hello.txt")));
+    assert_eq!(out.stdout, expected, "dots.txt then hello.txt on stdout");
+}
+
+#[test]
+fn cat_writes_gopher_items_and_menus_to_stdout_in_url_order() {
+    let out = inet(&[
+        "cat",
+        &gopher().url("9/bin.dat"),
+        &gopher().url("0/hello.txt"),
+        "-q",
+    ]);
+    assert_ok(&out);
+    let mut expected = on_disk("bin.dat");
+    expected.extend(crlf(&on_disk("hello.txt")));
+    assert!(
+        out.stdout == expected,
+        "bin.dat then hello.txt, byte for byte"
+    );
+    let out = inet(&["cat", &gopher().url("1/")]);
+    assert_ok(&out);
+    assert!(
+        stdout(&out).contains("Hello text\t/hello.txt\t"),
+        "{}",
+        stdout(&out)
+    );
+    let out = inet(&["cat", "gopher://127.0.0.1:1/0/x"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(error_line(&out).contains("12029"), "{}", stderr(&out));
+}
+
+/// `socat` in front of gophernicus, speaking TLS with the harness's certificate for 127.0.0.1:
+/// a gophers:// server. Killed on drop.
+struct TlsFront {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl TlsFront {
+    fn start() -> TlsFront {
+        let tls = servers::nginx()
+            .ca_cert
+            .parent()
+            .expect("tls dir")
+            .to_path_buf();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let listen = format!(
+            "OPENSSL-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork,verify=0,cert={},key={}",
+            tls.join("server.crt").display(),
+            tls.join("server.key").display()
+        );
+        let child = std::process::Command::new("socat")
+            .args([&listen, &format!("TCP:127.0.0.1:{}", gopher().port)])
+            .stdin(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("socat runs");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "socat is not listening"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        TlsFront { child, port }
+    }
+}
+
+impl Drop for TlsFront {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn cat_reads_gophers_urls_over_tls_verified_as_https_is() {
+    let front = TlsFront::start();
+    let url = format!("gophers://127.0.0.1:{}/0/hello.txt", front.port);
+    let ca = servers::nginx().ca_cert.clone();
+    let out = inet(&["cat", &url, "--cacert", path_str(&ca), "-q"]);
+    assert_ok(&out);
+    assert_eq!(out.stdout, crlf(&on_disk("hello.txt")));
+    let out = inet(&["cat", &url, "-q"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "an unknown CA: {}",
+        stderr(&out)
+    );
+    assert!(error_line(&out).contains("12045"), "{}", stderr(&out));
+    let out = inet(&["cat", &url, "--insecure", "-q"]);
+    assert_ok(&out);
+    assert_eq!(out.stdout, crlf(&on_disk("hello.txt")));
+}
+
+#[test]
 fn get_and_ls_help_explain_gopher_urls_queries_and_errors() {
     for cmd in ["get", "ls"] {
         let out = inet(&[cmd, "--help"]);

@@ -410,18 +410,18 @@ impl BlockingWriter {
     /// response head read; FTP: `226`), blocking.
     pub fn finish(mut self) -> io::Result<()> {
         use futures_lite::AsyncWriteExt;
-        async_io::block_on(self.inner.close())
+        crate::reactor::block_on(self.inner.close())
     }
 }
 
 impl io::Write for BlockingWriter {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         use futures_lite::AsyncWriteExt;
-        async_io::block_on(self.inner.write(buf))
+        crate::reactor::block_on(self.inner.write(buf))
     }
 
     fn flush(&mut self) -> io::Result<()> {
         use futures_lite::AsyncWriteExt;
-        async_io::block_on(self.inner.flush())
+        crate::reactor::block_on(self.inner.flush())
     }
 }

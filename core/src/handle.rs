@@ -350,7 +350,7 @@ impl Record {
                     for (limit, make) in steps {
                         let step = make();
                         futures_lite::future::or(step, async {
-                            async_io::Timer::after(limit).await;
+                            crate::reactor::Timer::after(limit).await;
                         })
                         .await;
                     }

@@ -46,6 +46,7 @@ mod notify;
 mod operation;
 mod options;
 mod progress;
+pub mod reactor;
 mod reader;
 mod record;
 mod session;
@@ -66,6 +67,7 @@ pub use notifications::Notifications;
 pub use operation::{Call, Pending, Started};
 pub use options::{LowSpeed, Options, Proxy, Resolve, StaticResolver, SystemResolver, TlsOptions};
 pub use progress::ProgressMeter;
+pub use reactor::{block_on, Timer};
 pub use reader::{
     close_connection, CloseAtEnd, Ending, Framed, Framing, Incoming, Reader, Transform, UntilClose,
 };

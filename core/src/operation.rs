@@ -169,7 +169,7 @@ impl Call<'_> {
 
     /// [`HandleRef::block`] with this call's context.
     pub fn block<T>(&self, op: impl Future<Output = Result<T>>) -> Result<T> {
-        async_io::block_on(self.run(op))
+        crate::reactor::block_on(self.run(op))
     }
 
     /// Register `op`, poll it once here, and park it if it has to wait (see the module docs).

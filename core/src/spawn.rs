@@ -17,8 +17,8 @@ pub type Task = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 
 /// Runs callback-mode operations: implement it to put inet's work on your executor.
 ///
-/// inet's futures drive their sockets and timers through async-io's own reactor, so they make
-/// progress on any executor. A tokio embedding:
+/// inet's futures wait in inet's own reactor (its thread wakes them), so they make progress on
+/// any executor. A tokio embedding:
 ///
 /// ```
 /// use inet_core::{Session, Spawn, Task};
@@ -198,7 +198,8 @@ fn run_worker(pool: Arc<Pool>) {
             l.await;
         }
     };
-    async_io::block_on(pool.ex.run(stop));
+    // Background: a blocking call's `block_on` takes the reactor's waiting from it.
+    crate::reactor::block_on_background(pool.ex.run(stop));
 }
 
 impl fmt::Debug for Builtin {

@@ -31,6 +31,7 @@
 //! gophers). See the repository's ARCHITECTURE.md for the map.
 
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 // docs.rs (nightly): badge each item with the features it needs.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -43,10 +44,10 @@ pub mod urls;
 pub use open::{open_url, open_url_blocking, start_open_url, OpenUrlOptions, UrlStream};
 
 pub use inet_core::{
-    transport, AsyncReader, BlockingReader, Completion, Context, Direction, Error, ErrorKind,
-    Handle, HandleId, HandleKind, HandleRef, LowSpeed, Notification, Options, Pending, Progress,
-    Proxy, Resolve, Result, Session, SessionBuilder, Spawn, Started, StaticResolver, Status,
-    StatusCallback, SystemResolver, Task, STATUS_PROGRESS,
+    block_on, reactor, transport, AsyncReader, BlockingReader, Completion, Context, Direction,
+    Error, ErrorKind, Handle, HandleId, HandleKind, HandleRef, LowSpeed, Notification, Options,
+    Pending, Progress, Proxy, Resolve, Result, Session, SessionBuilder, Spawn, Started,
+    StaticResolver, Status, StatusCallback, SystemResolver, Task, Timer, STATUS_PROGRESS,
 };
 #[cfg(feature = "http")]
 pub use inet_http::{

@@ -38,6 +38,9 @@ pub struct OpenUrlOptions {
     /// anonymous without).
     #[cfg(feature = "ftp")]
     pub ftp: FtpOptions,
+    /// Gopher: certificate checks for gophers:// (TLS itself follows the scheme).
+    #[cfg(feature = "gopher")]
+    pub gopher: GopherOptions,
     /// The context of the handles the call creates.
     pub context: Context,
 }
@@ -174,7 +177,7 @@ impl UrlStream {
 
     /// [`read_to_end`](Self::read_to_end), blocking.
     pub fn read_to_end_blocking(&self, limit: u64) -> Result<Vec<u8>> {
-        async_io::block_on(self.read_to_end(limit))
+        inet_core::block_on(self.read_to_end(limit))
     }
 }
 
@@ -296,7 +299,7 @@ fn prepare(session: &HandleRef, url: &str, options: &OpenUrlOptions) -> Result<P
             // inet-gopher's own reading of the URL (RFC 4266), as the CLI's.
             let url = GopherUrl::parse(url)?;
             let locator = url.locator()?;
-            let opts = GopherOptions::new().secure(url.secure);
+            let opts = options.gopher.secure(url.secure);
             let conn = GopherConnection::open(session, &url.host, url.port, opts, ctx)?;
             Ok(Prepared::Gopher(conn, locator, url.query))
         }

@@ -108,7 +108,7 @@ impl FtpConnection {
         port: u16,
         options: FtpOptions,
     ) -> Result<Self> {
-        async_io::block_on(Self::connect(session, host, port, options))
+        inet_core::block_on(Self::connect(session, host, port, options))
     }
 
     /// Connect and log in now (the first operation would otherwise do it). Does nothing when

@@ -287,6 +287,6 @@ impl GopherFile {
 
     /// [`read_to_end`](Self::read_to_end), blocking.
     pub fn read_to_end_blocking(&self, limit: u64) -> Result<Vec<u8>> {
-        async_io::block_on(self.body.read_to_end(None, limit))
+        inet_core::block_on(self.body.read_to_end(None, limit))
     }
 }

@@ -405,7 +405,7 @@ impl HttpRequest {
 
     /// [`read_to_end`](Self::read_to_end), blocking.
     pub fn read_to_end_blocking(&self) -> Result<Vec<u8>> {
-        async_io::block_on(self.read_to_end())
+        inet_core::block_on(self.read_to_end())
     }
 
     /// WinINet: InternetQueryDataAvailable. Bytes readable without waiting; waits for the network

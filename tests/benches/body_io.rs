@@ -11,7 +11,7 @@
 //!   buffer, no `BufReader`);
 //! - `blocking read loop 64K` and `std::io::copy`: the blocking pair.
 //!
-//! Every run drives its future with `smol::block_on` (the blocking ones run on the thread), writes
+//! Every run drives its future with `inet_core::block_on` (the blocking ones run on the thread), writes
 //! into a sink, and must see exactly the file's size. The table gives the median rate of each,
 //! its ratio to the 64 KiB read loop, and the median CPU time of this process per GiB (steadier
 //! than rates on a shared machine: other processes' load does not count); the goal is judged on `futures::io::copy` and
@@ -72,11 +72,13 @@ impl Way {
     fn read(self, req: &HttpRequest) -> Result<u64> {
         let mut sink = futures::io::sink();
         Ok(match self {
-            Way::ReadLoop64K => smol::block_on(read_loop(req, 64 * 1024))?,
-            Way::ReadLoop8K => smol::block_on(read_loop(req, 8 * 1024))?,
-            Way::FuturesCopy => smol::block_on(futures::io::copy(req.async_reader(), &mut sink))?,
+            Way::ReadLoop64K => inet_core::block_on(read_loop(req, 64 * 1024))?,
+            Way::ReadLoop8K => inet_core::block_on(read_loop(req, 8 * 1024))?,
+            Way::FuturesCopy => {
+                inet_core::block_on(futures::io::copy(req.async_reader(), &mut sink))?
+            }
             Way::FuturesCopyBuf => {
-                smol::block_on(futures::io::copy_buf(req.async_reader(), &mut sink))?
+                inet_core::block_on(futures::io::copy_buf(req.async_reader(), &mut sink))?
             }
             Way::BlockingLoop64K => {
                 let mut buf = vec![0u8; 64 * 1024];

@@ -2,7 +2,7 @@
 //!
 //! Workloads:
 //! - a 1 GiB binary item (type 9) from gophernicus under socat, fetched by inet's future form
-//!   (`open_file` then 1 MiB reads on `smol::block_on`), inet's callback mode (`start_open_file`,
+//!   (`open_file` then 1 MiB reads on `inet_core::block_on`), inet's callback mode (`start_open_file`,
 //!   then 64 KiB `start_read`s continued from the status callback), `inet get URL -o /dev/null`
 //!   (a whole process, start-up included) and `curl gopher://… -o /dev/null`. Rounds alternate
 //!   the tools (the first tool rotates each round) with a pause before each run; the table shows
@@ -554,7 +554,7 @@ fn split_url(url: &str) -> Result<(String, u16, String)> {
     Ok((host.to_owned(), port.parse()?, selector.to_owned()))
 }
 
-/// The future form: `open_file`, then 1 MiB reads, on `smol::block_on`.
+/// The future form: `open_file`, then 1 MiB reads, on `inet_core::block_on`.
 fn future_form(
     host: &str,
     port: u16,
@@ -564,7 +564,7 @@ fn future_form(
     let session = Session::new()?;
     let conn = GopherConnection::open(&session, host, port, GopherOptions::new(), Context(1))?;
     let started = Instant::now();
-    let got = smol::block_on(async {
+    let got = inet_core::block_on(async {
         let file = conn.open_file(locator, None, Context(1)).await?;
         let mut buf = vec![0u8; 1 << 20];
         let mut got = 0u64;

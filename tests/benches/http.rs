@@ -29,7 +29,7 @@
 //!
 //! The peers: `curl` (Debian's, OpenSSL; installed when missing) and reqwest (native-tls,
 //! HTTP/1.1) on a current-thread tokio runtime, its fastest setting on two cores shared with the
-//! server. inet's future form drives `inet_http` futures with `smol::block_on`; its callback mode
+//! server. inet's future form drives `inet_http` futures with `inet_core::block_on`; its callback mode
 //! runs on the session's built-in executor. The `inet` binary is built by this bench (`cargo build
 //! -p inet-cli`, in the bench's own profile and target directory) before the first run.
 

@@ -1,9 +1,8 @@
 //! `inet put`, `ls`, `mkdir`, `rmdir`, `rm`, `mv` over ftp:// and ftps:// URLs: one login and
 //! one operation each, in callback mode (see the module above).
 
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, Write};
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Instant;
 
 use clap::Args;
@@ -13,7 +12,7 @@ use inet::{Context, Direction, Error, ErrorKind, Started};
 use super::{ftp_help, listing, parse_url, run_one, Client, Failure, FtpFlags, CTX};
 use crate::exit;
 use crate::gopher::gopher_help;
-use crate::progress::Bars;
+use crate::progress::{Meter, Show};
 
 // ----- put ----------------------------------------------------------------------------------------
 
@@ -63,11 +62,8 @@ pub fn put(args: PutArgs, t0: Instant) -> u8 {
         url.path.clone()
     };
     let common = args.flags.common();
-    let bars = if common.trace.is_none() && io::stderr().is_terminal() {
-        Arc::new(Bars::new(&[(CTX, args.file.as_path())], Direction::Send))
-    } else {
-        Arc::new(Bars::default())
-    };
+    let show = Show::choose(common.quiet, common.trace.is_some());
+    let meter = Meter::single(args.file.display().to_string(), Direction::Send, show);
     let existing = if args.resume {
         Existing::Resume
     } else {
@@ -76,7 +72,7 @@ pub fn put(args: PutArgs, t0: Instant) -> u8 {
     let options = TransferOptions::new()
         .transfer_type(common.transfer_type(&url))
         .existing(existing);
-    run_one("put", &url, &common, t0, bars, |client| {
+    run_one("put", &url, &common, t0, meter, |client| {
         let conn = client.conn();
         client.call(conn.start_put_file(&args.file, &remote, options, Context(CTX)))?;
         Ok(())
@@ -148,7 +144,7 @@ pub fn ls(args: LsArgs, t0: Instant) -> u8 {
         Err(code) => return code,
     };
     let common = args.flags.common();
-    run_one("ls", &url, &common, t0, Arc::default(), |client| {
+    run_one("ls", &url, &common, t0, Meter::default(), |client| {
         let items = list(client, &url)?;
         let text = if args.json {
             listing::json(&items) + "\n"
@@ -180,6 +176,7 @@ fn ls_gopher(args: LsArgs, t0: Instant) -> u8 {
         connect_timeout: f.connect_timeout,
         cacert: f.cacert,
         insecure: f.insecure,
+        quiet: f.quiet,
         query: args.query,
         raw: args.raw,
     };
@@ -270,7 +267,7 @@ pub fn path_op(op: PathOp, args: PathArgs, t0: Instant) -> u8 {
         return exit::USAGE;
     };
     let common = args.flags.common();
-    run_one(command, &url, &common, t0, Arc::default(), |client| {
+    run_one(command, &url, &common, t0, Meter::default(), |client| {
         let conn = client.conn();
         let started = match op {
             PathOp::Mkdir => conn.start_create_directory(&path),
@@ -324,7 +321,7 @@ pub fn mv(args: MvArgs, t0: Instant) -> u8 {
     }
     let to = new_path(&from, &args.new_name);
     let common = args.flags.common();
-    run_one("mv", &url, &common, t0, Arc::default(), |client| {
+    run_one("mv", &url, &common, t0, Meter::default(), |client| {
         client.call(client.conn().start_rename_file(&from, &to))?;
         Ok(())
     })

@@ -1,5 +1,6 @@
 //! `inet get ftp://…`: download files, to `-o FILE`, to a file named after the URL (`-O`), or to
-//! stdout, one URL after the other, each on its own session and connection.
+//! stdout, `--parallel N` URLs at a time (those to stdout one after the other, in URL order),
+//! each on its own session and connection.
 //!
 //! To a file: FtpGetFile in callback mode (`start_get_file`), resumed with `REST` under
 //! `--continue`; a failed download leaves what it got, for a later `--continue`. To stdout:
@@ -7,7 +8,7 @@
 //! waiting, else a `REQUEST_COMPLETE` with them) and `start_finish` for the server's `226`.
 
 use std::fs;
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
@@ -17,7 +18,8 @@ use inet::{Completion, Context, Direction, Error, ErrorKind, Started};
 
 use super::{parse_url, run_one, Client, Common, Failure, CTX};
 use crate::exit;
-use crate::progress::Bars;
+use crate::output::{file_names, Target};
+use crate::progress::{Bars, Meter, Show};
 
 /// How many bytes one read asks for.
 const READ_CHUNK: usize = 64 * 1024;
@@ -32,17 +34,13 @@ pub struct Plan<'a> {
     pub remote_name: bool,
     /// `--continue`: resume into the existing output file.
     pub resume: bool,
+    /// `--parallel`: at most this many downloads at once.
+    pub parallel: usize,
     pub common: Common,
 }
 
-/// Where one download goes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Target {
-    File(PathBuf),
-    Stdout,
-}
-
-/// Run every download in URL order; the exit status is that of the first failure.
+/// Run the downloads, `parallel` at a time; the exit status is that of the first failure in URL
+/// order.
 pub fn run(plan: Plan<'_>, t0: Instant) -> u8 {
     let mut jobs = Vec::new();
     for (i, raw) in plan.urls.iter().enumerate() {
@@ -68,24 +66,32 @@ pub fn run(plan: Plan<'_>, t0: Instant) -> u8 {
         }
         jobs.push((url, target));
     }
-    let mut code = exit::OK;
-    for (url, target) in jobs {
-        let c = get_one(&url, &target, plan.resume, &plan.common, t0);
-        if code == exit::OK {
-            code = c;
-        }
-    }
-    code
+    let bars = Arc::new(Bars::new(
+        &file_names(jobs.iter().map(|(_, t)| t)),
+        Direction::Receive,
+        Show::choose(plan.common.quiet, plan.common.trace.is_some()),
+    ));
+    let common = &plan.common;
+    crate::calls::run_jobs(
+        jobs,
+        plan.parallel,
+        |(_, target)| *target == Target::Stdout,
+        |i, (url, target)| {
+            let meter = Meter::new(bars.clone(), i as u64 + 1);
+            get_one(&url, &target, plan.resume, common, t0, meter)
+        },
+    )
 }
 
-fn get_one(url: &FtpUrl, target: &Target, resume: bool, common: &Common, t0: Instant) -> u8 {
-    let bars = match target {
-        Target::File(path) if common.trace.is_none() && io::stderr().is_terminal() => {
-            Arc::new(Bars::new(&[(CTX, path.as_path())], Direction::Receive))
-        }
-        _ => Arc::new(Bars::default()),
-    };
-    run_one("get", url, common, t0, bars, |client| match target {
+fn get_one(
+    url: &FtpUrl,
+    target: &Target,
+    resume: bool,
+    common: &Common,
+    t0: Instant,
+    meter: Meter,
+) -> u8 {
+    run_one("get", url, common, t0, meter, |client| match target {
         Target::File(path) => to_file(client, url, path, resume, common),
         Target::Stdout => to_stdout(client, url, common),
     })

@@ -9,7 +9,6 @@
 use std::fmt;
 use std::io;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Args;
@@ -18,7 +17,7 @@ use inet::transport::TlsVerify;
 use inet::{Context, Error, ErrorKind, HandleKind};
 
 use crate::exit;
-use crate::progress::Bars;
+use crate::progress::Meter;
 use crate::trace::{TraceFormat, Tracer};
 
 pub mod commands;
@@ -37,7 +36,8 @@ macro_rules! ftp_help {
   ftps://… is explicit FTPS (AUTH TLS), also on port 21 by default (curl's ftps:// is implicit
   TLS on port 990). The path is relative to the login directory (RFC 1738); start it with %2F for
   an absolute one. Percent-escapes are decoded (%20 is a space). `;type=a` asks for ASCII.
-  --user u:p overrides the URL's user and password.
+  --user u:p overrides the URL's user and password; without either, the ~/.netrc entry for
+  the host is used ($NETRC names another file), else the login is anonymous.
 
 Trace:
   --trace json|text prints every status notification on stderr, in the same format as for HTTP
@@ -59,7 +59,8 @@ pub(crate) use ftp_help;
 /// The flags every FTP subcommand takes.
 #[derive(Debug, Args)]
 pub struct FtpFlags {
-    /// Log in as USER with PASSWORD (overrides the URL's user-info; anonymous when neither).
+    /// Log in as USER with PASSWORD (overrides the URL's user-info); without either, a
+    /// `~/.netrc` entry for the host (`$NETRC` names another file); anonymous when none.
     #[arg(short, long, value_name = "USER:PASSWORD")]
     pub user: Option<String>,
 
@@ -90,6 +91,11 @@ pub struct FtpFlags {
     /// Accept any certificate (ftps://).
     #[arg(short = 'k', long)]
     pub insecure: bool,
+
+    /// No progress bar or progress lines (uploads, downloads to files). Errors are still
+    /// printed.
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 impl FtpFlags {
@@ -103,6 +109,7 @@ impl FtpFlags {
             connect_timeout: self.connect_timeout,
             cacert: self.cacert.clone(),
             insecure: self.insecure,
+            quiet: self.quiet,
         }
     }
 }
@@ -118,6 +125,8 @@ pub struct Common {
     pub connect_timeout: Option<Duration>,
     pub cacert: Option<PathBuf>,
     pub insecure: bool,
+    /// `--quiet`: no progress.
+    pub quiet: bool,
 }
 
 impl Common {
@@ -132,18 +141,37 @@ impl Common {
 
     /// Login, security and data connection for `url`.
     pub(crate) fn options(&self, url: &FtpUrl) -> FtpOptions {
+        self.options_with(url, crate::netrc::lookup)
+    }
+
+    /// The login: `--user`, else the URL's user and password, else the `netrc` entry for the
+    /// host (for the URL's user, when it has no password); anonymous when none gives one.
+    fn credentials(
+        &self,
+        url: &FtpUrl,
+        netrc: impl Fn(&str, Option<&str>) -> Option<crate::netrc::Entry>,
+    ) -> Option<(String, String)> {
+        if let Some(u) = &self.user {
+            let (name, password) = u.split_once(':').unwrap_or((u, ""));
+            return Some((name.to_string(), password.to_string()));
+        }
+        if let (Some(name), Some(password)) = (&url.user, &url.password) {
+            return Some((name.clone(), password.clone()));
+        }
+        match netrc(&url.host, url.user.as_deref()) {
+            Some(e) => Some((e.login, e.password)),
+            None => url.user.clone().map(|name| (name, String::new())),
+        }
+    }
+
+    /// [`options`](Self::options) with this netrc lookup.
+    fn options_with(
+        &self,
+        url: &FtpUrl,
+        netrc: impl Fn(&str, Option<&str>) -> Option<crate::netrc::Entry>,
+    ) -> FtpOptions {
         let mut options = FtpOptions::new();
-        let credentials = match &self.user {
-            Some(u) => {
-                let (name, password) = u.split_once(':').unwrap_or((u, ""));
-                Some((name.to_string(), password.to_string()))
-            }
-            None => url
-                .user
-                .clone()
-                .map(|name| (name, url.password.clone().unwrap_or_default())),
-        };
-        if let Some((name, password)) = credentials {
+        if let Some((name, password)) = self.credentials(url, netrc) {
             options = options.credentials(&name, &password);
         }
         if url.secure {
@@ -247,18 +275,22 @@ pub fn run_one(
     url: &FtpUrl,
     common: &Common,
     t0: Instant,
-    bars: Arc<Bars>,
+    meter: Meter,
     op: impl FnOnce(&Client) -> Result<(), Failure>,
 ) -> u8 {
-    let client = match client(url, common, t0, bars.clone()) {
+    meter.start();
+    let client = match client(url, common, t0, meter.clone()) {
         Ok(c) => c,
-        Err(e) => return report(command, url, Err(e.into())),
+        Err(e) => {
+            meter.finish(false);
+            return report(command, url, Err(e.into()));
+        }
     };
     let outcome = client
         .login()
         .map_err(Failure::from)
         .and_then(|()| op(&client));
-    bars.finish(CTX, outcome.is_ok());
+    meter.finish(outcome.is_ok());
     client.finish();
     report(command, url, outcome)
 }
@@ -267,7 +299,7 @@ pub fn run_one(
 pub type Client = crate::calls::Client<FtpConnection>;
 
 /// Make the session and the (not yet logged-in) connection handle of `url`.
-fn client(url: &FtpUrl, common: &Common, t0: Instant, bars: Arc<Bars>) -> inet::Result<Client> {
+fn client(url: &FtpUrl, common: &Common, t0: Instant, meter: Meter) -> inet::Result<Client> {
     let settings = crate::calls::Settings {
         timeout: common.timeout,
         connect_timeout: common.connect_timeout,
@@ -281,7 +313,7 @@ fn client(url: &FtpUrl, common: &Common, t0: Instant, bars: Arc<Bars>) -> inet::
     // Closing sends QUIT, which waits at most 5 s; one more for the rest.
     let patience = Duration::from_secs(6);
     let tracer = common.trace.map(|f| Tracer::new(f, t0));
-    Client::new(settings, kinds, tracer, bars, patience, |session| {
+    Client::new(settings, kinds, tracer, meter, patience, |session| {
         FtpConnection::open(
             session,
             &url.host,
@@ -305,16 +337,46 @@ mod tests {
 
     #[test]
     fn user_overrides_the_urls_credentials() {
+        let no_netrc = |_: &str, _: Option<&str>| None;
         let url = FtpUrl::parse("ftp://ann:pw@h/").unwrap();
         let common = Common::default();
-        assert_eq!(common.options(&url).user(), "ann");
+        assert_eq!(common.options_with(&url, no_netrc).user(), "ann");
         let common = Common {
             user: Some("bob:x".into()),
             ..Common::default()
         };
-        assert_eq!(common.options(&url).user(), "bob");
+        assert_eq!(common.options_with(&url, no_netrc).user(), "bob");
         let anonymous = FtpUrl::parse("ftp://h/").unwrap();
-        assert_eq!(Common::default().options(&anonymous).user(), "anonymous");
+        assert_eq!(
+            Common::default().options_with(&anonymous, no_netrc).user(),
+            "anonymous"
+        );
+    }
+
+    #[test]
+    fn netrc_fills_in_what_neither_the_flag_nor_the_url_gives() {
+        let netrc = |host: &str, login: Option<&str>| {
+            let text = "machine h login carl password c\nmachine h login ann password a";
+            crate::netrc::find(text, host, login)
+        };
+        let bare = FtpUrl::parse("ftp://h/").unwrap();
+        let common = Common::default();
+        assert_eq!(
+            common.credentials(&bare, netrc),
+            Some(("carl".into(), "c".into()))
+        );
+        let named = FtpUrl::parse("ftp://ann@h/").unwrap();
+        assert_eq!(
+            common.credentials(&named, netrc),
+            Some(("ann".into(), "a".into()))
+        );
+        let full = FtpUrl::parse("ftp://ann:url@h/").unwrap();
+        assert_eq!(
+            common.credentials(&full, netrc),
+            Some(("ann".into(), "url".into()))
+        );
+        let other = FtpUrl::parse("ftp://other/").unwrap();
+        assert_eq!(common.credentials(&other, netrc), None);
     }
 
     #[test]

@@ -2,7 +2,6 @@
 //! InternetFindNextFile until NO_MORE_FILES), in callback mode.
 
 use std::io::{self, Write};
-use std::sync::Arc;
 use std::time::Instant;
 
 use inet::gopher::{GopherFind, MenuItem};
@@ -11,6 +10,7 @@ use inet::{Context, Error, ErrorKind, Started};
 use super::reply::error_in_menu;
 use super::{listing, parse_url, run_one, server_error, Client, Common, Failure, GopherUrl, CTX};
 use crate::exit;
+use crate::progress::Meter;
 
 /// Run `inet ls` on a gopher URL: the menu as a table, or JSON with `json`.
 pub fn ls(url: &str, json: bool, common: &Common, t0: Instant) -> u8 {
@@ -25,7 +25,7 @@ pub fn ls(url: &str, json: bool, common: &Common, t0: Instant) -> u8 {
             return exit::USAGE;
         }
     };
-    run_one("ls", &url, common, t0, Arc::default(), |client| {
+    run_one("ls", &url, common, t0, Meter::default(), |client| {
         let items = list(client, &url, query.as_deref())?;
         if !common.raw {
             if let Some(text) = error_in_menu(&items) {

@@ -1,5 +1,6 @@
 //! `inet get gopher://…`: fetch items, to `-o FILE`, to a file named after the selector (`-O`),
-//! or to stdout, one URL after the other, each on its own session and connection.
+//! or to stdout, `--parallel N` URLs at a time (those to stdout one after the other, in URL
+//! order), each on its own session and connection.
 //!
 //! A file item is opened with GopherOpenFile (`start_open_file`); a menu or a search with
 //! `start_open_raw`, which reads it as the text the server sent. Then reads (`start_read`, done
@@ -8,7 +9,7 @@
 //! created only then, so a failed request leaves no file.
 
 use std::fs::File;
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
@@ -19,7 +20,8 @@ use inet::{Completion, Context, Direction, Error, ErrorKind, Started};
 use super::reply::{error_reply, SNIFF_LIMIT};
 use super::{parse_url, run_one, server_error, Client, Common, Failure, GopherUrl, CTX};
 use crate::exit;
-use crate::progress::Bars;
+use crate::output::{file_names, Target};
+use crate::progress::{Bars, Meter, Show};
 
 /// How many bytes one read asks for.
 const READ_CHUNK: usize = 64 * 1024;
@@ -32,17 +34,13 @@ pub struct Plan<'a> {
     pub outputs: &'a [PathBuf],
     /// `-O`: URLs without an `-o` go to a file named after the selector's last name, here.
     pub remote_name: bool,
+    /// `--parallel`: at most this many requests at once.
+    pub parallel: usize,
     pub common: Common,
 }
 
-/// Where one item goes.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Target {
-    File(PathBuf),
-    Stdout,
-}
-
-/// Run every download in URL order; the exit status is that of the first failure.
+/// Run the downloads, `parallel` at a time (those to stdout one after the other, in URL order);
+/// the exit status is that of the first failure in URL order.
 pub fn run(plan: Plan<'_>, t0: Instant) -> u8 {
     let mut jobs = Vec::new();
     for (i, raw) in plan.urls.iter().enumerate() {
@@ -71,14 +69,21 @@ pub fn run(plan: Plan<'_>, t0: Instant) -> u8 {
         };
         jobs.push((url, query, target));
     }
-    let mut code = exit::OK;
-    for (url, query, target) in jobs {
-        let c = get_one(&url, query.as_deref(), &target, &plan.common, t0);
-        if code == exit::OK {
-            code = c;
-        }
-    }
-    code
+    let bars = Arc::new(Bars::new(
+        &file_names(jobs.iter().map(|(_, _, t)| t)),
+        Direction::Receive,
+        Show::choose(plan.common.quiet, plan.common.trace.is_some()),
+    ));
+    let common = &plan.common;
+    crate::calls::run_jobs(
+        jobs,
+        plan.parallel,
+        |(_, _, target)| *target == Target::Stdout,
+        |i, (url, query, target)| {
+            let meter = Meter::new(bars.clone(), i as u64 + 1);
+            get_one(&url, query.as_deref(), &target, common, t0, meter)
+        },
+    )
 }
 
 fn get_one(
@@ -87,14 +92,9 @@ fn get_one(
     target: &Target,
     common: &Common,
     t0: Instant,
+    meter: Meter,
 ) -> u8 {
-    let bars = match target {
-        Target::File(path) if common.trace.is_none() && io::stderr().is_terminal() => {
-            Arc::new(Bars::new(&[(CTX, path.as_path())], Direction::Receive))
-        }
-        _ => Arc::new(Bars::default()),
-    };
-    run_one("get", url, common, t0, bars, |client| {
+    run_one("get", url, common, t0, meter, |client| {
         let file = open(client, url, query)?;
         let outcome = copy(client, &file, Output::new(target, !common.raw));
         file.close();

@@ -9,7 +9,6 @@
 use std::fmt;
 use std::io;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use inet::gopher::{GopherConnection, GopherOptions};
@@ -17,7 +16,7 @@ use inet::transport::TlsVerify;
 use inet::{Context, Error, ErrorKind, HandleKind};
 
 use crate::exit;
-use crate::progress::Bars;
+use crate::progress::Meter;
 use crate::trace::{TraceFormat, Tracer};
 
 pub mod commands;
@@ -72,6 +71,8 @@ pub struct Common {
     pub connect_timeout: Option<Duration>,
     pub cacert: Option<PathBuf>,
     pub insecure: bool,
+    /// `--quiet`: no progress.
+    pub quiet: bool,
     /// `--query`: the search words (instead of the URL's `%09…`).
     pub query: Option<String>,
     /// `--raw`: write an error reply as it came.
@@ -190,15 +191,19 @@ pub fn run_one(
     url: &GopherUrl,
     common: &Common,
     t0: Instant,
-    bars: Arc<Bars>,
+    meter: Meter,
     op: impl FnOnce(&Client) -> Result<(), Failure>,
 ) -> u8 {
-    let client = match client(url, common, t0, bars.clone()) {
+    meter.start();
+    let client = match client(url, common, t0, meter.clone()) {
         Ok(c) => c,
-        Err(e) => return report(command, url, Err(e.into())),
+        Err(e) => {
+            meter.finish(false);
+            return report(command, url, Err(e.into()));
+        }
     };
     let outcome = op(&client);
-    bars.finish(CTX, outcome.is_ok());
+    meter.finish(outcome.is_ok());
     client.finish();
     report(command, url, outcome)
 }
@@ -207,7 +212,7 @@ pub fn run_one(
 pub type Client = crate::calls::Client<GopherConnection>;
 
 /// Make the session and the connection handle of `url`.
-fn client(url: &GopherUrl, common: &Common, t0: Instant, bars: Arc<Bars>) -> inet::Result<Client> {
+fn client(url: &GopherUrl, common: &Common, t0: Instant, meter: Meter) -> inet::Result<Client> {
     let settings = crate::calls::Settings {
         timeout: common.timeout,
         connect_timeout: common.connect_timeout,
@@ -223,7 +228,7 @@ fn client(url: &GopherUrl, common: &Common, t0: Instant, bars: Arc<Bars>) -> ine
         settings,
         kinds,
         tracer,
-        bars,
+        meter,
         Duration::from_secs(5),
         |session| {
             GopherConnection::open(

@@ -19,6 +19,33 @@ pub fn inet_in(dir: &Path, args: &[&str]) -> Output {
         .expect("the inet binary runs")
 }
 
+/// `inet ARGS` in the temporary directory with these environment variables set (and `NETRC`
+/// removed unless given), stdin closed.
+#[allow(dead_code)] // Not every test file sets variables.
+pub fn inet_env(args: &[&str], vars: &[(&str, &Path)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_inet"));
+    cmd.args(args)
+        .current_dir(std::env::temp_dir())
+        .env_remove("NETRC")
+        .stdin(Stdio::null());
+    for (name, value) in vars {
+        cmd.env(name, value);
+    }
+    cmd.output().expect("the inet binary runs")
+}
+
+/// A fresh home directory whose `.netrc` is `netrc`.
+#[allow(dead_code)] // Not every test file reads a netrc.
+pub fn home_with_netrc(name: &str, netrc: &str) -> std::path::PathBuf {
+    let home = std::env::temp_dir()
+        .join(format!("inet-cli-home-{}", std::process::id()))
+        .join(name);
+    let _ = std::fs::remove_dir_all(&home);
+    std::fs::create_dir_all(&home).expect("home dir");
+    std::fs::write(home.join(".netrc"), netrc).expect("write .netrc");
+    home
+}
+
 pub fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }

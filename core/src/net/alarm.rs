@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
-use async_io::Timer;
+use crate::reactor::Timer;
 use parking_lot::Mutex;
 
 /// See the module docs.
@@ -122,9 +122,9 @@ mod tests {
         let mut alarm = Alarm::new();
         let t0 = Instant::now();
         alarm.set(t0 + Duration::from_millis(20));
-        async_io::block_on(alarm.ring());
+        crate::reactor::block_on(alarm.ring());
         assert!(t0.elapsed() >= Duration::from_millis(20));
-        let quiet = async_io::block_on(futures_lite::future::poll_once(alarm.ring()));
+        let quiet = crate::reactor::block_on(futures_lite::future::poll_once(alarm.ring()));
         assert!(quiet.is_none());
     }
 
@@ -147,11 +147,11 @@ mod tests {
         let mut alarm = Alarm::new();
         alarm.set(Instant::now() + Duration::from_millis(30));
         // A first "task" polls once and goes away.
-        assert!(async_io::block_on(futures_lite::future::poll_once(alarm.ring())).is_none());
+        assert!(crate::reactor::block_on(futures_lite::future::poll_once(alarm.ring())).is_none());
         // Another one (another thread, another waker) waits for it.
         let t0 = Instant::now();
         std::thread::scope(|s| {
-            s.spawn(|| async_io::block_on(alarm.ring()));
+            s.spawn(|| crate::reactor::block_on(alarm.ring()));
         });
         assert!(t0.elapsed() < Duration::from_secs(5));
     }

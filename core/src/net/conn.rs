@@ -219,6 +219,8 @@ impl Conn {
             Stream::ResumableTls(tls) if tls.buffered() == 0 => tls.get_ref(),
             Stream::ResumableTls(_) => return Ok(()),
         };
+        // A readiness left from the last answer's reads would cost a read that finds nothing.
+        tcp.forget_readable();
         link.bounded(link.receive_timeout, Direction::Receive, tcp.readable())
             .await?
             .map_err(|e| Error::io(e, format!("receiving from {}", link.label)))

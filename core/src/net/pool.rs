@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
-use async_io::Timer;
+use crate::reactor::Timer;
 use event_listener::Event;
 use futures_lite::FutureExt;
 use parking_lot::Mutex;

@@ -38,7 +38,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
-use async_io::Async;
+use crate::reactor::Async;
 use async_lock::OnceCell;
 use futures_lite::{AsyncRead, AsyncWrite};
 use parking_lot::Mutex;

@@ -7,7 +7,7 @@ use std::net::TcpStream;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use async_io::Async;
+use crate::reactor::Async;
 use futures_lite::{AsyncRead, AsyncWrite};
 
 /// A connected stream, plain or TLS.
@@ -60,7 +60,10 @@ impl Stream {
     /// (for an idle keep-alive connection, both mean it cannot be reused).
     pub fn looks_alive(&self) -> bool {
         let mut byte = [0u8; 1];
-        matches!(self.tcp().get_ref().peek(&mut byte), Err(e) if e.kind() == io::ErrorKind::WouldBlock)
+        // Through the reactor's record: a peek that would block also says "nothing to read" there,
+        // so the wait for the next answer on this connection does not try a read first.
+        let peeked = self.tcp().try_read_with(|s| s.peek(&mut byte));
+        matches!(peeked, Err(e) if e.kind() == io::ErrorKind::WouldBlock)
     }
 
     /// Shut the socket down both ways, so that a blocked peer sees the end at once.

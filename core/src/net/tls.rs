@@ -17,7 +17,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
-use async_io::Async;
+use crate::reactor::Async;
 use async_lock::OnceCell;
 use futures_lite::{AsyncRead, AsyncWrite};
 use parking_lot::Mutex;
@@ -150,13 +150,14 @@ impl Read for Bridge {
         self.blocked_on_write = false;
         if self.taken == self.filled {
             if buf.len() >= BRIDGE_READ {
-                return self.io.get_ref().read(buf);
+                return self.io.try_read_with(|mut s| s.read(buf));
             }
             if self.inbox.len() < BRIDGE_READ {
                 self.inbox.resize(BRIDGE_READ, 0);
             }
             // A `WouldBlock` or an error goes to OpenSSL as it is; the inbox is empty then.
-            let n = self.io.get_ref().read(&mut self.inbox)?;
+            let inbox = &mut self.inbox;
+            let n = self.io.try_read_with(|mut s| s.read(inbox))?;
             self.taken = 0;
             self.filled = n;
             if n == 0 {
@@ -172,7 +173,7 @@ impl Read for Bridge {
 
 impl Write for Bridge {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let r = self.io.get_ref().write(buf);
+        let r = self.io.try_write_with(|mut s| s.write(buf));
         self.blocked_on_write = matches!(&r, Err(e) if e.kind() == io::ErrorKind::WouldBlock);
         r
     }

@@ -6,7 +6,7 @@ use std::io;
 use std::net::{IpAddr, SocketAddr, TcpListener};
 use std::time::Duration;
 
-use async_io::{Async, Timer};
+use crate::reactor::{Async, Timer};
 use futures_lite::FutureExt;
 
 use crate::error::{Error, ErrorKind, Result};

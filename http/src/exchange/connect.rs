@@ -3,9 +3,9 @@
 //! nothing of requests beyond their [`Target`] and TLS flags; sends no request bytes itself
 //! (the tunnel's CONNECT is `tunnel`'s).
 
-use async_io::Timer;
 use futures_lite::FutureExt;
 use inet_core::transport::{connect_tcp, start_tls, Conn, Lease, TlsVerify};
+use inet_core::Timer;
 use inet_core::{Error, ErrorKind, HandleRef, Result};
 
 use super::tunnel::tunnel;

@@ -138,7 +138,7 @@ async fn read_head(
             Until::Final => read.await,
             Until::Continue { deadline } => {
                 let timer = async {
-                    async_io::Timer::at(deadline).await;
+                    inet_core::Timer::at(deadline).await;
                     Ok(usize::MAX)
                 };
                 read.or(timer).await

@@ -1,4 +1,4 @@
-//! The inet column: `inet_ftp` futures driven by `smol::block_on` (async-io's reactor runs on the
+//! The inet column: `inet_ftp` futures driven by `inet_core::block_on` (inet's reactor runs on the
 //! calling thread while it waits). Downloads are `open_file` (FtpOpenFile) and 256 KiB `read`s,
 //! the bytes discarded; the upload is `put_file` (FtpPutFile) from the local file.
 
@@ -17,7 +17,7 @@ const READ_BUFFER: usize = 256 * 1024;
 pub fn run(server: &Server, job: &Job) -> Result<Timing> {
     let started = Instant::now();
     let session = Session::builder().build()?;
-    smol::block_on(async {
+    inet_core::block_on(async {
         let conn =
             FtpConnection::connect(&session, "127.0.0.1", server.port, server.options()).await?;
         let logged_in = Instant::now();

@@ -125,7 +125,7 @@ impl Job {
 /// The FTP clients compared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tool {
-    /// `inet_ftp` futures on `smol::block_on` (the future form).
+    /// `inet_ftp` futures on `inet_core::block_on` (the future form).
     Inet,
     /// WinINet's callback mode, every step started from the status callback
     /// (`inet_callback.rs`).

@@ -1,4 +1,4 @@
-//! The inet column: `inet_http` futures driven by `smol::block_on` (async-io's reactor runs on
+//! The inet column: `inet_http` futures driven by `inet_core::block_on` (inet's reactor runs on
 //! the calling thread while it waits), many requests sharing one session and its pool.
 
 use std::path::Path;
@@ -34,7 +34,7 @@ pub fn run(job: &Job, ca: &Path) -> Result<Timing> {
     }
     let session = builder.build()?;
     let setup = started.elapsed();
-    smol::block_on(async {
+    inet_core::block_on(async {
         match job {
             Job::Stream { url, bytes } => stream(&session, url, *bytes).await,
             Job::Many {

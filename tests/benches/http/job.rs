@@ -71,7 +71,7 @@ impl Job {
 /// The HTTP clients compared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tool {
-    /// `inet_http` futures on `smol::block_on` (the future form).
+    /// `inet_http` futures on `inet_core::block_on` (the future form).
     Inet,
     /// WinINet's callback mode: `start_send`, `start_read`s of 64 KiB, continued from the status
     /// callback (`inet_callback.rs`).

@@ -1,0 +1,448 @@
+//! `inet cat URL…`: write the bodies of URLs of any scheme to stdout, in URL order, fetched
+//! `--parallel N` at a time on one session.
+//!
+//! Every URL goes through the facade's `start_open_url` (WinINet's InternetOpenUrl, in callback
+//! mode), which connects and requests by the URL's scheme and completes on the URL's connection
+//! handle with a `UrlStream` that reads the same for http, https, ftp, ftps, gopher and gophers.
+//! The status callback traces, moves the progress and forwards each `REQUEST_COMPLETE` to the
+//! main thread, which starts the reads and writes the bytes, as `inet get` does for HTTP.
+//! Stdout is shared as in `inet get` ([`StdoutQueue`]): bodies come out whole and in URL order.
+
+use std::fmt;
+use std::io::{self, IsTerminal};
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use clap::Args;
+use inet::{
+    Completion, Context, Direction, Error, ErrorKind, Handle, HandleKind, OpenUrlOptions,
+    RequestFlags, RequestOptions, Session, Started, Status, UrlStream,
+};
+
+use crate::exit;
+use crate::output::{Sink, StdoutQueue, Target};
+use crate::progress::{Bars, Show};
+use crate::trace::Tracer;
+use inet::transport::TlsVerify;
+
+/// How many bytes one read asks for.
+const READ_CHUNK: usize = 64 * 1024;
+
+const AFTER_HELP: &str = r#"Output:
+  Every body goes to stdout, whole and in URL order: the first streams as it arrives, later ones
+  are held in memory until those before them have finished. At most --parallel N URLs (default
+  8) are in flight at once; the others wait their turn, in order. Each URL is opened with
+  InternetOpenUrl's rules: an HTTP body whatever its status (unless --fail), an FTP file (a URL
+  ending in `/` gives the directory's LIST), a Gopher item as the server sent it (a menu's
+  text for types 1 and 7). When stdout is not a terminal, progress goes to stderr: a bar per
+  URL and a total on a terminal, else plain lines; --quiet and --trace show none.
+
+Flags by protocol:
+  --header, --fail and --max-time are HTTP's and ignored for other schemes (as curl ignores -H
+  for FTP). --user (or a ~/.netrc entry) is HTTP basic auth and the FTP login; --cacert and
+  --insecure apply to https, ftps and gophers; the timeouts and --speed-limit to every
+  connection.
+
+Exit status:
+  0   every URL was written
+  1   a URL failed; stderr says `inet: cat <URL>: <what> (<WinINet error name> <code>)`
+  2   bad command line
+  22  --fail and an HTTP status >= 400
+  23  stdout could not be written
+  130 interrupted (Ctrl-C)
+  With several URLs, the status is that of the first failed URL, in URL order.
+
+Examples:
+  inet cat https://example.com/notes.txt
+  inet cat ftp://example.com/pub/README gopher://example.org/0/about.txt
+  inet cat http://127.0.0.1:8080/a http://127.0.0.1:8080/b --parallel 2 > both.txt
+  inet cat https://example.com/api -H 'Accept: application/json' --fail"#;
+
+/// `inet cat` arguments.
+#[derive(Debug, Args)]
+#[command(after_help = AFTER_HELP)]
+pub struct CatArgs {
+    /// The URLs: http, https, ftp, ftps, gopher, gophers (mixed freely).
+    #[arg(required = true, value_name = "URL")]
+    urls: Vec<String>,
+
+    /// HTTP: treat a status >= 400 as a failure: write no body and exit 22 (like curl -f).
+    #[arg(short, long)]
+    fail: bool,
+
+    #[command(flatten)]
+    t: crate::flags::Transfer,
+}
+
+/// What the status callback forwards: a `REQUEST_COMPLETE` of URL `ctx` (contexts count from
+/// 1), or the session's `HANDLE_CLOSING` (`ctx` 0, `None`).
+#[derive(Debug)]
+struct Event {
+    ctx: u64,
+    outcome: Option<inet::Result<Completion>>,
+}
+
+/// Run `inet cat`; `t0` is when the program started (the trace's time origin).
+pub fn run(args: CatArgs, t0: Instant) -> u8 {
+    let names: Vec<(u64, String)> = args
+        .urls
+        .iter()
+        .enumerate()
+        .map(|(i, u)| (i as u64 + 1, u.clone()))
+        .collect();
+    // Bars on stderr would mix with the bodies on a terminal's stdout.
+    let show = if io::stdout().is_terminal() {
+        Show::Off
+    } else {
+        Show::choose(args.t.quiet, args.t.trace.is_some())
+    };
+    let bars = Arc::new(Bars::new(&names, Direction::Receive, show));
+    let (tx, rx) = mpsc::channel();
+    let tracer = args.t.trace.map(|f| Tracer::new(f, t0));
+    let session = match session(&args, tracer, bars.clone(), tx) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("inet: cat: {e}");
+            return exit::INET;
+        }
+    };
+    let options = options(&args);
+    let mut driver = Driver::new(&args, bars);
+    driver.fill(&session, &options);
+    while driver.running() > 0 {
+        // The sender lives in the session's callback, which lives as long as `session`.
+        let Ok(event) = rx.recv() else { break };
+        driver.on_complete(event);
+        driver.fill(&session, &options);
+    }
+    // Wait for the session's HANDLE_CLOSING, the last notification of all, so that a trace
+    // ends with it (an FTP connection's QUIT waits at most 5 s).
+    session.close();
+    let deadline = Instant::now() + Duration::from_secs(6);
+    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+        match rx.recv_timeout(left) {
+            Ok(Event { outcome: None, .. }) | Err(_) => break,
+            Ok(_) => {}
+        }
+    }
+    driver.exit_code()
+}
+
+/// The session: the shared flags (timeouts, CA file, connections per host), and a callback that
+/// traces, moves the progress, and forwards completions.
+fn session(
+    args: &CatArgs,
+    tracer: Option<Tracer>,
+    bars: Arc<Bars>,
+    tx: mpsc::Sender<Event>,
+) -> inet::Result<Session> {
+    let builder = Session::builder().status_callback(move |n| {
+        if let Some(t) = &tracer {
+            t.write(n);
+        }
+        match &n.status {
+            Status::Progress(p) => bars.update(n.context.0, p),
+            Status::HandleClosing if n.kind == HandleKind::Internet => {
+                let _ = tx.send(Event {
+                    ctx: 0,
+                    outcome: None,
+                });
+            }
+            Status::RequestComplete(r) if n.kind != HandleKind::Internet => {
+                // The driver only stops listening once every transfer has finished.
+                let _ = tx.send(Event {
+                    ctx: n.context.0,
+                    outcome: Some(r.clone()),
+                });
+            }
+            _ => {}
+        }
+    });
+    let session = args.t.session(builder).build()?;
+    crate::interrupt::watch(&session);
+    Ok(session)
+}
+
+/// How every URL is opened: HTTP's headers and flags, FTP's certificate checks.
+fn options(args: &CatArgs) -> OpenUrlOptions {
+    let mut options = OpenUrlOptions::new();
+    if let Some(lines) = args.t.header_lines() {
+        options = options.headers(&lines);
+    }
+    let mut http = RequestOptions::default();
+    if args.t.insecure {
+        http.flags |= RequestFlags::IGNORE_CERT_ERRORS;
+    }
+    if let Some(t) = args.t.max_time {
+        http = http.max_time(t);
+    }
+    options.http = http;
+    if args.t.insecure {
+        let any = TlsVerify {
+            accept_invalid_certs: true,
+            accept_invalid_hostnames: true,
+        };
+        options.ftp = options.ftp.tls_verify(any);
+        options.gopher = options.gopher.tls_verify(any);
+    }
+    options
+}
+
+/// Why a URL failed; each class has its exit status.
+#[derive(Debug)]
+enum Failure {
+    Inet(Error),
+    Http { status: u16, reason: String },
+    Write(io::Error),
+}
+
+impl Failure {
+    fn exit_code(&self) -> u8 {
+        match self {
+            Failure::Inet(_) => exit::INET,
+            Failure::Http { .. } => exit::HTTP,
+            Failure::Write(_) => exit::WRITE,
+        }
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Failure::Inet(e) => f.write_str(&crate::calls::one_line(&e.to_string())),
+            Failure::Http { status, reason } => {
+                write!(f, "the server answered {status} {reason} (--fail)")
+            }
+            Failure::Write(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+/// Where a URL is.
+#[derive(Debug)]
+enum Phase {
+    /// Waiting for its turn (`--parallel`).
+    Queued,
+    /// `start_open_url` is pending on the connection handle.
+    Opening(Handle),
+    /// A read is pending on the stream.
+    Reading(UrlStream),
+    /// Finished, with this outcome.
+    Done(Result<(), Failure>),
+}
+
+#[derive(Debug)]
+struct Transfer {
+    /// The URL as given (for messages).
+    url: String,
+    /// The URL opened: with `--user` or a netrc entry put into its user-info.
+    open: String,
+    sink: Option<Sink>,
+    phase: Phase,
+}
+
+/// Drives every URL from the main thread, one `REQUEST_COMPLETE` at a time.
+#[derive(Debug)]
+struct Driver {
+    transfers: Vec<Transfer>,
+    stdout: StdoutQueue,
+    bars: Arc<Bars>,
+    fail_on_http_error: bool,
+    parallel: usize,
+    next: usize,
+}
+
+impl Driver {
+    fn new(args: &CatArgs, bars: Arc<Bars>) -> Self {
+        let transfers = args
+            .urls
+            .iter()
+            .map(|url| {
+                let user = if crate::gopher::is_gopher(url) {
+                    None
+                } else {
+                    crate::netrc::user_for(url, args.t.user.as_deref())
+                };
+                Transfer {
+                    url: url.clone(),
+                    open: crate::get::with_user(url, user.as_deref()),
+                    sink: None,
+                    phase: Phase::Queued,
+                }
+            })
+            .collect::<Vec<_>>();
+        Driver {
+            stdout: StdoutQueue::new((0..transfers.len()).collect()),
+            transfers,
+            bars,
+            fail_on_http_error: args.fail,
+            parallel: args.t.parallel.max(1),
+            next: 0,
+        }
+    }
+
+    /// Transfers started and not finished.
+    fn in_flight(&self) -> usize {
+        self.transfers
+            .iter()
+            .filter(|t| matches!(t.phase, Phase::Opening(_) | Phase::Reading(_)))
+            .count()
+    }
+
+    /// Transfers not finished (queued ones included).
+    fn running(&self) -> usize {
+        self.transfers
+            .iter()
+            .filter(|t| !matches!(t.phase, Phase::Done(_)))
+            .count()
+    }
+
+    /// Open queued URLs, in order, until `parallel` are in flight; one that cannot start fails
+    /// alone.
+    fn fill(&mut self, session: &Session, options: &OpenUrlOptions) {
+        while self.in_flight() < self.parallel && self.next < self.transfers.len() {
+            let i = self.next;
+            self.next += 1;
+            let ctx = Context(i as u64 + 1);
+            self.bars.start(ctx.0);
+            let started = inet::start_open_url(
+                session,
+                &self.transfers[i].open,
+                options.clone().context(ctx),
+            );
+            match started {
+                Ok((conn, _pending)) => self.transfers[i].phase = Phase::Opening(conn),
+                Err(e) => self.finish(i, Err(Failure::Inet(e))),
+            }
+        }
+    }
+
+    fn on_complete(&mut self, event: Event) {
+        let (Some(i), Some(outcome)) = (event.ctx.checked_sub(1), event.outcome) else {
+            return;
+        };
+        let i = i as usize;
+        let Some(t) = self.transfers.get(i) else {
+            return;
+        };
+        match (&t.phase, outcome) {
+            (Phase::Opening(_), Ok(c)) => match c.value::<UrlStream>() {
+                Some(stream) => self.on_open(i, stream.clone()),
+                None => {
+                    let e = Error::new(
+                        ErrorKind::Internal,
+                        "opening: no stream in REQUEST_COMPLETE",
+                    );
+                    self.finish(i, Err(Failure::Inet(e)));
+                }
+            },
+            (Phase::Reading(_), Ok(Completion::Data(data))) => self.on_data(i, &data),
+            (Phase::Opening(_) | Phase::Reading(_), Err(e)) => {
+                self.finish(i, Err(Failure::Inet(e)))
+            }
+            // Another handle's completion of this URL (none is expected), or a late one.
+            _ => {}
+        }
+    }
+
+    /// The stream is open: check an HTTP status, then read.
+    fn on_open(&mut self, i: usize, stream: UrlStream) {
+        if let UrlStream::Http(req) = &stream {
+            let status = match req.status_code() {
+                Ok(s) => s,
+                Err(e) => {
+                    stream.close();
+                    return self.finish(i, Err(Failure::Inet(e)));
+                }
+            };
+            if self.fail_on_http_error && status >= 400 {
+                let reason = req.status_text().unwrap_or_default();
+                stream.close();
+                return self.finish(i, Err(Failure::Http { status, reason }));
+            }
+        }
+        match Sink::open(&Target::Stdout, i) {
+            Ok(sink) => self.transfers[i].sink = Some(sink),
+            Err(e) => {
+                stream.close();
+                return self.finish(i, Err(Failure::Write(e)));
+            }
+        }
+        self.transfers[i].phase = Phase::Reading(stream);
+        self.read_more(i);
+    }
+
+    fn on_data(&mut self, i: usize, data: &Bytes) {
+        if data.is_empty() {
+            return self.finish(i, Ok(()));
+        }
+        if let Err(f) = self.write(i, data) {
+            return self.finish(i, Err(f));
+        }
+        self.read_more(i);
+    }
+
+    /// Read until a read goes pending (its REQUEST_COMPLETE will bring us back) or the data
+    /// ends.
+    fn read_more(&mut self, i: usize) {
+        let Phase::Reading(stream) = &self.transfers[i].phase else {
+            return;
+        };
+        let stream = stream.clone();
+        loop {
+            match stream.start_read(READ_CHUNK) {
+                Ok(Started::Done(data)) if data.is_empty() => return self.finish(i, Ok(())),
+                Ok(Started::Done(data)) => {
+                    if let Err(f) = self.write(i, &data) {
+                        return self.finish(i, Err(f));
+                    }
+                }
+                Ok(Started::Pending(_)) => return,
+                Err(e) => return self.finish(i, Err(Failure::Inet(e))),
+            }
+        }
+    }
+
+    fn write(&mut self, i: usize, data: &[u8]) -> Result<(), Failure> {
+        match &mut self.transfers[i].sink {
+            Some(sink) => sink.write(&mut self.stdout, data).map_err(Failure::Write),
+            None => Ok(()),
+        }
+    }
+
+    /// End a URL: close its handles and output, report a failure at once.
+    fn finish(&mut self, i: usize, mut outcome: Result<(), Failure>) {
+        let t = &mut self.transfers[i];
+        match std::mem::replace(&mut t.phase, Phase::Queued) {
+            Phase::Opening(conn) => conn.close(),
+            Phase::Reading(stream) => stream.close(),
+            Phase::Queued | Phase::Done(_) => {}
+        }
+        let closed = match t.sink.take() {
+            Some(sink) => sink.finish(&mut self.stdout),
+            None => self.stdout.finish(i),
+        };
+        if let (Ok(()), Err(e)) = (&outcome, closed) {
+            outcome = Err(Failure::Write(e));
+        }
+        if let Err(f) = &outcome {
+            eprintln!("inet: cat {}: {f}", t.url);
+        }
+        self.bars.finish(i as u64 + 1, outcome.is_ok());
+        t.phase = Phase::Done(outcome);
+    }
+
+    /// The exit status of the first failed URL in URL order, or 0.
+    fn exit_code(&self) -> u8 {
+        self.transfers
+            .iter()
+            .find_map(|t| match &t.phase {
+                Phase::Done(Err(f)) => Some(f.exit_code()),
+                Phase::Done(Ok(())) => None,
+                _ => Some(exit::INET),
+            })
+            .unwrap_or(exit::OK)
+    }
+}

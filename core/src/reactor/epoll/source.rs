@@ -1,0 +1,323 @@
+//! A socket registered with the reactor: [`Async`], and the readiness it keeps per direction.
+//!
+//! Registration is oneshot, armed only when a task is about to wait: the kernel reports the
+//! socket once, then stays quiet until the next wait arms it again (one `epoll_ctl`, which also
+//! reports at once what is ready already). So a socket read in a loop that never has to wait —
+//! a bulk download whose data keeps coming — wakes no thread sleeping in the reactor, as an
+//! edge-triggered registration would for every arriving packet.
+//!
+//! Readiness is remembered: a flag per direction, set by the reactor's event and cleared only
+//! when an operation tried the socket and it would block ([`Async::try_read_with`] /
+//! [`Async::try_write_with`]; every read and write of inet's sockets goes through them). An
+//! event bumps a tick as it sets the flag, and the clearing is a compare-and-swap on the tick
+//! seen before the operation: an event that came while the operation ran keeps the flag set.
+
+use std::fmt;
+use std::future::poll_fn;
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::os::fd::{AsFd, BorrowedFd};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::task::{ready, Context, Poll, Waker};
+
+use futures_lite::{AsyncRead, AsyncWrite};
+use parking_lot::Mutex;
+use rustix::event::epoll;
+use rustix::net as rn;
+
+use super::Reactor;
+
+pub(super) const READ: usize = 0;
+pub(super) const WRITE: usize = 1;
+
+/// The reactor's record of a registered socket.
+pub(super) struct Source {
+    pub(super) key: usize,
+    /// Per direction: `tick << 1 | ready`.
+    ready: [AtomicU64; 2],
+    waiting: Mutex<Waiting>,
+}
+
+/// The tasks waiting, and what the kernel is armed to report.
+struct Waiting {
+    wakers: [Option<Waker>; 2],
+    /// Interest armed since the last event (a oneshot event disarms everything).
+    armed: epoll::EventFlags,
+}
+
+const INTEREST: [epoll::EventFlags; 2] = [
+    epoll::EventFlags::IN.union(epoll::EventFlags::RDHUP),
+    epoll::EventFlags::OUT,
+];
+
+impl Source {
+    pub(super) fn new(key: usize) -> Self {
+        Source {
+            key,
+            // "Maybe ready": the first operation tries the socket.
+            ready: [AtomicU64::new(1), AtomicU64::new(1)],
+            waiting: Mutex::new(Waiting {
+                wakers: [None, None],
+                armed: epoll::EventFlags::empty(),
+            }),
+        }
+    }
+
+    /// An event: set the flag with a new tick, take the waiting task's waker. The event disarmed
+    /// the socket: a task waiting the other way is woken too, to arm it again.
+    pub(super) fn mark(&self, dir: usize, wakers: &mut Vec<Waker>) {
+        let _ = self.ready[dir].fetch_update(Ordering::AcqRel, Ordering::Acquire, |v| {
+            Some((((v >> 1) + 1) << 1) | 1)
+        });
+        let mut waiting = self.waiting.lock();
+        waiting.armed = epoll::EventFlags::empty();
+        for w in waiting.wakers.iter_mut() {
+            if let Some(w) = w.take() {
+                wakers.push(w);
+            }
+        }
+    }
+
+    fn is_ready(&self, dir: usize) -> bool {
+        self.ready[dir].load(Ordering::Acquire) & 1 == 1
+    }
+
+    /// Ready now, or `cx` registered to be woken by the next event (arming the socket for it).
+    fn poll_ready(
+        &self,
+        dir: usize,
+        cx: &mut Context<'_>,
+        fd: BorrowedFd<'_>,
+    ) -> Poll<io::Result<()>> {
+        if self.is_ready(dir) {
+            return Poll::Ready(Ok(()));
+        }
+        let mut waiting = self.waiting.lock();
+        match &waiting.wakers[dir] {
+            Some(old) if old.will_wake(cx.waker()) => {}
+            _ => waiting.wakers[dir] = Some(cx.waker().clone()),
+        }
+        // An event between the check above and the lock: look again.
+        if self.is_ready(dir) {
+            return Poll::Ready(Ok(()));
+        }
+        if !waiting.armed.contains(INTEREST[dir]) {
+            let mut interest = epoll::EventFlags::empty();
+            for (d, w) in waiting.wakers.iter().enumerate() {
+                if w.is_some() {
+                    interest |= INTEREST[d];
+                }
+            }
+            Reactor::get().arm(fd, self.key, interest)?;
+            waiting.armed = interest;
+        }
+        Poll::Pending
+    }
+
+    /// Run one non-blocking operation; clear the flag if it would block (unless an event came
+    /// meanwhile).
+    fn try_io<R>(&self, dir: usize, op: impl FnOnce() -> io::Result<R>) -> io::Result<R> {
+        let seen = self.ready[dir].load(Ordering::Acquire);
+        let r = op();
+        if let Err(e) = &r {
+            if e.kind() == io::ErrorKind::WouldBlock && seen & 1 == 1 {
+                let _ = self.ready[dir].compare_exchange(
+                    seen,
+                    seen & !1,
+                    Ordering::AcqRel,
+                    Ordering::Acquire,
+                );
+            }
+        }
+        r
+    }
+}
+
+/// A non-blocking socket registered with inet's reactor (in the manner of async-io's `Async`).
+pub struct Async<T: AsFd> {
+    source: Arc<Source>,
+    io: T,
+}
+
+impl<T: AsFd> Async<T> {
+    /// Make `io` non-blocking and register it.
+    pub fn new(io: T) -> io::Result<Async<T>> {
+        rustix::io::ioctl_fionbio(&io, true)?;
+        Self::new_nonblocking(io)
+    }
+
+    fn new_nonblocking(io: T) -> io::Result<Async<T>> {
+        let source = Reactor::get().register(io.as_fd())?;
+        Ok(Async { source, io })
+    }
+
+    /// The socket.
+    pub fn get_ref(&self) -> &T {
+        &self.io
+    }
+
+    /// Ready to read (or closed), or `cx` woken when it is. Ready stays so until a
+    /// [`try_read_with`](Self::try_read_with) finds nothing.
+    pub fn poll_readable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.source.poll_ready(READ, cx, self.io.as_fd())
+    }
+
+    /// As [`poll_readable`](Self::poll_readable), for writing.
+    pub fn poll_writable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.source.poll_ready(WRITE, cx, self.io.as_fd())
+    }
+
+    /// Forget that the socket was readable: for a caller that knows nothing can be there yet
+    /// (a request just went out), so that its next wait arms the socket instead of first trying
+    /// a read that would find nothing. Nothing is lost: arming reports at once what is there.
+    pub fn forget_readable(&self) {
+        self.source.ready[READ].fetch_and(!1, Ordering::AcqRel);
+    }
+
+    /// Wait until [`poll_readable`](Self::poll_readable) is ready.
+    pub async fn readable(&self) -> io::Result<()> {
+        poll_fn(|cx| self.poll_readable(cx)).await
+    }
+
+    /// Wait until [`poll_writable`](Self::poll_writable) is ready.
+    pub async fn writable(&self) -> io::Result<()> {
+        poll_fn(|cx| self.poll_writable(cx)).await
+    }
+
+    /// One non-blocking read-side operation on the socket (read, peek, accept), without waiting.
+    pub fn try_read_with<R>(&self, op: impl FnOnce(&T) -> io::Result<R>) -> io::Result<R> {
+        self.source.try_io(READ, || op(&self.io))
+    }
+
+    /// One non-blocking write-side operation on the socket, without waiting.
+    pub fn try_write_with<R>(&self, op: impl FnOnce(&T) -> io::Result<R>) -> io::Result<R> {
+        self.source.try_io(WRITE, || op(&self.io))
+    }
+
+    /// Poll a read-side operation until it does not block.
+    fn poll_read_with<R>(
+        &self,
+        cx: &mut Context<'_>,
+        mut op: impl FnMut(&T) -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        loop {
+            match self.try_read_with(&mut op) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    ready!(self.poll_readable(cx))?;
+                }
+                r => return Poll::Ready(r),
+            }
+        }
+    }
+
+    /// Poll a write-side operation until it does not block.
+    fn poll_write_with<R>(
+        &self,
+        cx: &mut Context<'_>,
+        mut op: impl FnMut(&T) -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        loop {
+            match self.try_write_with(&mut op) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    ready!(self.poll_writable(cx))?;
+                }
+                r => return Poll::Ready(r),
+            }
+        }
+    }
+}
+
+impl<T: AsFd> Drop for Async<T> {
+    fn drop(&mut self) {
+        Reactor::get().deregister(&self.source, self.io.as_fd());
+    }
+}
+
+impl<T: AsFd + fmt::Debug> fmt::Debug for Async<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Async").field(&self.io).finish()
+    }
+}
+
+impl Async<TcpStream> {
+    /// Connect to `addr` without blocking the thread.
+    pub async fn connect(addr: SocketAddr) -> io::Result<Async<TcpStream>> {
+        let family = match addr {
+            SocketAddr::V4(_) => rn::AddressFamily::INET,
+            SocketAddr::V6(_) => rn::AddressFamily::INET6,
+        };
+        let socket = rn::socket_with(
+            family,
+            rn::SocketType::STREAM,
+            rn::SocketFlags::CLOEXEC | rn::SocketFlags::NONBLOCK,
+            Some(rn::ipproto::TCP),
+        )?;
+        match rn::connect(&socket, &addr) {
+            Ok(()) | Err(rustix::io::Errno::INPROGRESS) => {}
+            Err(e) => return Err(e.into()),
+        }
+        let stream = Async::new_nonblocking(TcpStream::from(socket))?;
+        // Writable once the handshake is over, either way; the socket's error says which.
+        loop {
+            stream.writable().await?;
+            if let Some(e) = stream.io.take_error()? {
+                return Err(e);
+            }
+            // Spurious readiness (the registration's "maybe ready"): connected only when the
+            // peer is known.
+            match stream.io.peer_addr() {
+                Ok(_) => return Ok(stream),
+                Err(e) if e.kind() == io::ErrorKind::NotConnected => {
+                    // Wait for the real event: clear the flag as a write that would block does.
+                    let _ = stream.try_write_with(|_| -> io::Result<()> {
+                        Err(io::ErrorKind::WouldBlock.into())
+                    });
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+impl Async<TcpListener> {
+    /// Listen on `addr`.
+    pub fn bind(addr: SocketAddr) -> io::Result<Async<TcpListener>> {
+        Async::new(TcpListener::bind(addr)?)
+    }
+
+    /// Wait for a connection.
+    pub async fn accept(&self) -> io::Result<(Async<TcpStream>, SocketAddr)> {
+        let (stream, peer) = poll_fn(|cx| self.poll_read_with(cx, |l| l.accept())).await?;
+        Ok((Async::new(stream)?, peer))
+    }
+}
+
+impl AsyncRead for Async<TcpStream> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_read_with(cx, |mut s| s.read(buf))
+    }
+}
+
+impl AsyncWrite for Async<TcpStream> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_write_with(cx, |mut s| s.write(buf))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(self.io.shutdown(Shutdown::Write))
+    }
+}
