@@ -218,6 +218,7 @@ impl Error {
     }
 
     /// Attach the underlying cause.
+    #[must_use]
     pub fn with_source(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
         self.inner.source = Some(Arc::new(source));
         self

@@ -400,6 +400,7 @@ impl Drop for FinishClose {
 /// The pending operation of a handle, registered by [`HandleRef::begin_operation`]. While it lives,
 /// no other operation can start on the handle; closing the handle cancels it. Dropping it ends the
 /// operation (and lets a closing handle send `HANDLE_CLOSING`).
+#[must_use = "dropping the operation ends it at once"]
 pub struct Operation {
     rec: Arc<Record>,
     signal: Arc<OpSignal>,

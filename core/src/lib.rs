@@ -57,7 +57,9 @@ mod status;
 mod trace;
 pub mod transport;
 
-pub use adapters::{AsyncReader, BlockingReader};
+pub use adapters::{
+    AsyncReader, AsyncWriter, BlockingReader, BlockingWriter, Outgoing, OwnedOperation,
+};
 pub use error::{Error, ErrorKind, Result};
 pub use handle::{Handle, HandleRef, Operation};
 pub use ids::{Context, HandleId, HandleKind};

@@ -85,6 +85,7 @@ impl fmt::Debug for Options {
 }
 
 /// A transfer slower than `bytes_per_sec` for `window` fails with `ERROR_INTERNET_TIMEOUT`.
+/// Plain data: the two numbers are the whole of it, public and read directly.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LowSpeed {
     /// The minimum average speed over `window`.
@@ -93,8 +94,15 @@ pub struct LowSpeed {
     pub window: Duration,
 }
 
-/// An HTTP proxy.
+/// An HTTP proxy: [`Proxy::new`], then [`credentials`](Proxy::credentials) when it asks for
+/// them. Its fields are public to read; more may come (hence `#[non_exhaustive]`).
+///
+/// ```
+/// let proxy = inet_core::Proxy::new("proxy.example", 3128).credentials("ann", "secret");
+/// assert_eq!((proxy.host.as_str(), proxy.port), ("proxy.example", 3128));
+/// ```
 #[derive(Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct Proxy {
     /// Proxy host name or address.
     pub host: String,
@@ -102,6 +110,24 @@ pub struct Proxy {
     pub port: u16,
     /// `Proxy-Authorization: Basic` credentials (user, password).
     pub credentials: Option<(String, String)>,
+}
+
+impl Proxy {
+    /// A proxy at `host`:`port`, without credentials.
+    pub fn new(host: impl Into<String>, port: u16) -> Self {
+        Proxy {
+            host: host.into(),
+            port,
+            credentials: None,
+        }
+    }
+
+    /// `Proxy-Authorization: Basic` credentials.
+    #[must_use]
+    pub fn credentials(mut self, user: impl Into<String>, password: impl Into<String>) -> Self {
+        self.credentials = Some((user.into(), password.into()));
+        self
+    }
 }
 
 impl fmt::Debug for Proxy {
@@ -117,8 +143,10 @@ impl fmt::Debug for Proxy {
     }
 }
 
-/// TLS settings of a session. Verification is on unless a request asks otherwise.
+/// TLS settings of a session. Verification is on unless a request asks otherwise. Set through
+/// the [`SessionBuilder`](crate::SessionBuilder); more settings may come (`#[non_exhaustive]`).
 #[derive(Clone, Default)]
+#[non_exhaustive]
 pub struct TlsOptions {
     /// Extra trust anchors, beside the system's roots.
     pub extra_roots: Vec<native_tls::Certificate>,
@@ -169,6 +197,7 @@ impl StaticResolver {
     }
 
     /// Add an address for `name` (names compare case-insensitively).
+    #[must_use]
     pub fn with(mut self, name: &str, ip: IpAddr) -> Self {
         self.names
             .entry(name.to_ascii_lowercase())

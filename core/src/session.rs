@@ -101,6 +101,7 @@ impl fmt::Debug for Session {
 
 /// Builds a [`Session`]. Every setting has a default; see [`Options`].
 #[derive(Default)]
+#[must_use = "a session builder does nothing unless built"]
 pub struct SessionBuilder {
     options: Options,
     callback: Option<StatusCallback>,

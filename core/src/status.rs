@@ -39,7 +39,9 @@ pub(crate) type State = NodeState<Notification, Handle>;
 /// there.)
 pub type StatusCallback = Arc<dyn Fn(&Notification) + Send + Sync>;
 
-/// One notification: which handle, its context, and what happened.
+/// One notification: which handle, its context, and what happened. Plain data, as WinINet's
+/// callback arguments: the fields are the whole of it, public and read directly (what happened
+/// grows in [`Status`], which is `#[non_exhaustive]`).
 ///
 /// Cloning one that carries a new handle ([`Completion::Handle`]) adds an owner of that handle.
 #[derive(Debug, Clone)]
@@ -226,7 +228,8 @@ pub enum Direction {
     Receive,
 }
 
-/// Byte progress of a transfer.
+/// Byte progress of a transfer. Plain data: the fields are the whole of it, public and read
+/// directly.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Progress {
     /// Upload or download.

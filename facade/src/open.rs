@@ -18,17 +18,16 @@ use inet_ftp::{
     Access, FtpConnection, FtpFile, FtpOptions, FtpUrl, Security, TransferOptions, TransferType,
 };
 #[cfg(feature = "gopher")]
-use inet_gopher::{GopherConnection, GopherFile, GopherOptions, ItemType, Locator};
+use inet_gopher::{GopherConnection, GopherFile, GopherOptions, GopherUrl, Locator};
 #[cfg(feature = "http")]
 use inet_http::{HttpRequest, RequestOptions};
 
 use crate::urls::crack_url;
-#[cfg(feature = "gopher")]
-use crate::urls::UrlParts;
 
 /// How [`open_url`] opens a URL.
 #[derive(Debug, Clone, Default)]
 #[non_exhaustive]
+#[must_use = "options do nothing unless given to the call they are for"]
 pub struct OpenUrlOptions {
     /// HTTP: extra request header lines (`Name: value`, CRLF-separated).
     pub headers: Option<String>,
@@ -297,39 +296,18 @@ fn prepare(session: &HandleRef, url: &str, options: &OpenUrlOptions) -> Result<P
         }
         #[cfg(feature = "gopher")]
         "gopher" | "gophers" => {
-            let (locator, query) = gopher_locator(&parts)?;
-            let opts = options.gopher.secure(parts.scheme == "gophers");
-            let conn = GopherConnection::open(session, &parts.host, parts.port, opts, ctx)?;
-            Ok(Prepared::Gopher(conn, locator, query))
+            // inet-gopher's own reading of the URL (RFC 4266), as the CLI's.
+            let url = GopherUrl::parse(url)?;
+            let locator = url.locator()?;
+            let opts = options.gopher.secure(url.secure);
+            let conn = GopherConnection::open(session, &url.host, url.port, opts, ctx)?;
+            Ok(Prepared::Gopher(conn, locator, url.query))
         }
         other => Err(Error::new(
             ErrorKind::UnrecognizedScheme,
             format!("opening a {other} URL: this build of inet has no {other} support"),
         )),
     }
-}
-
-#[cfg(feature = "gopher")]
-/// A gopher URL's locator and search query (RFC 4266: `/<type><selector>%09<search>`).
-fn gopher_locator(parts: &UrlParts) -> Result<(Locator, Option<String>)> {
-    let decoded = crate::urls::decode_all(&parts.path);
-    let rest = decoded.strip_prefix('/').unwrap_or(&decoded);
-    let mut chars = rest.chars();
-    let type_char = chars.next().unwrap_or('1');
-    let after: String = chars.collect();
-    let (selector, query) = match after.split_once('\t') {
-        Some((s, q)) => (s.to_string(), Some(q.to_string())),
-        None => (after, None),
-    };
-    let t = ItemType::from_byte(u8::try_from(type_char).unwrap_or(b'?'));
-    let locator =
-        Locator::new(t, "", selector.as_bytes(), &parts.host, parts.port).map_err(|e| {
-            Error::new(
-                ErrorKind::InvalidUrl,
-                format!("opening gopher://{}{}: {e}", parts.host, parts.path),
-            )
-        })?;
-    Ok((locator, query))
 }
 
 /// WinINet: InternetOpenUrl. Connect, send or request, and return the URL's data as a
@@ -389,20 +367,6 @@ pub fn open_url_blocking(
 #[cfg(all(test, feature = "ftp", feature = "gopher"))]
 mod tests {
     use super::*;
-
-    #[test]
-    fn gopher_urls_give_type_selector_and_query() {
-        let p = crack_url("gopher://h:7070/7/search%09gopher%20rfc").unwrap();
-        let (l, q) = gopher_locator(&p).unwrap();
-        assert_eq!(l.item_type(), ItemType::IndexServer);
-        assert_eq!(l.selector(), b"/search");
-        assert_eq!(q.as_deref(), Some("gopher rfc"));
-        let (l, q) = gopher_locator(&crack_url("gopher://h").unwrap()).unwrap();
-        assert_eq!(
-            (l.item_type(), l.selector(), q),
-            (ItemType::Directory, &b""[..], None)
-        );
-    }
 
     #[test]
     fn ftp_paths_are_relative_to_the_login_directory_and_decoded() {

@@ -247,6 +247,7 @@ pub fn combine_url(base: &str, relative: &str) -> Result<String> {
 /// characters and removes `.` and `..` segments, as WinINet does.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
+#[must_use = "options do nothing unless given to the call they are for"]
 pub struct Canonicalize {
     /// ICU_DECODE: decode `%XX` escapes (the result is for display, not for sending).
     pub decode: bool,

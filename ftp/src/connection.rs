@@ -68,6 +68,7 @@ impl FtpConnection {
         let (handle, host) =
             session.create_connection(HandleKind::ConnectFtp, host, port, context)?;
         let shared = Shared::new(&host, port, options);
+        handle.trace_url(|| shared.trace_url(""));
         // On close: a polite QUIT (bounded), after the find/file handles under it have closed.
         let s = shared.clone();
         let h = (*handle).clone();

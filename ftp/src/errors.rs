@@ -12,6 +12,7 @@ use crate::proto::{ProtoError, Reply, ReplyClass};
 /// with [`server_reply`] on an [`Error`] of kind `ExtendedError` (12003), `LoginFailure`
 /// (12015), `FtpDropped` (12111) or `FtpNoPassiveMode` (12112).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ServerReply {
     /// The three-digit code.
     pub code: u16,

@@ -9,13 +9,16 @@
 
 use std::fmt;
 use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::task::{ready, Poll};
 
 use bytes::Bytes;
 use inet_core::transport::Conn;
 use inet_core::{
-    AsyncReader, BlockingReader, Completion, Context, Direction, Error, ErrorKind, Handle,
-    HandleKind, HandleRef, Incoming, Pending, ProgressMeter, Reader, Result, Started, Value,
+    AsyncReader, AsyncWriter, BlockingReader, BlockingWriter, Completion, Context, Direction,
+    Error, ErrorKind, Handle, HandleKind, HandleRef, Incoming, Outgoing, OwnedOperation, Pending,
+    ProgressMeter, Reader, Result, Started, Value,
 };
 use parking_lot::Mutex;
 
@@ -30,6 +33,7 @@ use crate::session::Shared;
 
 /// Which way an open file's bytes go (FtpOpenFile's `GENERIC_READ` / `GENERIC_WRITE`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Access {
     /// Download (`RETR`).
     Read,
@@ -42,11 +46,7 @@ enum Phase {
     /// Downloading through `Incoming`.
     Reading,
     /// Uploading on this data connection.
-    Writing {
-        data: Box<Conn>,
-        ascii: Option<ToWire>,
-        progress: ProgressMeter,
-    },
+    Writing(Box<Sending>),
     /// The upload was cut: a write is under way (the data connection is lent to it), or one
     /// failed or was cancelled half-way. Ending it means aborting.
     Cut,
@@ -54,11 +54,79 @@ enum Phase {
     Over,
 }
 
+/// An upload's data connection and what goes with it.
+struct Sending {
+    data: Conn,
+    ascii: Option<ToWire>,
+    progress: ProgressMeter,
+    /// ASCII mode: converted bytes a poll write left part-sent (`wire[unsent..]`), standing for
+    /// `owed` of the caller's bytes (counted in progress once they have gone).
+    wire: Vec<u8>,
+    unsent: usize,
+    owed: u64,
+}
+
+impl Sending {
+    /// Send what a poll write left part-sent.
+    async fn drain(&mut self, h: &HandleRef) -> Result<()> {
+        if self.unsent < self.wire.len() {
+            self.data.write_all(&self.wire[self.unsent..]).await?;
+            self.unsent = self.wire.len();
+        }
+        self.progress.add(h, std::mem::take(&mut self.owed));
+        Ok(())
+    }
+
+    /// [`drain`](Self::drain) as a poll.
+    fn poll_drain(&mut self, h: &HandleRef, cx: &mut std::task::Context<'_>) -> Poll<Result<()>> {
+        while self.unsent < self.wire.len() {
+            let n = ready!(self.data.poll_write(cx, &self.wire[self.unsent..]))?;
+            self.unsent += n;
+        }
+        self.progress.add(h, std::mem::take(&mut self.owed));
+        Poll::Ready(Ok(()))
+    }
+
+    /// One poll write (the writer adapter's): binary, what the connection takes of `buf` now,
+    /// straight from it; ASCII, `buf` converted (the copy `write` makes too), taken whole, and
+    /// sent as the connection takes it.
+    fn poll_send(
+        &mut self,
+        h: &HandleRef,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> Poll<Result<usize>> {
+        ready!(self.poll_drain(h, cx))?;
+        if buf.is_empty() {
+            return Poll::Ready(Ok(0));
+        }
+        match self.ascii.as_mut() {
+            Some(enc) => {
+                self.wire.clear();
+                enc.encode(buf, &mut self.wire);
+                (self.unsent, self.owed) = (0, buf.len() as u64);
+                if let Poll::Ready(Err(e)) = self.poll_drain(h, cx) {
+                    return Poll::Ready(Err(e));
+                }
+                Poll::Ready(Ok(buf.len()))
+            }
+            None => {
+                let n = ready!(self.data.poll_write(cx, buf))?;
+                self.progress.add(h, n as u64);
+                Poll::Ready(Ok(n))
+            }
+        }
+    }
+}
+
 struct FileState {
     shared: Arc<Shared>,
     phase: Mutex<Phase>,
     command: Command,
     what: String,
+    /// Writer adapters alive: closing the handle meanwhile cancels a copy under way, so the
+    /// upload is aborted, not finished as if whole.
+    writers: AtomicUsize,
 }
 
 /// An open FTP file (WinINet: the handle FtpOpenFile returns).
@@ -265,6 +333,10 @@ impl FtpConnection {
             )
             .await?;
             let handle = h.create_child(HandleKind::FtpFile, context)?;
+            handle.trace_url(|| match &cmd {
+                Command::Retr(p) | Command::Stor(p) | Command::Appe(p) => s.trace_url(p),
+                _ => s.trace_url(""),
+            });
             let body = Incoming::new(&handle, move || match access {
                 Access::Write => "reading: the file was opened for writing".to_string(),
                 Access::Read => "reading: the transfer is over".to_string(),
@@ -283,17 +355,21 @@ impl FtpConnection {
                     ));
                     Phase::Reading
                 }
-                Access::Write => Phase::Writing {
-                    data: Box::new(opened.data),
+                Access::Write => Phase::Writing(Box::new(Sending {
+                    data: opened.data,
                     ascii: (transfer_type == TransferType::Ascii).then(ToWire::default),
                     progress: ProgressMeter::new(Direction::Send, None),
-                },
+                    wire: Vec::new(),
+                    unsent: 0,
+                    owed: 0,
+                })),
             };
             let state = Arc::new(FileState {
                 shared: s.clone(),
                 phase: Mutex::new(phase),
                 command: cmd,
                 what,
+                writers: AtomicUsize::new(0),
             });
             if opened.final_owed {
                 s.begin_transfer(handle.id());
@@ -309,6 +385,9 @@ impl FtpConnection {
             let f = file.clone_weak_parts();
             file.handle.on_close_async(CLOSE_LIMIT, move || {
                 Box::pin(async move {
+                    if f.1.writers.load(Ordering::Acquire) > 0 {
+                        cut_upload(&f.0, &f.1);
+                    }
                     let _ = finish_transfer(&f.0, &f.1, &f.2).await;
                 })
             });
@@ -326,7 +405,9 @@ impl FtpFile {
     }
 
     /// Close (WinINet: InternetCloseHandle): ends the transfer as [`finish`](Self::finish)
-    /// does — aborting a download not read to its end — for at most 5 s, then HANDLE_CLOSING.
+    /// does — aborting a download not read to its end, and an upload while a writer adapter
+    /// ([`async_writer`](Self::async_writer), [`blocking_writer`](Self::blocking_writer)) lives
+    /// — for at most 5 s, then HANDLE_CLOSING.
     pub fn close(&self) {
         self.handle.close();
     }
@@ -401,76 +482,51 @@ impl FtpFile {
 
     // ----- writing ----------------------------------------------------------------------------
 
-    /// WinINet: InternetWriteFile. Send all of `data` on the data connection; returns its length.
+    /// WinINet: InternetWriteFile. Send all of `data` on the data connection (from `data`
+    /// itself in binary mode); returns its length.
     pub async fn write(&self, data: &[u8]) -> Result<usize> {
-        let op = self.write_op(Bytes::copy_from_slice(data));
-        self.handle.run(op).await
+        let (h, state) = ((*self.handle).clone(), self.state.clone());
+        self.handle.run(Box::pin(write_data(h, state, data))).await
     }
 
     /// [`write`](Self::write) in callback mode, with owned bytes: done at once (`Started::Done`,
     /// no REQUEST_COMPLETE) when the socket takes them without waiting, as WinINet's
     /// InternetWriteFile; else pending, and REQUEST_COMPLETE carries the count.
     pub fn start_write(&self, data: Bytes) -> Result<Started<usize>> {
-        self.handle.start_now(self.write_op(data))
+        let (h, state) = ((*self.handle).clone(), self.state.clone());
+        self.handle
+            .start_now(async move { write_data(h, state, &data).await })
     }
 
     /// [`write`](Self::write), blocking.
     pub fn write_blocking(&self, data: &[u8]) -> Result<usize> {
-        self.handle
-            .block(self.write_op(Bytes::copy_from_slice(data)))
+        let (h, state) = ((*self.handle).clone(), self.state.clone());
+        self.handle.block(Box::pin(write_data(h, state, data)))
     }
 
-    fn write_op(&self, bytes: Bytes) -> impl Future<Output = Result<usize>> + Send + 'static {
-        let (h, state) = ((*self.handle).clone(), self.state.clone());
-        async move {
-            let taken = std::mem::replace(&mut *state.phase.lock(), Phase::Cut);
-            let (mut data, mut ascii, mut progress) = match taken {
-                Phase::Writing {
-                    data,
-                    ascii,
-                    progress,
-                } => (data, ascii, progress),
-                other => {
-                    let why = match other {
-                        Phase::Reading => "the file was opened for reading",
-                        _ => "the transfer is over",
-                    };
-                    *state.phase.lock() = other;
-                    return Err(Error::new(
-                        ErrorKind::InvalidOperation,
-                        format!("writing: {why}"),
-                    ));
-                }
-            };
-            // A write cancelled half-way leaves the upload cut short: it is over (and the
-            // close step aborts it), never silently resumed mid-stream.
-            let converted;
-            let wire: &[u8] = match ascii.as_mut() {
-                Some(enc) => {
-                    let mut out = Vec::new();
-                    enc.encode(&bytes, &mut out);
-                    converted = out;
-                    &converted
-                }
-                None => &bytes,
-            };
-            let result = data.write_all(wire).await;
-            match result {
-                Ok(()) => {
-                    progress.add(&h, bytes.len() as u64);
-                    *state.phase.lock() = Phase::Writing {
-                        data,
-                        ascii,
-                        progress,
-                    };
-                    Ok(bytes.len())
-                }
-                Err(e) => {
-                    inet_core::close_connection(&h, *data);
-                    Err(e)
-                }
-            }
-        }
+    /// The file, opened for writing, as a `futures_io::AsyncWrite` (for `futures::io::copy`
+    /// into it; tokio through `tokio-util`'s compat), with no extra copy in binary mode: writes
+    /// go from the caller's buffer to the data connection, progress notified as for
+    /// [`write`](Self::write); `poll_close` ends the transfer as [`finish`](Self::finish) does
+    /// (`226` checked). Closing the handle cancels: a write under way or a later one fails
+    /// (`ConnectionAborted` carrying OPERATION_CANCELLED or INVALID_HANDLE), and the transfer
+    /// is aborted (`ABOR`), not finished as if the file were whole. Keeps the handle open
+    /// while it lives.
+    pub fn async_writer(&self) -> AsyncWriter {
+        AsyncWriter::new(self.upload_body(), self.handle.clone())
+    }
+
+    /// The file, opened for writing, as a `std::io::Write` for blocking code (`std::io::copy`
+    /// into it); `finish()` ends the transfer as [`finish_blocking`](Self::finish_blocking)
+    /// does. See [`async_writer`](Self::async_writer).
+    pub fn blocking_writer(&self) -> BlockingWriter {
+        BlockingWriter::new(self.upload_body(), self.handle.clone())
+    }
+
+    fn upload_body(&self) -> UploadBody {
+        let (h, state, body) = self.clone_weak_parts();
+        state.writers.fetch_add(1, Ordering::AcqRel);
+        UploadBody { h, state, body }
     }
 
     // ----- the end ----------------------------------------------------------------------------
@@ -514,14 +570,13 @@ async fn finish_transfer(h: &HandleRef, state: &FileState, body: &Incoming) -> R
             body.reset();
             !done
         }
-        Phase::Writing {
-            mut data,
-            mut progress,
-            ..
-        } => {
-            let sent = data.finish_sending().await;
-            progress.finish(h);
-            inet_core::close_connection(h, *data);
+        Phase::Writing(mut sending) => {
+            let sent = match sending.drain(h).await {
+                Ok(()) => sending.data.finish_sending().await,
+                Err(e) => Err(e),
+            };
+            sending.progress.finish(h);
+            inet_core::close_connection(h, sending.data);
             sent.is_err()
         }
     };
@@ -552,4 +607,184 @@ async fn finish_transfer(h: &HandleRef, state: &FileState, body: &Incoming) -> R
     drop(ctl);
     state.shared.end_transfer(h.id());
     result
+}
+
+/// Take an upload's data connection out of the file's state for one step (the phase is `Cut`
+/// meanwhile, so a close aborts the transfer).
+fn take_sending(state: &FileState, what: &str) -> Result<Box<Sending>> {
+    let taken = std::mem::replace(&mut *state.phase.lock(), Phase::Cut);
+    match taken {
+        Phase::Writing(sending) => Ok(sending),
+        other => {
+            let why = match other {
+                Phase::Reading => "the file was opened for reading",
+                _ => "the transfer is over",
+            };
+            *state.phase.lock() = other;
+            Err(Error::new(
+                ErrorKind::InvalidOperation,
+                format!("{what}: {why}"),
+            ))
+        }
+    }
+}
+
+/// An upload for the writer adapters (`inet_core::Outgoing`); counted in
+/// [`FileState::writers`] while it lives.
+struct UploadBody {
+    h: HandleRef,
+    state: Arc<FileState>,
+    body: Incoming,
+}
+
+impl Drop for UploadBody {
+    fn drop(&mut self) {
+        // Closed while this writer lived: the copy was cancelled, whether or not the close step
+        // has looked at the count yet.
+        if self.h.is_closed() {
+            cut_upload(&self.h, &self.state);
+        }
+        self.state.writers.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// The handle closed while a writer was copying into it: the upload is cut short (its data
+/// connection closed, the phase `Cut`), so the close step aborts it (`ABOR`) instead of
+/// finishing a partial file as if it were whole.
+fn cut_upload(h: &HandleRef, state: &FileState) {
+    let mut phase = state.phase.lock();
+    if matches!(*phase, Phase::Writing(_)) {
+        if let Phase::Writing(sending) = std::mem::replace(&mut *phase, Phase::Cut) {
+            drop(phase);
+            inet_core::close_connection(h, sending.data);
+        }
+    }
+}
+
+/// The data connection lent out of the file's state for one step. It goes back when the step
+/// went well and the handle is still open; otherwise (a failed step, a close meanwhile) it is
+/// closed and the phase stays `Cut`: the transfer is aborted, never resumed mid-stream.
+/// Dropping it (a cancelled wait) does the same.
+struct LentSending<'a> {
+    h: &'a HandleRef,
+    state: &'a FileState,
+    sending: Option<Box<Sending>>,
+}
+
+impl<'a> LentSending<'a> {
+    fn take(h: &'a HandleRef, state: &'a FileState) -> Result<Self> {
+        Ok(LentSending {
+            h,
+            state,
+            sending: Some(take_sending(state, "writing")?),
+        })
+    }
+
+    fn sending(&mut self) -> Result<&mut Sending> {
+        // Present until settled or dropped.
+        self.sending
+            .as_deref_mut()
+            .ok_or_else(|| Error::new(ErrorKind::Internal, "the upload was given back"))
+    }
+
+    fn settle<T>(mut self, r: Result<T>) -> Result<T> {
+        if r.is_err() {
+            if let Some(sending) = self.sending.take() {
+                inet_core::close_connection(self.h, sending.data);
+            }
+        }
+        r
+    }
+}
+
+impl Drop for LentSending<'_> {
+    fn drop(&mut self) {
+        let Some(sending) = self.sending.take() else {
+            return;
+        };
+        let mut phase = self.state.phase.lock();
+        if matches!(*phase, Phase::Cut) && !self.h.is_closed() {
+            *phase = Phase::Writing(sending);
+        } else {
+            drop(phase);
+            inet_core::close_connection(self.h, sending.data);
+        }
+    }
+}
+
+impl UploadBody {
+    fn poll_step<T>(
+        &self,
+        step: impl FnOnce(&HandleRef, &mut Sending) -> Poll<Result<T>>,
+    ) -> Poll<Result<T>> {
+        let _op = self.h.begin_operation()?;
+        let mut lent = LentSending::take(&self.h, &self.state)?;
+        match step(&self.h, lent.sending()?) {
+            Poll::Ready(r) => Poll::Ready(lent.settle(r)),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl Outgoing for UploadBody {
+    fn poll_send(&self, cx: &mut std::task::Context<'_>, buf: &[u8]) -> Poll<Result<usize>> {
+        self.poll_step(|h, sending| sending.poll_send(h, cx, buf))
+    }
+
+    fn poll_push(&self, cx: &mut std::task::Context<'_>) -> Poll<Result<()>> {
+        self.poll_step(|h, sending| {
+            ready!(sending.poll_drain(h, cx))?;
+            sending.data.poll_flush(cx)
+        })
+    }
+
+    fn writable(&self) -> OwnedOperation {
+        let (h, state) = (self.h.clone(), self.state.clone());
+        Box::pin(async move {
+            let wait = async {
+                let mut lent = LentSending::take(&h, &state)?;
+                let r = lent.sending()?.data.wait_socket_writable().await;
+                lent.settle(r)
+            };
+            h.run(Box::pin(wait)).await
+        })
+    }
+
+    fn finish(&self) -> OwnedOperation {
+        let (h, state, body) = (self.h.clone(), self.state.clone(), self.body.clone());
+        Box::pin(async move {
+            let op = async { finish_transfer(&h, &state, &body).await };
+            h.run(Box::pin(op)).await
+        })
+    }
+}
+
+/// One write of a file handle (see [`FtpFile::write`]).
+async fn write_data(h: HandleRef, state: Arc<FileState>, bytes: &[u8]) -> Result<usize> {
+    let mut sending = take_sending(&state, "writing")?;
+    // A write cancelled half-way leaves the upload cut short: it is over (and the
+    // close step aborts it), never silently resumed mid-stream.
+    let result = async {
+        sending.drain(&h).await?;
+        match sending.ascii.as_mut() {
+            Some(enc) => {
+                let mut out = Vec::new();
+                enc.encode(bytes, &mut out);
+                sending.data.write_all(&out).await
+            }
+            None => sending.data.write_all(bytes).await,
+        }
+    }
+    .await;
+    match result {
+        Ok(()) => {
+            sending.progress.add(&h, bytes.len() as u64);
+            *state.phase.lock() = Phase::Writing(sending);
+            Ok(bytes.len())
+        }
+        Err(e) => {
+            inet_core::close_connection(&h, sending.data);
+            Err(e)
+        }
+    }
 }

@@ -160,6 +160,8 @@ impl FtpConnection {
     ) -> impl Future<Output = Result<FtpFind>> + Send + 'static {
         let (s, h) = self.parts();
         let (dir, glob) = split_pattern(pattern);
+        #[cfg(feature = "tracing")]
+        let traced = pattern.unwrap_or_default().to_string();
         async move {
             let what = match (&dir, &glob) {
                 (Some(d), _) => format!("listing {d:?}"),
@@ -261,6 +263,8 @@ impl FtpConnection {
             }
             drop(ctl);
             let handle = h.create_child(HandleKind::FtpFind, context)?;
+            #[cfg(feature = "tracing")]
+            handle.trace_url(|| s.trace_url(&traced));
             s.begin_transfer(handle.id());
             let (s2, id) = (s.clone(), handle.id());
             handle.on_close(move || s2.end_transfer(id));

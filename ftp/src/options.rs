@@ -54,6 +54,7 @@ pub enum DataConnection {
 /// assert_eq!(FtpOptions::new().user(), "anonymous");
 /// ```
 #[derive(Clone, Default)]
+#[must_use = "options do nothing unless given to the call they are for"]
 pub struct FtpOptions {
     pub(crate) user: Option<String>,
     pub(crate) password: Option<String>,
@@ -151,6 +152,7 @@ pub enum Existing {
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
+#[must_use = "options do nothing unless given to the call they are for"]
 pub struct TransferOptions {
     /// `TYPE I` (binary, the default) or `TYPE A` (text; line ends become LF here, CRLF on
     /// the wire).

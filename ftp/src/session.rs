@@ -20,6 +20,7 @@ use crate::control::Control;
 use crate::errors;
 use crate::options::{FtpOptions, Security};
 use crate::proto::dialog::{Login, LoginStep};
+use crate::url::FtpUrl;
 
 /// Where the control connection is.
 #[derive(Debug)]
@@ -50,6 +51,19 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
+    /// The URL of `path` on this server, without credentials, for a handle's `tracing` span
+    /// (`path` as the server reads it: relative to the login directory unless it starts with
+    /// `/`).
+    pub(crate) fn trace_url(&self, path: &str) -> String {
+        FtpUrl::traced(
+            &self.host,
+            self.port,
+            path,
+            self.options.security != Security::None,
+        )
+        .to_string()
+    }
+
     pub(crate) fn new(host: &str, port: u16, options: FtpOptions) -> Arc<Shared> {
         Arc::new(Shared {
             host: host.to_string(),

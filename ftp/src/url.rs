@@ -159,6 +159,20 @@ impl FtpUrl {
         })
     }
 
+    /// A URL with no credentials, for a handle's `tracing` span.
+    pub(crate) fn traced(host: &str, port: u16, path: &str, secure: bool) -> FtpUrl {
+        FtpUrl {
+            host: host.to_string(),
+            port,
+            user: None,
+            password: None,
+            path: path.to_string(),
+            transfer_type: None,
+            directory_listing: false,
+            secure,
+        }
+    }
+
     /// True when the path names a directory: the login directory (`""`), a path ending in
     /// `/`, or a `;type=d` URL.
     pub fn is_directory(&self) -> bool {

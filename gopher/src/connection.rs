@@ -10,10 +10,12 @@ use inet_core::{Context, Error, ErrorKind, Handle, HandleKind, HandleRef, Result
 
 use crate::errors;
 use crate::proto::{ItemType, Locator};
+use crate::url::GopherUrl;
 
 /// How a Gopher connection reaches its servers.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
+#[must_use = "options do nothing unless given to the call they are for"]
 pub struct GopherOptions {
     /// gophers://: TLS on every request's connection, verified as HTTPS is.
     pub secure: bool,
@@ -118,6 +120,7 @@ impl GopherConnection {
         } else {
             port
         };
+        handle.trace_url(|| GopherUrl::root(host, port, options.secure).to_string());
         Ok(GopherConnection {
             handle,
             server: Arc::new(Server {
@@ -148,6 +151,14 @@ impl GopherConnection {
             self.server.port,
         )
         .map_err(|e| errors::protocol("the root menu", e))
+    }
+
+    /// The URL of a request for a handle's `tracing` span (never with user information).
+    #[cfg(feature = "tracing")]
+    pub(crate) fn trace_url(server: &Server, locator: &Locator, query: Option<&str>) -> String {
+        let mut url = GopherUrl::of_locator(locator, server.options.secure);
+        url.query = query.map(str::to_string);
+        url.to_string()
     }
 
     pub(crate) fn parts(&self) -> (Arc<Server>, HandleRef) {

@@ -189,9 +189,15 @@ impl GopherConnection {
             .map_err(|e| errors::protocol(&what, e))?;
         let locator = locator.clone();
         let (server, h) = self.parts();
+        #[cfg(feature = "tracing")]
+        let traced_query = query.map(str::to_string);
         Ok(async move {
             let conn = send_request(&h, &server, &locator, &request).await?;
             let handle = h.create_child(HandleKind::GopherFile, context)?;
+            #[cfg(feature = "tracing")]
+            handle.trace_url(|| {
+                GopherConnection::trace_url(&server, &locator, traced_query.as_deref())
+            });
             let body = Incoming::new(&handle, || "reading: the item is over".to_string());
             let framing: Box<dyn Framing> = match locator.item_type().is_dot_terminated() {
                 true if server.options.dot_stuffed => Box::<DotTerminated>::default(),

@@ -153,6 +153,8 @@ impl GopherConnection {
             .request(query, None)
             .map_err(|e| errors::protocol(&what, e))?;
         let (server, h) = self.parts();
+        #[cfg(feature = "tracing")]
+        let traced_query = query.map(str::to_string);
         Ok(async move {
             let conn = send_request(&h, &server, &locator, &request).await?;
             let mut reader = Reader::new(
@@ -193,6 +195,10 @@ impl GopherConnection {
                 ));
             }
             let handle = h.create_child(HandleKind::GopherFind, context)?;
+            #[cfg(feature = "tracing")]
+            handle.trace_url(|| {
+                GopherConnection::trace_url(&server, &locator, traced_query.as_deref())
+            });
             Ok(GopherFind {
                 handle,
                 items: Arc::new(Mutex::new(items)),

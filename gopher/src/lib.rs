@@ -54,8 +54,10 @@ mod connection;
 mod errors;
 mod file;
 mod find;
+mod url;
 
 pub use connection::{GopherConnection, GopherOptions};
 pub use file::GopherFile;
 pub use find::GopherFind;
 pub use proto::{AttributeBlock, ItemType, Locator, MenuItem};
+pub use url::GopherUrl;

@@ -138,6 +138,7 @@ impl fmt::Debug for RequestFlags {
 /// parameters, and the per-request options of InternetSetOption).
 #[derive(Clone, Debug)]
 #[non_exhaustive]
+#[must_use = "options do nothing unless given to the call they are for"]
 pub struct RequestOptions {
     /// HTTP/1.1 (default) or HTTP/1.0.
     pub version: Version,
@@ -226,6 +227,7 @@ impl RequestOptions {
 
 /// How the body of [`HttpRequest::send_ex`](crate::HttpRequest::send_ex) will be sent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum BodyLength {
     /// Exactly this many bytes (`Content-Length`).
     Known(u64),

@@ -4,12 +4,13 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::task::Poll;
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Version};
 use inet_core::{
-    AsyncReader, BlockingReader, Error, ErrorKind, Handle, HandleKind, HandleRef, Incoming,
-    Pending, Result, Started,
+    AsyncReader, AsyncWriter, BlockingReader, BlockingWriter, Error, ErrorKind, Handle, HandleKind,
+    HandleRef, Incoming, Outgoing, OwnedOperation, Pending, Result, Started,
 };
 use parking_lot::Mutex;
 use url::Url;
@@ -306,6 +307,49 @@ impl HttpRequest {
         self.handle.block(Box::pin(end_op(h, state, incoming)))
     }
 
+    /// The request body, after [`send_ex`](Self::send_ex), as a `futures_io::AsyncWrite` (for
+    /// `futures::io::copy` into it; tokio through `tokio-util`'s compat), with no extra copy:
+    /// writes go from the caller's buffer through the same path as [`write`](Self::write),
+    /// notifications included; `poll_close` ends the request as
+    /// [`end_request`](Self::end_request) does (the response head is read; check
+    /// [`status`](Self::status) after). Closing the handle cancels: a write under way or a later
+    /// one fails (`ConnectionAborted` carrying OPERATION_CANCELLED). Keeps the handle open
+    /// while it lives.
+    ///
+    /// ```no_run
+    /// # async fn f(session: &inet_core::Session) -> Result<(), Box<dyn std::error::Error>> {
+    /// use inet_http::{BodyLength, RequestOptions};
+    /// use smol::io::AsyncWriteExt;
+    ///
+    /// let data = vec![7u8; 1 << 20];
+    /// let req = inet_http::open_method(session, "PUT", "http://127.0.0.1:8080/upload/x", RequestOptions::default())?;
+    /// req.send_ex(None, BodyLength::Known(data.len() as u64)).await?;
+    /// let mut body = req.async_writer();
+    /// smol::io::copy(&data[..], &mut body).await?;
+    /// body.close().await?; // HttpEndRequest
+    /// assert!(req.status()?.is_success());
+    /// # Ok(()) }
+    /// ```
+    pub fn async_writer(&self) -> AsyncWriter {
+        AsyncWriter::new(self.upload_body(), self.handle.clone())
+    }
+
+    /// The request body, after [`send_ex`](Self::send_ex), as a `std::io::Write` for blocking
+    /// code (`std::io::copy` into it); `finish()` ends the request as
+    /// [`end_request_blocking`](Self::end_request_blocking) does. See
+    /// [`async_writer`](Self::async_writer).
+    pub fn blocking_writer(&self) -> BlockingWriter {
+        BlockingWriter::new(self.upload_body(), self.handle.clone())
+    }
+
+    fn upload_body(&self) -> UploadBody {
+        UploadBody {
+            h: (*self.handle).clone(),
+            state: self.state.clone(),
+            incoming: self.body.clone(),
+        }
+    }
+
     // ----- read -------------------------------------------------------------------------------
     // The body is core's shared reader (`inet_core::Incoming`): the same read paths serve FTP
     // and Gopher files. Every future here is cancel-safe.
@@ -598,4 +642,113 @@ async fn end_op(h: HandleRef, state: Arc<Mutex<State>>, incoming: Incoming) -> R
     let response = exchange::end_upload(&h, &mut plan, up).await?;
     store(&state, &incoming, plan, response);
     Ok(())
+}
+
+/// A send-ex body for the writer adapters (`inet_core::Outgoing`).
+struct UploadBody {
+    h: HandleRef,
+    state: Arc<Mutex<State>>,
+    incoming: Incoming,
+}
+
+/// The upload lent out of the request's state for one step; it goes back when the step is
+/// over — or, when the step failed or the handle closed meanwhile, its connection is closed
+/// (a body cut short cannot go on). Dropping it (a cancelled wait) puts it back too.
+struct LentUpload<'a> {
+    h: &'a HandleRef,
+    state: &'a Mutex<State>,
+    upload: Option<Upload>,
+}
+
+impl<'a> LentUpload<'a> {
+    fn take(h: &'a HandleRef, state: &'a Mutex<State>, what: &str) -> Result<Self> {
+        let upload = state.lock().upload.take().ok_or_else(|| {
+            Error::new(
+                ErrorKind::IncorrectHandleState,
+                format!("{what}: no send-ex in progress"),
+            )
+        })?;
+        Ok(LentUpload {
+            h,
+            state,
+            upload: Some(upload),
+        })
+    }
+
+    fn upload(&mut self) -> Result<&mut Upload> {
+        // Present until settled or dropped.
+        self.upload
+            .as_mut()
+            .ok_or_else(|| Error::new(ErrorKind::Internal, "the upload was given back"))
+    }
+
+    /// End the loan with the step's outcome.
+    fn settle<T>(mut self, r: Result<T>) -> Result<T> {
+        if r.is_err() {
+            if let Some(up) = self.upload.take() {
+                up.abandon(self.h);
+            }
+        }
+        r
+    }
+}
+
+impl Drop for LentUpload<'_> {
+    fn drop(&mut self) {
+        let Some(up) = self.upload.take() else { return };
+        if self.h.is_closed() {
+            up.abandon(self.h);
+        } else {
+            self.state.lock().upload = Some(up);
+        }
+    }
+}
+
+impl UploadBody {
+    fn poll_step<T>(
+        &self,
+        what: &str,
+        step: impl FnOnce(&HandleRef, &mut Upload) -> Poll<Result<T>>,
+    ) -> Poll<Result<T>> {
+        let _op = self.h.begin_operation()?;
+        let mut lent = LentUpload::take(&self.h, &self.state, what)?;
+        match step(&self.h, lent.upload()?) {
+            Poll::Ready(r) => Poll::Ready(lent.settle(r)),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl Outgoing for UploadBody {
+    fn poll_send(&self, cx: &mut std::task::Context<'_>, buf: &[u8]) -> Poll<Result<usize>> {
+        self.poll_step("writing the request body", |h, up| {
+            exchange::poll_write_piece(h, up, cx, buf)
+        })
+    }
+
+    fn poll_push(&self, cx: &mut std::task::Context<'_>) -> Poll<Result<()>> {
+        self.poll_step("writing the request body", |h, up| {
+            exchange::poll_push(h, up, cx)
+        })
+    }
+
+    fn writable(&self) -> OwnedOperation {
+        let (h, state) = (self.h.clone(), self.state.clone());
+        Box::pin(async move {
+            let wait = async {
+                let mut lent = LentUpload::take(&h, &state, "writing the request body")?;
+                let r = exchange::wait_writable(lent.upload()?).await;
+                lent.settle(r)
+            };
+            h.run(Box::pin(wait)).await
+        })
+    }
+
+    fn finish(&self) -> OwnedOperation {
+        let (h, state, incoming) = (self.h.clone(), self.state.clone(), self.incoming.clone());
+        Box::pin(async move {
+            let op = end_op(h.clone(), state, incoming);
+            h.run(Box::pin(op)).await
+        })
+    }
 }

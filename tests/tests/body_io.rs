@@ -41,9 +41,14 @@ fn get(s: &Session, url: &str) -> inet_http::HttpRequest {
 
 /// The last PROGRESS notification's byte count for `handle`.
 fn last_progress(rec: &Recorder, handle: inet_core::HandleId) -> Option<String> {
+    last_progress_of(rec, handle, "")
+}
+
+/// The last PROGRESS notification for `handle` whose text contains `what` ("Send").
+fn last_progress_of(rec: &Recorder, handle: inet_core::HandleId, what: &str) -> Option<String> {
     rec.all()
         .into_iter()
-        .filter(|n| n.handle == handle && n.code == STATUS_PROGRESS)
+        .filter(|n| n.handle == handle && n.code == STATUS_PROGRESS && n.text.contains(what))
         .map(|n| n.text)
         .next_back()
 }
@@ -314,4 +319,497 @@ fn progress_counts_every_byte_once_however_a_buf_reader_splits_the_reads() {
     assert!(sink == file("rand_1M.bin"), "body differs");
     let progress = last_progress(&rec, req.handle().id()).expect("progress notified");
     assert!(progress.ends_with(" 1048576/1048576"), "{progress}");
+}
+
+// ----- uploads: AsyncWrite / Write over send-ex and FTP files opened for writing -------------
+
+/// `n` bytes that are not all alike (xorshift), so that a misplaced piece shows.
+fn noise(n: usize) -> Vec<u8> {
+    let mut x: u32 = 0x2545_F491;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x as u8
+        })
+        .collect()
+}
+
+/// A path under nginx's `/upload/` that no other test (or test process) uses.
+fn upload_url(https: bool, name: &str) -> String {
+    let path = format!("/upload/body-io-{}-{name}.bin", std::process::id());
+    if https {
+        nginx().https_url(&path)
+    } else {
+        nginx().http_url(&path)
+    }
+}
+
+fn download(s: &Session, url: &str) -> Vec<u8> {
+    get(s, url).read_to_end_blocking().expect("download back")
+}
+
+fn delete(s: &Session, url: &str) {
+    let req = inet_http::open_method(s, "DELETE", url, RequestOptions::default()).expect("open");
+    req.send_blocking(None, None).expect("DELETE");
+    assert_eq!(req.status_code().expect("status"), 204, "DELETE {url}");
+}
+
+/// A PUT of `len` bytes begun with send-ex (declared length, or chunked).
+fn put(s: &Session, url: &str, len: Option<usize>) -> inet_http::HttpRequest {
+    let req = inet_http::open_method(s, "PUT", url, RequestOptions::default()).expect("open");
+    let length = match len {
+        Some(n) => inet_http::BodyLength::Known(n as u64),
+        None => inet_http::BodyLength::Chunked,
+    };
+    req.send_ex_blocking(None, length).expect("send_ex");
+    req
+}
+
+#[test]
+fn futures_io_copy_uploads_a_multi_mib_body_byte_exact_over_http_and_https() {
+    use futures::io::AsyncWriteExt;
+    let body = noise(6 << 20);
+    for (https, chunked) in [(false, false), (true, false), (false, true), (true, true)] {
+        let rec = Recorder::new();
+        let s = session(&rec);
+        let url = upload_url(https, &format!("async-{https}-{chunked}"));
+        let req = put(&s, &url, (!chunked).then_some(body.len()));
+        let copied = async_io::block_on(async {
+            let mut writer = req.async_writer();
+            let n = futures::io::copy(&body[..], &mut writer).await?;
+            writer.close().await?; // HttpEndRequest: the response head is read
+            Ok::<_, std::io::Error>(n)
+        })
+        .expect("copy into the request");
+        assert_eq!(copied, body.len() as u64, "{url}");
+        assert_eq!(req.status_code().expect("status"), 201, "{url}");
+        let progress =
+            last_progress_of(&rec, req.handle().id(), "Send").expect("upload progress notified");
+        assert!(
+            progress.contains(&format!(" {}", body.len())),
+            "{url}: last progress {progress}"
+        );
+        assert!(
+            download(&s, &url) == body,
+            "{url}: the uploaded file differs"
+        );
+        delete(&s, &url);
+    }
+}
+
+#[test]
+fn std_io_copy_uploads_a_multi_mib_body_byte_exact_through_the_blocking_writer() {
+    let body = noise(5 << 20);
+    for (https, chunked) in [(false, false), (true, true)] {
+        let rec = Recorder::new();
+        let s = session(&rec);
+        let url = upload_url(https, &format!("blocking-{https}-{chunked}"));
+        let req = put(&s, &url, (!chunked).then_some(body.len()));
+        let mut writer = req.blocking_writer();
+        let copied = std::io::copy(&mut &body[..], &mut writer).expect("copy into the request");
+        writer.finish().expect("end the request");
+        assert_eq!(copied, body.len() as u64);
+        assert_eq!(req.status_code().expect("status"), 201, "{url}");
+        assert!(
+            download(&s, &url) == body,
+            "{url}: the uploaded file differs"
+        );
+        delete(&s, &url);
+    }
+}
+
+#[test]
+fn a_writer_refuses_more_than_the_declared_length_and_closing_short_of_it() {
+    let rec = Recorder::new();
+    let s = session(&rec);
+    let url = upload_url(false, "too-long");
+    let req = put(&s, &url, Some(10));
+    let mut writer = req.blocking_writer();
+    let err = std::io::Write::write_all(&mut writer, &[1u8; 11]).expect_err("past the length");
+    assert!(err.to_string().contains("declared length"), "{err}");
+
+    let req = put(&s, &url, Some(10));
+    let mut writer = req.blocking_writer();
+    std::io::Write::write_all(&mut writer, &[1u8; 4]).expect("4 of 10");
+    let err = writer.finish().expect_err("4 of the declared 10 bytes");
+    assert!(err.to_string().contains("declared"), "{err}");
+}
+
+/// An endless source that says (once) when `after` bytes have been read from it.
+struct Endless {
+    read: usize,
+    after: usize,
+    tell: Option<std::sync::mpsc::Sender<()>>,
+}
+
+impl Endless {
+    fn new(after: usize) -> (Self, std::sync::mpsc::Receiver<()>) {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let source = Endless {
+            read: 0,
+            after,
+            tell: Some(tx),
+        };
+        (source, rx)
+    }
+}
+
+/// Where an [`Endless`] source ends after all, so that a copy the close failed to cancel ends
+/// (and the test fails) instead of running for ever.
+const ENDLESS_CAP: usize = 1 << 30;
+
+impl Read for Endless {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.read >= ENDLESS_CAP {
+            return Ok(0);
+        }
+        buf.fill(0x5a);
+        self.read += buf.len();
+        if self.read >= self.after {
+            if let Some(tx) = self.tell.take() {
+                let _ = tx.send(());
+            }
+        }
+        Ok(buf.len())
+    }
+}
+
+impl futures::io::AsyncRead for Endless {
+    fn poll_read(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+        buf: &mut [u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::task::Poll::Ready(Read::read(self.get_mut(), buf))
+    }
+}
+
+/// Run `copy` on a thread, close the handle once 4 MiB went in, and return the copy's outcome.
+fn close_mid_copy(
+    close: impl FnOnce(),
+    copy: impl FnOnce(Endless) -> std::io::Result<u64> + Send + 'static,
+) -> std::io::Result<u64> {
+    let (source, told) = Endless::new(4 << 20);
+    let copying = std::thread::spawn(move || copy(source));
+    told.recv_timeout(Duration::from_secs(30))
+        .expect("4 MiB went in");
+    close();
+    let started = Instant::now();
+    let outcome = copying.join().expect("copy thread");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "the copy went on after the close"
+    );
+    // Cancelled: ConnectionAborted (OPERATION_CANCELLED or INVALID_HANDLE inside), never a
+    // success nor another failure (a copy that ran to the source's end fails otherwise).
+    match &outcome {
+        Ok(n) => panic!("the copy succeeded after the close ({n} bytes)"),
+        Err(e) => assert_eq!(e.kind(), std::io::ErrorKind::ConnectionAborted, "{e:?}"),
+    }
+    outcome
+}
+
+#[test]
+fn closing_the_request_cancels_a_copy_into_its_writer_loudly() {
+    use futures::io::AsyncWriteExt;
+    let rec = Recorder::new();
+    let s = session(&rec);
+    // futures-io, declared length far past what will be written.
+    let url = upload_url(false, "cancel-async");
+    let req = put(&s, &url, Some(64 << 30));
+    let writer = req.async_writer();
+    let outcome = close_mid_copy(
+        || req.close(),
+        move |source| {
+            async_io::block_on(async move {
+                let mut writer = writer;
+                let n = futures::io::copy(source, &mut writer).await?;
+                writer.close().await?;
+                Ok(n)
+            })
+        },
+    );
+    outcome.expect_err("a cancelled upload never succeeds");
+    let codes = rec.codes(req.handle().id());
+    assert_eq!(codes.last(), Some(&70), "HANDLE_CLOSING last: {codes:?}");
+    assert_eq!(
+        status_of(&s, &url),
+        404,
+        "{url}: a cut upload stored nothing"
+    );
+
+    // std, chunked over TLS.
+    let url = upload_url(true, "cancel-blocking");
+    let req = put(&s, &url, None);
+    let mut writer = req.blocking_writer();
+    let outcome = close_mid_copy(
+        || req.close(),
+        move |mut source| {
+            let n = std::io::copy(&mut source, &mut writer)?;
+            writer.finish()?;
+            Ok(n)
+        },
+    );
+    outcome.expect_err("a cancelled upload never succeeds");
+    assert_eq!(
+        status_of(&s, &url),
+        404,
+        "{url}: a cut upload stored nothing"
+    );
+}
+
+/// The status of a GET of `url`.
+fn status_of(s: &Session, url: &str) -> u16 {
+    let req = inet_http::open(s, url, RequestOptions::default()).expect("open");
+    req.send_blocking(None, None).expect("send");
+    req.status_code().expect("status")
+}
+
+mod ftp_uploads {
+    use super::*;
+    use futures::io::AsyncWriteExt;
+    use inet_core::Context;
+    use inet_ftp::{Access, FtpConnection, FtpOptions, TransferOptions};
+
+    fn logged_in(s: &Session) -> FtpConnection {
+        let ftp = servers::ftp();
+        let options = FtpOptions::new().credentials(&ftp.user, &ftp.password);
+        let conn = FtpConnection::connect_blocking(s, "127.0.0.1", ftp.port, options)
+            .expect("connect and log in");
+        // Exists after the first test that makes it; "exists" is fine.
+        let _ = conn.create_directory_blocking("/work");
+        conn
+    }
+
+    fn remote(name: &str) -> String {
+        format!("/work/body-io-{}-{name}.bin", std::process::id())
+    }
+
+    fn open(conn: &FtpConnection, path: &str, access: Access) -> inet_ftp::FtpFile {
+        conn.open_file_blocking(path, access, TransferOptions::new(), Context(0))
+            .expect("open the file")
+    }
+
+    /// The file downloaded back through the FTP server.
+    fn download(conn: &FtpConnection, path: &str) -> Vec<u8> {
+        let file = open(conn, path, Access::Read);
+        let mut got = Vec::new();
+        std::io::copy(&mut file.blocking_reader(), &mut got).expect("download back");
+        file.finish_blocking().expect("226 after the download");
+        got
+    }
+
+    #[test]
+    fn futures_io_and_std_io_copy_upload_multi_mib_files_byte_exact() {
+        let rec = Recorder::new();
+        let s = session(&rec);
+        let conn = logged_in(&s);
+        let body = noise(6 << 20);
+
+        let path = remote("async");
+        let file = open(&conn, &path, Access::Write);
+        let copied = async_io::block_on(async {
+            let mut writer = file.async_writer();
+            let n = futures::io::copy(&body[..], &mut writer).await?;
+            writer.close().await?; // the transfer finished, 226 checked
+            Ok::<_, std::io::Error>(n)
+        })
+        .expect("copy into the file");
+        assert_eq!(copied, body.len() as u64);
+        let progress = last_progress_of(&rec, file.handle().id(), "Send").expect("upload progress");
+        assert!(
+            progress.contains(&format!(" {}", body.len())),
+            "last progress {progress}"
+        );
+        drop(file);
+        assert!(download(&conn, &path) == body, "the uploaded file differs");
+
+        let path = remote("blocking");
+        let file = open(&conn, &path, Access::Write);
+        let mut writer = file.blocking_writer();
+        let copied = std::io::copy(&mut &body[..], &mut writer).expect("copy into the file");
+        writer.finish().expect("226 after the upload");
+        assert_eq!(copied, body.len() as u64);
+        drop(file);
+        assert!(download(&conn, &path) == body, "the uploaded file differs");
+        conn.delete_file_blocking(&path).expect("DELE");
+        conn.delete_file_blocking(&remote("async")).expect("DELE");
+    }
+
+    #[test]
+    fn an_ascii_upload_through_the_writer_is_stored_with_the_servers_line_ends() {
+        let rec = Recorder::new();
+        let s = session(&rec);
+        let conn = logged_in(&s);
+        let text: Vec<u8> = (0..200_000)
+            .flat_map(|i| format!("line {i}\n").into_bytes())
+            .collect();
+        let path = remote("ascii");
+        let ascii = TransferOptions::new().transfer_type(inet_ftp::TransferType::Ascii);
+        let file = conn
+            .open_file_blocking(&path, Access::Write, ascii, Context(0))
+            .expect("open in TYPE A");
+        async_io::block_on(async {
+            let mut writer = file.async_writer();
+            futures::io::copy(&text[..], &mut writer).await?;
+            writer.close().await
+        })
+        .expect("copy in TYPE A");
+        // Progress counts the caller's bytes, not the wire's (one CR more per line).
+        let progress = last_progress_of(&rec, file.handle().id(), "Send").expect("progress");
+        assert!(
+            progress.contains(&format!(" {}", text.len())),
+            "last progress {progress}"
+        );
+        drop(file);
+        // CRLF on the wire, stored by proftpd (on Unix) as LF: the text as it was.
+        assert!(download(&conn, &path) == text, "the stored text differs");
+        conn.delete_file_blocking(&path).expect("DELE");
+    }
+
+    #[test]
+    fn closing_the_file_cancels_a_copy_into_its_writer_loudly() {
+        let rec = Recorder::new();
+        let s = session(&rec);
+        let conn = logged_in(&s);
+        let path = remote("cancel");
+
+        let file = open(&conn, &path, Access::Write);
+        let writer = file.async_writer();
+        let outcome = close_mid_copy(
+            || file.close(),
+            move |source| {
+                async_io::block_on(async move {
+                    let mut writer = writer;
+                    let n = futures::io::copy(source, &mut writer).await?;
+                    writer.close().await?;
+                    Ok(n)
+                })
+            },
+        );
+        outcome.expect_err("a cancelled upload never succeeds");
+        let id = file.handle().id();
+        drop(file);
+        assert!(
+            rec.wait_code(id, 70, Duration::from_secs(10)),
+            "HANDLE_CLOSING"
+        );
+        // Aborted (ABOR answered), not finished as if the file were whole ("226 Transfer
+        // complete").
+        let last = conn.last_response();
+        assert!(last.to_lowercase().contains("abort"), "last reply: {last}");
+
+        let file = open(&conn, &path, Access::Write);
+        let mut writer = file.blocking_writer();
+        let outcome = close_mid_copy(
+            || file.close(),
+            move |mut source| {
+                let n = std::io::copy(&mut source, &mut writer)?;
+                writer.finish()?;
+                Ok(n)
+            },
+        );
+        outcome.expect_err("a cancelled upload never succeeds");
+        let id = file.handle().id();
+        drop(file);
+        assert!(
+            rec.wait_code(id, 70, Duration::from_secs(10)),
+            "HANDLE_CLOSING"
+        );
+        // Aborted (ABOR answered), not finished as if the file were whole ("226 Transfer
+        // complete").
+        let last = conn.last_response();
+        assert!(last.to_lowercase().contains("abort"), "last reply: {last}");
+        // The connection is free again: the aborted transfer left nothing owed.
+        conn.delete_file_blocking(&path)
+            .expect("DELE after the aborted uploads");
+    }
+}
+
+/// A server that accepts and never reads: an upload fills the socket's buffers and its writer
+/// waits for the socket.
+fn deaf_server() -> FaultServer {
+    FaultServer::start(Behaviour::Custom(Arc::new(|_| {
+        std::thread::sleep(Duration::from_secs(4))
+    })))
+    .expect("fault server")
+}
+
+#[test]
+fn the_send_timeout_applies_while_a_writer_waits_for_the_socket() {
+    let server = deaf_server();
+    let s = Session::builder()
+        .send_timeout(Some(Duration::from_millis(700)))
+        .build()
+        .expect("session");
+    let req = put(&s, &server.url("/deaf"), Some(1 << 30));
+    let (source, _told) = Endless::new(usize::MAX);
+    let t0 = Instant::now();
+    let err = async_io::block_on(futures::io::copy(source, &mut req.async_writer()))
+        .expect_err("nobody reads");
+    assert_eq!(err.kind(), std::io::ErrorKind::TimedOut, "{err:?}");
+    assert!(t0.elapsed() < Duration::from_secs(6), "{:?}", t0.elapsed());
+}
+
+#[test]
+fn closing_the_request_cancels_a_writer_waiting_for_the_socket() {
+    let server = deaf_server();
+    let rec = Recorder::new();
+    let s = session(&rec);
+    let req = put(&s, &server.url("/deaf"), Some(1 << 30));
+    let id = req.handle().id();
+    let closer = {
+        let req = req.clone();
+        std::thread::spawn(move || {
+            // By then the socket's buffers are full and the writer waits.
+            std::thread::sleep(Duration::from_millis(700));
+            req.close();
+        })
+    };
+    let (source, _told) = Endless::new(usize::MAX);
+    let t0 = Instant::now();
+    let err = async_io::block_on(futures::io::copy(source, &mut req.async_writer()))
+        .expect_err("cancelled");
+    closer.join().expect("closer");
+    assert!(t0.elapsed() < Duration::from_secs(5), "{:?}", t0.elapsed());
+    assert_eq!(err.kind(), std::io::ErrorKind::ConnectionAborted, "{err:?}");
+    let inner = err
+        .get_ref()
+        .and_then(|e| e.downcast_ref::<inet_core::Error>())
+        .expect("the inet error inside");
+    assert!(
+        inner.is_cancelled(),
+        "the pending wait was cancelled: {inner}"
+    );
+    assert!(
+        rec.wait_code(id, 70, Duration::from_secs(10)),
+        "HANDLE_CLOSING"
+    );
+}
+
+#[test]
+fn writer_writes_and_the_handles_own_writes_mix_in_order() {
+    use futures::io::AsyncWriteExt;
+    let body = noise(3 << 20);
+    let (a, rest) = body.split_at(1 << 20);
+    let (b, c) = rest.split_at(1 << 20);
+    for chunked in [false, true] {
+        let rec = Recorder::new();
+        let s = session(&rec);
+        let url = upload_url(false, &format!("mixed-{chunked}"));
+        let req = put(&s, &url, (!chunked).then_some(body.len()));
+        async_io::block_on(req.async_writer().write_all(a)).expect("through the writer");
+        req.write_blocking(b).expect("the handle's write");
+        let mut writer = req.blocking_writer();
+        std::io::Write::write_all(&mut writer, c).expect("through the blocking writer");
+        req.end_request_blocking().expect("HttpEndRequest");
+        assert_eq!(req.status_code().expect("status"), 201);
+        assert!(
+            download(&s, &url) == body,
+            "{url}: the uploaded file differs"
+        );
+        delete(&s, &url);
+    }
 }

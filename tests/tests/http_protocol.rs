@@ -1407,11 +1407,7 @@ fn no_auto_decompress_leaves_a_gzip_body_as_it_came() {
 fn through_a_proxy_the_request_line_is_absolute_form_with_proxy_authorization() {
     let proxy = http_server(|_| ok("via proxy"));
     let s = Session::builder()
-        .proxy(Proxy {
-            host: "127.0.0.1".into(),
-            port: proxy.port(),
-            credentials: Some(("user".into(), "pass".into())),
-        })
+        .proxy(Proxy::new("127.0.0.1", proxy.port()).credentials("user", "pass"))
         .resolver(StaticResolver::new())
         .build()
         .expect("session");
@@ -1442,11 +1438,7 @@ fn through_a_proxy_a_redirect_to_a_url_with_a_password_sends_no_userinfo_in_the_
         _ => ok("landed"),
     });
     let s = Session::builder()
-        .proxy(Proxy {
-            host: "127.0.0.1".into(),
-            port: proxy.port(),
-            credentials: None,
-        })
+        .proxy(Proxy::new("127.0.0.1", proxy.port()))
         .resolver(StaticResolver::new())
         .build()
         .expect("session");
@@ -1472,11 +1464,7 @@ fn through_a_proxy_a_redirect_to_a_url_with_a_password_sends_no_userinfo_in_the_
 fn an_http_proxy_serves_hosts_the_client_never_resolves() {
     let n = nginx();
     let s = Session::builder()
-        .proxy(Proxy {
-            host: "127.0.0.1".into(),
-            port: n.http_port,
-            credentials: None,
-        })
+        .proxy(Proxy::new("127.0.0.1", n.http_port))
         .resolver(StaticResolver::new())
         .build()
         .expect("session");

@@ -192,11 +192,7 @@ fn https_works_through_the_connect_tunnel_of_an_http_proxy() {
     let n = nginx();
     let proxy = connect_proxy();
     let s = trusting_session()
-        .proxy(Proxy {
-            host: "127.0.0.1".into(),
-            port: proxy.port(),
-            credentials: None,
-        })
+        .proxy(Proxy::new("127.0.0.1", proxy.port()))
         .resolver(StaticResolver::new())
         .build()
         .expect("session");

@@ -71,6 +71,18 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
         "-D",
         "warnings",
     ]));
+    // and over the FTP and Gopher code it adds and their test (`inet-tests` turns it on in inet).
+    steps.run(&mut cargo([
+        "clippy",
+        "-p",
+        "inet-tests",
+        "--features",
+        "tracing",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]));
     steps.run_watching(
         &mut cargo([
             "test",
@@ -84,6 +96,20 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
         Stream::Stdout,
         |line| counts.add(line),
     );
+    // FTP and Gopher handles' span URLs, against the servers (`tests/tracing_urls.rs`).
+    let mut cmd = cargo([
+        "test",
+        "-p",
+        "inet-tests",
+        "--features",
+        "tracing",
+        "--test",
+        "tracing_urls",
+    ]);
+    if let Some(servers) = &servers {
+        servers.export_to(&mut cmd);
+    }
+    steps.run_watching(&mut cmd, Stream::Stdout, |line| counts.add(line));
     if let Some(servers) = servers {
         servers.stop(&mut steps);
     }

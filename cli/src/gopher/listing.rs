@@ -1,9 +1,7 @@
 //! How `inet ls gopher://…` shows a menu: a table for people, or a JSON array for programs.
 
-use inet::gopher::{Locator, MenuItem};
+use inet::gopher::{GopherUrl, Locator, MenuItem};
 use serde_json::{json, Value};
-
-use super::url::item_url;
 
 /// One object: `type` (the type character), `kind` (its name), `name` (the display string),
 /// `selector`, `host`, `port`, `url` (the item's URL, null for `i` and `3` lines); a line in no
@@ -17,7 +15,7 @@ pub fn json_item(item: &MenuItem, secure: bool) -> Value {
             "selector": l.selector_text(),
             "host": l.host(),
             "port": l.port(),
-            "url": item_url(l, secure),
+            "url": GopherUrl::item_url(l, secure),
         }),
         MenuItem::Raw(line) => json!({
             "type": null,

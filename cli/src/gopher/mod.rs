@@ -23,9 +23,8 @@ pub mod commands;
 pub mod get;
 pub mod listing;
 pub mod reply;
-pub mod url;
 
-pub use url::GopherUrl;
+pub use inet::gopher::GopherUrl;
 
 /// The context every handle of a Gopher command carries (one request per session).
 pub const CTX: u64 = 1;

@@ -9,7 +9,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use futures_lite::{AsyncRead, AsyncReadExt, AsyncWriteExt, FutureExt};
+use futures_lite::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, FutureExt};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::net::alarm::Alarm;
@@ -253,6 +253,54 @@ impl Conn {
         )
         .await?
         .map_err(|e| Error::io(e, format!("receiving from {}", link.label)))
+    }
+
+    /// One write attempt without a timer, for poll-based writers (the upload adapters): the
+    /// bytes the connection took, or `Pending` (with `cx`'s waker registered with the socket)
+    /// when it takes none now. The caller bounds the wait that follows with
+    /// [`wait_socket_writable`](Self::wait_socket_writable), where the timeouts apply. A TLS
+    /// stream must be given the same bytes again after `Pending`.
+    pub fn poll_write(&mut self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<Result<usize>> {
+        let Conn { stream, link, .. } = self;
+        link.check_deadline(Instant::now(), Direction::Send)?;
+        let ready = match Pin::new(stream).poll_write(cx, buf) {
+            Poll::Ready(ready) => ready,
+            Poll::Pending => return Poll::Pending,
+        };
+        let n = link.account(ready, Direction::Send)?;
+        if n == 0 && !buf.is_empty() {
+            return Poll::Ready(Err(Error::new(
+                ErrorKind::ConnectionAborted,
+                format!("sending to {}: the connection is closed", link.label),
+            )));
+        }
+        link.written += n as u64;
+        Poll::Ready(Ok(n))
+    }
+
+    /// One flush attempt without a timer (see [`poll_write`](Self::poll_write)).
+    pub fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        let Conn { stream, link, .. } = self;
+        link.check_deadline(Instant::now(), Direction::Send)?;
+        Pin::new(stream)
+            .poll_flush(cx)
+            .map_err(|e| Error::io(e, format!("sending to {}", link.label)))
+    }
+
+    /// Wait, within the send timeout (and the low-speed limit and the deadline), until the
+    /// socket can take bytes, after [`poll_write`](Self::poll_write) or
+    /// [`poll_flush`](Self::poll_flush) returned `Pending`.
+    pub async fn wait_socket_writable(&mut self) -> Result<()> {
+        let Conn { stream, link, .. } = self;
+        link.check_deadline(Instant::now(), Direction::Send)?;
+        let tcp = stream.tcp();
+        link.bounded(
+            link.send_timeout,
+            Direction::Send,
+            std::future::poll_fn(|cx| tcp.poll_writable(cx)),
+        )
+        .await?
+        .map_err(|e| Error::io(e, format!("sending to {}", link.label)))
     }
 
     /// Write all of `data` (and flush), each write bounded by the send timeout, the low-speed

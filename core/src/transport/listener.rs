@@ -58,6 +58,7 @@ impl Listener {
     /// Accept connections only from `ip` (FTP active mode: only the server may connect to the
     /// address it was given); a connection from anywhere else is closed at once, and
     /// [`accept`](Self::accept) keeps waiting.
+    #[must_use]
     pub fn expect_peer(mut self, ip: IpAddr) -> Self {
         self.expected_peer = Some(ip);
         self

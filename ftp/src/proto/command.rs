@@ -12,6 +12,7 @@ use super::ProtoError;
 
 /// The representation type for `TYPE` (RFC 959 §3.1.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum TransferType {
     /// `TYPE A`: text, with line ends converted (WinINet: `FTP_TRANSFER_TYPE_ASCII`).
     Ascii,

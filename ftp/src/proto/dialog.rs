@@ -23,6 +23,7 @@ use super::ProtoError;
 
 /// Why a dialog ended without success. The driver maps each onto a WinINet error code.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum DialogError {
     /// `421`: the server is closing the control connection (WinINet: `ERROR_FTP_DROPPED`).
     Closing(Reply),
@@ -297,6 +298,7 @@ impl Login {
 
 /// How the data connection is opened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum DataMode {
     /// The client connects (RFC 959 `PASV`, RFC 2428 `EPSV`). `try_epsv`: send `EPSV` first
     /// (false once a server refused it); `trust_pasv_address`: connect to the address a `227`

@@ -74,6 +74,7 @@ impl fmt::Display for Timestamp {
 
 /// What a directory entry is.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum EntryKind {
     /// A regular file.
     File,
@@ -91,6 +92,7 @@ pub enum EntryKind {
 
 /// One directory entry (WinINet: `WIN32_FIND_DATA` from `FtpFindFirstFile`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct Entry {
     /// The name as listed (for a link, without ` -> target`).
     pub name: String,

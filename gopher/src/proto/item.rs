@@ -89,6 +89,7 @@ pub mod flags {
 /// assert_eq!(ItemType::from_byte(b'X').as_byte(), b'X');
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ItemType {
     /// `0`: a text file.
     TextFile,

@@ -18,6 +18,7 @@ pub const DEFAULT_PORT: u16 = 70;
 
 /// The fifth field of a Gopher+ menu line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum GopherPlus {
     /// `+`: the item's server speaks Gopher+ (attributes can be asked for).
     Plus,
@@ -98,6 +99,7 @@ impl Locator {
     }
 
     /// The same locator with a Gopher+ marker (or none).
+    #[must_use]
     pub fn with_gopher_plus(mut self, marker: Option<GopherPlus>) -> Locator {
         self.gopher_plus = marker;
         self

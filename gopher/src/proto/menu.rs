@@ -110,6 +110,7 @@ impl MenuParser {
     }
 
     /// The same parser with another longest line, in bytes.
+    #[must_use]
     pub fn with_max_line(mut self, max_line: usize) -> Self {
         self.max_line = max_line;
         self

@@ -20,6 +20,7 @@ const MAX_HEADER: usize = 64;
 
 /// How much data follows a Gopher+ header line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum PlusLength {
     /// `-1`: text ended by a `.` line (dot-stuffed, see [`TextFraming`](super::TextFraming)).
     DotTerminated,
@@ -31,6 +32,7 @@ pub enum PlusLength {
 
 /// The header line of a Gopher+ reply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum PlusHeader {
     /// `+…`: the data asked for follows.
     Data(PlusLength),

@@ -38,7 +38,9 @@ use crate::proto::{
 };
 use crate::target::{Server, Target};
 
-pub(crate) use upload::{begin_upload, end_upload, write_piece, Upload};
+pub(crate) use upload::{
+    begin_upload, end_upload, poll_push, poll_write_piece, wait_writable, write_piece, Upload,
+};
 
 /// Everything needed to (re)send the request: what the caller set, and where it goes now.
 #[derive(Clone, Debug)]

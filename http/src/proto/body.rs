@@ -24,6 +24,7 @@ const MAX_TRAILERS: u32 = 16 * 1024;
 
 /// How the end of a response body is found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum BodyKind {
     /// There is no body (`HEAD`, 1xx, 204, 304, a successful `CONNECT`).
     None,

@@ -10,8 +10,11 @@ use url::Url;
 use super::{HeaderError, HeaderList, RequestHead};
 use crate::options::BodyLength;
 
-/// Everything that decides a request head.
+/// Everything that decides a request head: [`RequestSpec::new`] (an HTTP/1.1 request in origin
+/// form, keep-alive, nothing else asked), then set the fields that differ. More may come
+/// (`#[non_exhaustive]`).
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct RequestSpec<'a> {
     /// The method.
     pub method: &'a Method,
@@ -43,9 +46,34 @@ pub struct RequestSpec<'a> {
     pub expect_continue: bool,
 }
 
+impl<'a> RequestSpec<'a> {
+    /// `method` on `url` with `headers`: HTTP/1.1, origin form, keep-alive, no `User-Agent`,
+    /// `Accept: */*`, no referrer, credentials, compression, cache directive, body framing or
+    /// `Expect`.
+    pub fn new(method: &'a Method, url: &'a Url, headers: &'a HeaderList) -> Self {
+        RequestSpec {
+            method,
+            url,
+            version: Version::HTTP_11,
+            headers,
+            user_agent: "",
+            accept_types: &[],
+            referrer: None,
+            auto_decompress: false,
+            credentials: None,
+            form: TargetForm::Origin,
+            cache: CacheDirective::None,
+            keep_alive: true,
+            length: None,
+            expect_continue: false,
+        }
+    }
+}
+
 /// How the request target is written: to the origin server (or through a CONNECT tunnel), or to
 /// a plain-HTTP proxy, which needs the absolute URL and its own credentials.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum TargetForm<'a> {
     /// `/path?query`.
     Origin,
@@ -58,6 +86,7 @@ pub enum TargetForm<'a> {
 
 /// What the request tells caches on the way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum CacheDirective {
     /// Nothing.
     None,
@@ -82,22 +111,9 @@ pub struct Composed {
 /// use inet_http::proto::{compose, CacheDirective, HeaderList, RequestSpec, TargetForm};
 /// let url = url::Url::parse("http://example.com:8080/a?b=1").expect("a URL");
 /// let headers = HeaderList::new();
-/// let spec = RequestSpec {
-///     method: &http::Method::GET,
-///     url: &url,
-///     version: http::Version::HTTP_11,
-///     headers: &headers,
-///     user_agent: "demo/1.0",
-///     accept_types: &[],
-///     referrer: None,
-///     auto_decompress: false,
-///     credentials: None,
-///     form: TargetForm::Origin,
-///     cache: CacheDirective::None,
-///     keep_alive: true,
-///     length: None,
-///     expect_continue: false,
-/// };
+/// let mut spec = RequestSpec::new(&http::Method::GET, &url, &headers);
+/// spec.user_agent = "demo/1.0";
+/// assert_eq!((spec.form, spec.cache), (TargetForm::Origin, CacheDirective::None));
 /// let head = compose(&spec)?.head;
 /// assert_eq!(head.target, "/a?b=1");
 /// assert_eq!(head.headers.get("host", 0), Some("example.com:8080"));

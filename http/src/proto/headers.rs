@@ -15,6 +15,7 @@ use std::fmt;
 ///
 /// WinINet: the `HTTP_ADDREQ_FLAG_*` modifiers of `HttpAddRequestHeaders`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Modifier {
     /// Append the header even if one of that name exists. WinINet: `HTTP_ADDREQ_FLAG_ADD`.
     Add,
@@ -39,6 +40,7 @@ pub enum Modifier {
 /// [`AlreadyExists`](HeaderErrorKind::AlreadyExists), `ERROR_HTTP_INVALID_HEADER` for the rest),
 /// hence a kind rather than only a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum HeaderErrorKind {
     /// A line has no `:` separating name and value.
     MissingColon,

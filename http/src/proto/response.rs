@@ -23,6 +23,7 @@ const MIN_HEADER_LINE: usize = 3;
 /// 1xx responses come out like any other; the driver reads the next head after one, counting
 /// them with a [`HeadSequence`] (which refuses `101 Switching Protocols`: inet never upgrades).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ResponseHead {
     /// `HTTP/1.0` or `HTTP/1.1`.
     pub version: Version,
