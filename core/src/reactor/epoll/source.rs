@@ -168,12 +168,14 @@ impl<T: AsFd> Async<T> {
     /// Ready to read (or closed), or `cx` woken when it is. Ready stays so until a
     /// [`try_read_with`](Self::try_read_with) finds nothing.
     pub fn poll_readable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.source.poll_ready(self.reactor, READ, cx, self.io.as_fd())
+        self.source
+            .poll_ready(self.reactor, READ, cx, self.io.as_fd())
     }
 
     /// As [`poll_readable`](Self::poll_readable), for writing.
     pub fn poll_writable(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        self.source.poll_ready(self.reactor, WRITE, cx, self.io.as_fd())
+        self.source
+            .poll_ready(self.reactor, WRITE, cx, self.io.as_fd())
     }
 
     /// Start watching an idle socket: forget what reads left of its readiness and arm it to
