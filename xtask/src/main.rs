@@ -7,6 +7,7 @@ mod bench;
 mod conformance;
 mod deny;
 mod fuzz;
+mod load;
 mod servers;
 mod steps;
 mod test;
@@ -42,6 +43,15 @@ commands:
                                 conformance/expected/NAME.txt); --faults: the fault matrix instead
   fuzz [TARGET|all] [SECONDS]   run fuzz targets of fuzz/ for SECONDS each (default: all, 60),
                                 stable toolchain, no sanitizer; installs cargo-fuzz if missing
+  load [--quick] [--soak SECONDS]
+                                start the test servers and run the load bench (tests/benches/
+                                load.rs): 10,000 requests through one session with 64
+                                connections (memory per idle handle, notifications/s), 10,000
+                                connections open at once (memory per connection, time to close
+                                them with the session), 1,000 pending requests closed at once,
+                                and a soak of mixed HTTP/FTP/Gopher traffic with random
+                                cancellations (default 600 s; --quick: 2,000 requests and
+                                connections, 20 s); a table of goal / measured / met
   deny                          cargo deny check against deny.toml (licenses, advisories,
                                 duplicate versions, sources); installs cargo-deny if missing;
                                 not part of `test`
@@ -60,6 +70,7 @@ fn main() -> ExitCode {
         "test" => test::run(rest),
         "bench" => bench::run(rest),
         "fuzz" => fuzz::run(rest),
+        "load" => load::run(rest),
         "conformance" => conformance::run(rest),
         "deny" => deny::run(rest),
         "help" | "-h" | "--help" => {
