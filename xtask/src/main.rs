@@ -41,8 +41,10 @@ commands:
                                 start the test servers, run the conformance scenarios and print
                                 their table (scenario, protocol, result, first difference from
                                 conformance/expected/NAME.txt); --faults: the fault matrix instead
-  fuzz [TARGET|all] [SECONDS]   run fuzz targets of fuzz/ for SECONDS each (default: all, 60),
-                                stable toolchain, no sanitizer; installs cargo-fuzz if missing
+  fuzz [TARGET|all] [--time SECONDS]
+                                run the fuzz targets of fuzz/ in turn for SECONDS each (default:
+                                all, 60), stable toolchain, no sanitizer; a table of executions
+                                and crashes per target; installs cargo-fuzz if missing
   load [--quick] [--soak SECONDS]
                                 start the test servers and run the load bench (tests/benches/
                                 load.rs): 10,000 requests through one session with 64
