@@ -8,6 +8,7 @@ mod conformance;
 mod deny;
 mod fuzz;
 mod load;
+mod results;
 mod servers;
 mod steps;
 mod test;
