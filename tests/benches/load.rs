@@ -1,4 +1,5 @@
-//! `cargo xtask load [--quick] [--soak SECONDS]`: load and cancellation under stress (issue 10 §3).
+//! `cargo xtask load [--quick] [--soak SECONDS]`: load and cancellation under stress (issue 10,
+//! §3).
 //!
 //! Four parts, each printed as a row of one table (goal, measured, met):
 //!
@@ -9,8 +10,8 @@
 //!   the run per in-flight handle, and the notifications the session's status callback counted per
 //!   second of that run, end to end.
 //! - **open connections**: 10,000 GETs in callback mode to a holding server (a child process: it
-//!   accepts and never answers), spread over 127.0.0.1–127.0.0.16, each on its own connection; once
-//!   every request was sent, the client's RSS growth per open connection; then the session is
+//!   accepts and never answers), spread over 127.0.0.1–127.0.0.16, each on its own connection;
+//!   once every request was sent, the client's RSS growth per open connection; then the session is
 //!   closed and timed until its HANDLE_CLOSING and until every client socket is gone.
 //! - **pending closed**: 1,000 requests pending on the holding server, all closed in one loop:
 //!   time until every one delivered HANDLE_CLOSING, and the sockets left (`/proc/self/fd`).

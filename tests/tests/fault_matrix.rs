@@ -1,6 +1,6 @@
-//! The fault matrix for HTTP, HTTPS and Gopher (FTP's is `ftp_faults.rs`): one in-process misbehaving
-//! server per case, the operation that meets it, the WinINet error it must end with, and the
-//! time it may take. Each case must end with its error in time, never panic, leave no file
+//! The fault matrix for HTTP, HTTPS and Gopher (FTP's is `ftp_faults.rs`): one in-process
+//! misbehaving server per case, the operation that meets it, the WinINet error it must end with,
+//! and the time it may take. Each case must end with its error in time, never panic, leave no file
 //! descriptor behind, and send nothing after HANDLE_CLOSING. One test runs them in turn (the
 //! process's descriptor count is only meaningful when nothing else opens sockets meanwhile);
 //! it prints the table `cargo xtask conformance --faults` shows.
