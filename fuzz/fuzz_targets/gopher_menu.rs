@@ -1,4 +1,5 @@
-//! Arbitrary bytes into the Gopher menu parser, and into the locator parser.
+//! Arbitrary bytes into the Gopher menu parser, and into the locator parser (the locator has
+//! its own target too, `gopher_locator`).
 //!
 //! Beyond "no panic", checks what the driver relies on: feeding the bytes in two pieces (split
 //! where the first byte says) gives the same items and the same error as feeding them at once;

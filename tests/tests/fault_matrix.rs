@@ -1,14 +1,15 @@
-//! The fault matrix for HTTP and Gopher (FTP's is `ftp_faults.rs`): one in-process misbehaving
-//! server per case, the operation that meets it, the WinINet error it must end with, and the
-//! time it may take. Each case must end with its error in time, never panic, leave no file
+//! The fault matrix for HTTP, HTTPS and Gopher (FTP's is `ftp_faults.rs`): one in-process
+//! misbehaving server per case, the operation that meets it, the WinINet error it must end with,
+//! and the time it may take. Each case must end with its error in time, never panic, leave no file
 //! descriptor behind, and send nothing after HANDLE_CLOSING. One test runs them in turn (the
 //! process's descriptor count is only meaningful when nothing else opens sockets meanwhile);
 //! it prints the table `cargo xtask conformance --faults` shows.
 
 use std::io::{Read, Write};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use inet_core::{Context, Error, ErrorKind, Session};
+use inet_core::{Context, Error, ErrorKind, Session, SessionBuilder};
 use inet_gopher::{GopherConnection, GopherOptions, ItemType, Locator};
 use inet_http::{HttpRequest, RequestOptions};
 use inet_tests::fault::{Behaviour, Connection, FaultServer};
@@ -31,6 +32,87 @@ struct Case {
     want: ErrorKind,
     /// The most the failing call may take.
     within: Duration,
+    /// What the case's session trusts beyond the system store.
+    trust: fn(SessionBuilder) -> SessionBuilder,
+}
+
+fn system_roots(b: SessionBuilder) -> SessionBuilder {
+    b
+}
+
+fn fault_ca(b: SessionBuilder) -> SessionBuilder {
+    b.add_root_certificates_pem(certificates().ca.as_bytes())
+}
+
+/// The TLS rows' certificates, made once per run with rcgen: a CA the case's session trusts, and
+/// three server identities (certificate and PKCS#8 key, PEM).
+struct Certificates {
+    ca: String,
+    /// Names 127.0.0.1 but signs itself: no trusted issuer.
+    self_signed: (String, String),
+    /// Signed by the CA, but for `elsewhere.test` only.
+    wrong_host: (String, String),
+    /// Signed by the CA for 127.0.0.1, valid in 2000 only.
+    expired: (String, String),
+}
+
+fn certificates() -> &'static Certificates {
+    static CERTS: OnceLock<Certificates> = OnceLock::new();
+    CERTS.get_or_init(|| {
+        use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
+        let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca_params
+            .distinguished_name
+            .push(DnType::CommonName, "inet fault-matrix CA");
+        let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().expect("CA key"))
+            .expect("CA");
+        let leaf = |names: &[&str], expired: bool, signed: bool| {
+            let key = KeyPair::generate().expect("key");
+            let mut params =
+                CertificateParams::new(names.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>())
+                    .expect("params");
+            params.distinguished_name.push(DnType::CommonName, names[0]);
+            if expired {
+                params.not_before = rcgen::date_time_ymd(2000, 1, 1);
+                params.not_after = rcgen::date_time_ymd(2001, 1, 1);
+            }
+            let cert = if signed {
+                params.signed_by(&key, &ca)
+            } else {
+                params.self_signed(&key)
+            }
+            .expect("certificate");
+            (cert.pem(), key.serialize_pem())
+        };
+        Certificates {
+            self_signed: leaf(&["127.0.0.1"], false, false),
+            wrong_host: leaf(&["elsewhere.test"], false, true),
+            expired: leaf(&["127.0.0.1"], true, true),
+            ca: ca.pem(),
+        }
+    })
+}
+
+/// A TLS server presenting `identity`; the client is expected to give up in the handshake.
+fn tls_server(identity: &(String, String)) -> Behaviour {
+    let identity = native_tls::Identity::from_pkcs8(identity.0.as_bytes(), identity.1.as_bytes())
+        .expect("identity");
+    let acceptor = Arc::new(native_tls::TlsAcceptor::new(identity).expect("acceptor"));
+    Behaviour::custom(move |c: &mut Connection| {
+        if let Ok(mut tls) = acceptor.accept(&mut *c) {
+            // Only reached if the client accepted the certificate: answer, so the case fails
+            // with "no error" rather than a timeout.
+            let mut buf = [0u8; 4096];
+            let _ = tls.read(&mut buf);
+            let _ = tls.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+            let _ = tls.flush();
+        }
+    })
+}
+
+fn get_https(s: &Session, server: &FaultServer) -> Result<(), Error> {
+    get_url(s, &format!("https://127.0.0.1:{}/x", server.port()))
 }
 
 fn get_all(s: &Session, server: &FaultServer) -> Result<(), Error> {
@@ -108,6 +190,7 @@ fn cases() -> Vec<Case> {
             run: get_all,
             want: ErrorKind::ConnectionReset,
             within: quick,
+            trust: system_roots,
         },
         Case {
             name: "http: reset during the body",
@@ -117,6 +200,7 @@ fn cases() -> Vec<Case> {
             run: get_all,
             want: ErrorKind::ConnectionReset,
             within: quick,
+            trust: system_roots,
         },
         Case {
             name: "http: 1 byte per second (receive timeout 400 ms)",
@@ -128,6 +212,7 @@ fn cases() -> Vec<Case> {
             run: get_all,
             want: ErrorKind::Timeout,
             within: timeout,
+            trust: system_roots,
         },
         Case {
             name: "http: stall forever",
@@ -135,6 +220,7 @@ fn cases() -> Vec<Case> {
             run: get_all,
             want: ErrorKind::Timeout,
             within: timeout,
+            trust: system_roots,
         },
         Case {
             name: "http: garbage status line",
@@ -142,6 +228,7 @@ fn cases() -> Vec<Case> {
             run: get_all,
             want: ErrorKind::InvalidServerResponse,
             within: quick,
+            trust: system_roots,
         },
         Case {
             name: "http: 1 GiB of headers (refused past 64 KiB)",
@@ -149,6 +236,7 @@ fn cases() -> Vec<Case> {
             run: get_all,
             want: ErrorKind::InvalidServerResponse,
             within: quick,
+            trust: system_roots,
         },
         Case {
             name: "http: endless chunked body (read limit 64 MiB)",
@@ -177,6 +265,7 @@ fn cases() -> Vec<Case> {
             },
             want: ErrorKind::TooLarge,
             within: Duration::from_secs(10),
+            trust: system_roots,
         },
         Case {
             name: "http: chunk size overflowing 64 bits",
@@ -188,6 +277,7 @@ fn cases() -> Vec<Case> {
             run: get_all,
             want: ErrorKind::InvalidServerResponse,
             within: quick,
+            trust: system_roots,
         },
         Case {
             name: "http: redirect loop (limit 10)",
@@ -205,6 +295,7 @@ fn cases() -> Vec<Case> {
             run: get_all,
             want: ErrorKind::RedirectFailed,
             within: quick,
+            trust: system_roots,
         },
         Case {
             name: "http: redirect to an unsupported scheme",
@@ -216,6 +307,31 @@ fn cases() -> Vec<Case> {
             run: get_all,
             want: ErrorKind::RedirectFailed,
             within: quick,
+            trust: system_roots,
+        },
+        Case {
+            name: "https: self-signed certificate",
+            behaviour: || tls_server(&certificates().self_signed),
+            run: get_https,
+            want: ErrorKind::InvalidCa,
+            within: quick,
+            trust: system_roots,
+        },
+        Case {
+            name: "https: certificate for another host name",
+            behaviour: || tls_server(&certificates().wrong_host),
+            run: get_https,
+            want: ErrorKind::SecCertCnInvalid,
+            within: quick,
+            trust: fault_ca,
+        },
+        Case {
+            name: "https: expired certificate",
+            behaviour: || tls_server(&certificates().expired),
+            run: get_https,
+            want: ErrorKind::SecCertDateInvalid,
+            within: quick,
+            trust: fault_ca,
         },
         Case {
             name: "gopher: text without its '.' line (tolerated)",
@@ -223,6 +339,7 @@ fn cases() -> Vec<Case> {
             run: gopher_text,
             want: ErrorKind::NoMoreFiles,
             within: quick,
+            trust: system_roots,
         },
         Case {
             name: "gopher: binary noise as a menu",
@@ -230,6 +347,7 @@ fn cases() -> Vec<Case> {
             run: gopher_menu,
             want: ErrorKind::InvalidServerResponse,
             within: quick,
+            trust: system_roots,
         },
         Case {
             name: "gopher: a 10 MiB menu line",
@@ -241,13 +359,16 @@ fn cases() -> Vec<Case> {
             run: gopher_menu,
             want: ErrorKind::InvalidServerResponse,
             within: quick,
+            trust: system_roots,
         },
     ]
 }
 
 #[test]
 fn every_http_and_gopher_fault_ends_with_its_error_in_time_and_leaves_nothing_behind() {
-    // Warm up the process-wide parts (async-io's reactor, the blocking pool).
+    // Warm up the process-wide parts (async-io's reactor, the blocking pool) and make the TLS
+    // rows' certificates.
+    certificates();
     {
         let s = Session::new().expect("session");
         let server = FaultServer::start(Behaviour::Respond(b"x".to_vec())).expect("server");
@@ -264,7 +385,7 @@ fn every_http_and_gopher_fault_ends_with_its_error_in_time_and_leaves_nothing_be
         let before = open_fds();
         let server = FaultServer::start((case.behaviour)()).expect("fault server");
         let rec = Recorder::new();
-        let s = Session::builder()
+        let s = (case.trust)(Session::builder())
             .status_callback(rec.callback())
             .receive_timeout(Some(RECEIVE_TIMEOUT))
             .connect_timeout(Some(Duration::from_secs(2)))

@@ -2,9 +2,14 @@
 //! cargo bench target. A target that does not exist yet is an error, never a silent skip.
 //! `--quick` asks each bench for its short development run (`--quick` to the bench binary, and
 //! `INET_BENCH_SMOKE=1` for the HTTP and FTP benches; the core bench has none).
+//!
+//! `all` (the default) also writes what the benches printed (their tables, see [`results`]) to
+//! `bench/RESULTS.md` with a description of the machine; a `--quick` run writes
+//! `target/bench/RESULTS-quick.md` instead, so development numbers never replace real ones.
 
+use crate::results::{self, Section};
 use crate::servers::TestServers;
-use crate::steps::{cargo, Steps, Stream};
+use crate::steps::{cargo, root, target_dir, Steps, Stream};
 use crate::Failure;
 
 /// A `cargo bench -p PACKAGE --bench NAME` target.
@@ -78,7 +83,12 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
     }
     let mut steps = Steps::new("bench");
     let mut missing = Vec::new();
+    let mut sections = Vec::new();
     for bench in selected {
+        if !root().join(bench.file).is_file() {
+            missing.push(bench);
+            continue;
+        }
         let servers = if bench.needs_servers {
             TestServers::start(&mut steps)
         } else {
@@ -91,16 +101,32 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
         if quick {
             cmd.args(["--", "--quick"]).env("INET_BENCH_SMOKE", "1");
         }
-        let mut absent = false;
-        steps.run_watching(&mut cmd, Stream::Stderr, |line| {
-            absent |= line.contains("no bench target named");
+        let mut output = Vec::new();
+        let ok = steps.run_watching(&mut cmd, Stream::Stdout, |line| {
+            output.push(line.trim_end_matches(['\r', '\n']).to_owned());
         });
-        if absent {
-            missing.push(bench);
-        }
+        sections.push(Section {
+            suite: bench.suite,
+            command: format!("cargo bench -p {} --bench {}", bench.package, bench.name),
+            ok,
+            output,
+        });
         if let Some(servers) = servers {
             servers.stop(&mut steps);
         }
+    }
+    if suite == "all" {
+        let file = if quick {
+            target_dir().join("bench/RESULTS-quick.md")
+        } else {
+            root().join("bench/RESULTS.md")
+        };
+        let text = results::document(&sections, quick);
+        steps.timed(&format!("write {}", file.display()), || {
+            let dir = file.parent().ok_or("no parent directory")?;
+            std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+            std::fs::write(&file, text).map_err(|e| e.to_string())
+        });
     }
     let outcome = steps.finish();
     for bench in missing {

@@ -5,9 +5,9 @@
 //! non-zero on any unexpected result.
 //!
 //! `--faults` runs the fault matrix instead: the in-process fault servers of
-//! `tests/tests/fault_matrix.rs` (HTTP and Gopher) and `ftp_faults.rs` (FTP), whose tables give
-//! each fault's error, time and descriptor count, and the other fault tests (also part of
-//! `cargo xtask test`).
+//! `tests/tests/fault_matrix.rs` (HTTP, HTTPS certificate faults and Gopher) and `ftp_faults.rs`
+//! (FTP), whose tables give each fault's error, time and descriptor count, and the other fault
+//! tests (also part of `cargo xtask test`).
 
 use crate::servers::TestServers;
 use crate::steps::{cargo, Steps};

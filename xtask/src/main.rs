@@ -7,6 +7,8 @@ mod bench;
 mod conformance;
 mod deny;
 mod fuzz;
+mod load;
+mod results;
 mod servers;
 mod steps;
 mod test;
@@ -40,8 +42,19 @@ commands:
                                 start the test servers, run the conformance scenarios and print
                                 their table (scenario, protocol, result, first difference from
                                 conformance/expected/NAME.txt); --faults: the fault matrix instead
-  fuzz [TARGET|all] [SECONDS]   run fuzz targets of fuzz/ for SECONDS each (default: all, 60),
-                                stable toolchain, no sanitizer; installs cargo-fuzz if missing
+  fuzz [TARGET|all] [--time SECONDS]
+                                run the fuzz targets of fuzz/ in turn for SECONDS each (default:
+                                all, 60), stable toolchain, no sanitizer; a table of executions
+                                and crashes per target; installs cargo-fuzz if missing
+  load [--quick] [--soak SECONDS]
+                                start the test servers and run the load bench (tests/benches/
+                                load.rs): 10,000 requests through one session with 64
+                                connections (memory per idle handle, notifications/s), 10,000
+                                connections open at once (memory per connection, time to close
+                                them with the session), 1,000 pending requests closed at once,
+                                and a soak of mixed HTTP/FTP/Gopher traffic with random
+                                cancellations (default 600 s; --quick: 2,000 requests and
+                                connections, 20 s); a table of goal / measured / met
   deny                          cargo deny check against deny.toml (licenses, advisories,
                                 duplicate versions, sources); installs cargo-deny if missing;
                                 not part of `test`
@@ -60,6 +73,7 @@ fn main() -> ExitCode {
         "test" => test::run(rest),
         "bench" => bench::run(rest),
         "fuzz" => fuzz::run(rest),
+        "load" => load::run(rest),
         "conformance" => conformance::run(rest),
         "deny" => deny::run(rest),
         "help" | "-h" | "--help" => {
