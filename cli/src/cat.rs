@@ -18,7 +18,7 @@ use bytes::Bytes;
 use clap::Args;
 use inet::{
     Completion, Context, Direction, Error, ErrorKind, Handle, HandleKind, OpenUrlOptions,
-    RequestFlags, RequestOptions, Session, Started, Status, UrlStream,
+    RequestFlags, RequestOptions, Session, Status, UrlStream,
 };
 
 use crate::exit;
@@ -180,10 +180,9 @@ fn options(args: &CatArgs) -> OpenUrlOptions {
     }
     options.http = http;
     if args.t.insecure {
-        let any = TlsVerify {
-            accept_invalid_certs: true,
-            accept_invalid_hostnames: true,
-        };
+        let any = TlsVerify::strict()
+            .accept_invalid_certs(true)
+            .accept_invalid_hostnames(true);
         options.ftp = options.ftp.tls_verify(any);
         options.gopher = options.gopher.tls_verify(any);
     }
@@ -391,17 +390,11 @@ impl Driver {
             return;
         };
         let stream = stream.clone();
-        loop {
-            match stream.start_read(READ_CHUNK) {
-                Ok(Started::Done(data)) if data.is_empty() => return self.finish(i, Ok(())),
-                Ok(Started::Done(data)) => {
-                    if let Err(f) = self.write(i, &data) {
-                        return self.finish(i, Err(f));
-                    }
-                }
-                Ok(Started::Pending(_)) => return,
-                Err(e) => return self.finish(i, Err(Failure::Inet(e))),
-            }
+        let read = || stream.start_read(READ_CHUNK);
+        match crate::calls::read_until_pending(read, |d| self.write(i, d), Failure::Inet) {
+            Ok(true) => self.finish(i, Ok(())),
+            Ok(false) => {}
+            Err(f) => self.finish(i, Err(f)),
         }
     }
 

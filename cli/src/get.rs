@@ -18,7 +18,7 @@ use bytes::Bytes;
 use clap::Args;
 use inet::{
     Completion, Direction, Error, ErrorKind, HandleKind, HttpRequest, RequestFlags, RequestOptions,
-    Session, Started, Status,
+    Session, Status,
 };
 
 use crate::exit;
@@ -806,17 +806,11 @@ impl Driver {
         let Some(req) = self.transfers[i].req.clone() else {
             return;
         };
-        loop {
-            match req.start_read(READ_CHUNK) {
-                Ok(Started::Done(data)) if data.is_empty() => return self.finish(i, Ok(())),
-                Ok(Started::Done(data)) => {
-                    if let Err(f) = self.write(i, &data) {
-                        return self.finish(i, Err(f));
-                    }
-                }
-                Ok(Started::Pending(_)) => return,
-                Err(e) => return self.finish(i, Err(Failure::Inet(e))),
-            }
+        let read = || req.start_read(READ_CHUNK);
+        match crate::calls::read_until_pending(read, |d| self.write(i, d), Failure::Inet) {
+            Ok(true) => self.finish(i, Ok(())),
+            Ok(false) => {}
+            Err(f) => self.finish(i, Err(f)),
         }
     }
 

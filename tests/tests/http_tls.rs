@@ -118,10 +118,11 @@ fn a_relaxed_connection_is_never_reused_by_a_strict_request() {
         host: "127.0.0.1".into(),
         port: n.https_port,
         proxy: None,
-        tls: Some(TlsVerify {
-            accept_invalid_certs: true,
-            accept_invalid_hostnames: true,
-        }),
+        tls: Some(
+            TlsVerify::strict()
+                .accept_invalid_certs(true)
+                .accept_invalid_hostnames(true),
+        ),
     };
     assert_eq!(
         s.pool().stats(&relaxed_key),

@@ -181,10 +181,11 @@ impl Common {
             options = options.data_connection(DataConnection::Active);
         }
         if self.insecure {
-            options = options.tls_verify(TlsVerify {
-                accept_invalid_certs: true,
-                accept_invalid_hostnames: true,
-            });
+            options = options.tls_verify(
+                TlsVerify::strict()
+                    .accept_invalid_certs(true)
+                    .accept_invalid_hostnames(true),
+            );
         }
         options
     }

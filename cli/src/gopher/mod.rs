@@ -83,10 +83,11 @@ impl Common {
     pub(crate) fn options(&self, url: &GopherUrl) -> GopherOptions {
         let mut options = GopherOptions::new().secure(url.secure);
         if self.insecure {
-            options = options.tls_verify(TlsVerify {
-                accept_invalid_certs: true,
-                accept_invalid_hostnames: true,
-            });
+            options = options.tls_verify(
+                TlsVerify::strict()
+                    .accept_invalid_certs(true)
+                    .accept_invalid_hostnames(true),
+            );
         }
         options
     }

@@ -28,12 +28,48 @@ use crate::options::TlsOptions;
 /// Per-request relaxations of certificate checks (WinINet: SECURITY_FLAG_IGNORE_UNKNOWN_CA,
 /// SECURITY_FLAG_IGNORE_CERT_CN_INVALID). Part of the pool key, so a relaxed connection never
 /// serves a strict request.
+///
+/// Built from [`TlsVerify::strict`] (the default) so that it can gain settings without breaking
+/// callers:
+///
+/// ```
+/// use inet_core::transport::TlsVerify;
+///
+/// let any = TlsVerify::strict().accept_invalid_certs(true).accept_invalid_hostnames(true);
+/// assert!(any.accept_invalid_certs && any.accept_invalid_hostnames);
+/// assert_eq!(TlsVerify::default(), TlsVerify::strict());
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct TlsVerify {
     /// Accept any certificate chain.
     pub accept_invalid_certs: bool,
     /// Accept a certificate for another host name.
     pub accept_invalid_hostnames: bool,
+}
+
+impl TlsVerify {
+    /// Every check made.
+    pub const fn strict() -> TlsVerify {
+        TlsVerify {
+            accept_invalid_certs: false,
+            accept_invalid_hostnames: false,
+        }
+    }
+
+    /// Accept any certificate chain (SECURITY_FLAG_IGNORE_UNKNOWN_CA), or not.
+    #[must_use]
+    pub const fn accept_invalid_certs(mut self, accept: bool) -> TlsVerify {
+        self.accept_invalid_certs = accept;
+        self
+    }
+
+    /// Accept a certificate for another host name (SECURITY_FLAG_IGNORE_CERT_CN_INVALID), or not.
+    #[must_use]
+    pub const fn accept_invalid_hostnames(mut self, accept: bool) -> TlsVerify {
+        self.accept_invalid_hostnames = accept;
+        self
+    }
 }
 
 /// The session's connectors, one per verification setting, built on first use — once, even when

@@ -60,8 +60,7 @@ async fn obtain_any(h: &HandleRef, plan: &Plan, to: &Target<'_>) -> Result<(Conn
 }
 
 fn tls_verify(flags: RequestFlags) -> TlsVerify {
-    TlsVerify {
-        accept_invalid_certs: flags.contains(RequestFlags::IGNORE_UNKNOWN_CA),
-        accept_invalid_hostnames: flags.contains(RequestFlags::IGNORE_CERT_CN_INVALID),
-    }
+    TlsVerify::strict()
+        .accept_invalid_certs(flags.contains(RequestFlags::IGNORE_UNKNOWN_CA))
+        .accept_invalid_hostnames(flags.contains(RequestFlags::IGNORE_CERT_CN_INVALID))
 }
