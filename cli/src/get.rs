@@ -105,7 +105,8 @@ pub struct GetArgs {
     #[arg(short, long = "output", value_name = "FILE")]
     output: Vec<PathBuf>,
 
-    /// FTP, Gopher: write each URL without an -o to a file named after the URL's last name, here.
+    /// Write each URL without an -o to a file named after the URL's last path segment (decoded;
+    /// the query left out), in the current directory.
     #[arg(short = 'O', long = "remote-name")]
     remote_name: bool,
 
@@ -122,7 +123,9 @@ pub struct GetArgs {
     #[arg(long, value_name = "DIR", requires = "page")]
     pub output_dir: Option<std::path::PathBuf>,
 
-    /// FTP: resume into the existing output file from its size (REST).
+    /// Resume into the existing output file (-o or -O) from its size: HTTP asks for the rest
+    /// with `Range: bytes=SIZE-` (a 206 is appended, a 200 rewrites the file, a 416 means it is
+    /// complete already); FTP with REST. A file Ctrl-C left behind is kept for this.
     #[arg(long = "continue")]
     resume: bool,
 
@@ -214,8 +217,8 @@ pub fn run(args: GetArgs, t0: Instant) -> u8 {
             run_gopher(&args, t0)
         };
     }
-    if args.remote_name || args.resume || args.active || args.ascii {
-        eprintln!("inet: get: -O, --continue, --active and --ascii are for ftp:// URLs (so far)");
+    if args.active || args.ascii {
+        eprintln!("inet: get: --active and --ascii are for ftp:// URLs");
         return exit::USAGE;
     }
     if args.query.is_some() || args.raw {
@@ -229,7 +232,13 @@ pub fn run(args: GetArgs, t0: Instant) -> u8 {
             return exit::INET;
         }
     };
-    let jobs = jobs(&args);
+    let jobs = match jobs(&args) {
+        Ok(jobs) => jobs,
+        Err(message) => {
+            eprintln!("inet: {message}");
+            return exit::USAGE;
+        }
+    };
     // Contexts count from 1, in URL order, as file_names keys them.
     let files = crate::output::file_names(jobs.iter().map(|j| &j.target));
     let show = Show::choose(args.t.quiet, args.t.trace.is_some());
@@ -457,25 +466,75 @@ struct Job {
     ctx: u64,
     url: String,
     target: Target,
+    /// `--continue`: the bytes the output file holds already (0: a whole download).
+    resume_from: u64,
 }
 
-/// Pair the URLs with the `-o` options, in order; contexts count from 1.
-fn jobs(args: &GetArgs) -> Vec<Job> {
-    args.urls
-        .iter()
-        .enumerate()
-        .map(|(i, url)| Job {
+/// Pair the URLs with the `-o` options (or `-O` names), in order; contexts count from 1.
+fn jobs(args: &GetArgs) -> Result<Vec<Job>, String> {
+    let mut jobs = Vec::new();
+    for (i, url) in args.urls.iter().enumerate() {
+        let target = match args.output.get(i) {
+            Some(p) if p.as_os_str() == "-" => Target::Stdout,
+            Some(p) => Target::File(p.clone()),
+            None if args.remote_name => match remote_file_name(url) {
+                Some(name) => Target::File(PathBuf::from(name)),
+                None => {
+                    return Err(format!(
+                        "get {url}: -O needs a URL that ends in a file name"
+                    ))
+                }
+            },
+            None => Target::Stdout,
+        };
+        let resume_from = match (&target, args.resume) {
+            (_, false) => 0,
+            (Target::Stdout, true) => {
+                return Err(format!(
+                    "get {url}: --continue needs an output file (-o FILE or -O)"
+                ))
+            }
+            // A file not there yet is a whole download.
+            (Target::File(p), true) => std::fs::metadata(p).map_or(0, |m| m.len()),
+        };
+        jobs.push(Job {
             ctx: i as u64 + 1,
             url: with_user(
                 url,
                 crate::netrc::user_for(url, args.t.user.as_deref()).as_deref(),
             ),
-            target: match args.output.get(i) {
-                Some(p) if p.as_os_str() != "-" => Target::File(p.clone()),
-                _ => Target::Stdout,
-            },
-        })
-        .collect()
+            target,
+            resume_from,
+        });
+    }
+    Ok(jobs)
+}
+
+/// `-O`'s file name for an http(s) URL: its last path segment, percent-decoded, if it names
+/// something (not a directory URL ending in `/`, not `..`, no `/` once decoded).
+fn remote_file_name(url: &str) -> Option<String> {
+    let parsed = url::Url::parse(url).ok()?;
+    let last = parsed.path_segments()?.next_back()?;
+    // Percent-decoded (`+` kept as it is: it means a space only in form data).
+    let name: String =
+        url::form_urlencoded::parse(format!("x={}", last.replace('+', "%2B")).as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())?;
+    let usable =
+        !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\\', '\0']);
+    usable.then_some(name)
+}
+
+/// The request headers of a job: the command's, and `Range` when it resumes.
+fn job_headers(common: Option<&str>, resume_from: u64) -> Option<String> {
+    if resume_from == 0 {
+        return common.map(str::to_string);
+    }
+    let range = format!("Range: bytes={resume_from}-");
+    Some(match common {
+        Some(h) => format!("{h}\r\n{range}"),
+        None => range,
+    })
 }
 
 /// Put `user:password` into the URL's user-info, which `inet::http::open` turns into
@@ -727,7 +786,8 @@ impl Driver {
             )
             .and_then(|req| {
                 t.req = Some(req.clone());
-                req.start_send(plan.headers.as_deref(), plan.body.clone())
+                let headers = job_headers(plan.headers.as_deref(), t.job.resume_from);
+                req.start_send(headers.as_deref(), plan.body.clone())
             });
             if let Err(e) = started {
                 self.finish(i, Err(Failure::Inet(e)));
@@ -785,6 +845,11 @@ impl Driver {
             Ok(s) => s,
             Err(e) => return self.finish(i, Err(Failure::Inet(e))),
         };
+        let resuming = t.job.resume_from > 0;
+        if resuming && status == 416 {
+            // Nothing after the bytes the file holds: it is complete already.
+            return self.finish(i, Ok(()));
+        }
         if self.fail_on_http_error && status >= 400 {
             let failure = Failure::Http {
                 url: req.url(),
@@ -793,7 +858,14 @@ impl Driver {
             };
             return self.finish(i, Err(failure));
         }
-        match Sink::open(&t.job.target, i) {
+        // A 206 is the rest, appended; any other answer (a 200: the server ignored the range)
+        // is the whole body, which rewrites the file.
+        let opened = if resuming && status == 206 {
+            Sink::append(&t.job.target, i)
+        } else {
+            Sink::open(&t.job.target, i)
+        };
+        match opened {
             Ok(sink) => t.sink = Some(sink),
             Err(e) => return self.finish(i, Err(Failure::Write(e))),
         }

@@ -48,6 +48,18 @@ impl Sink {
         }
     }
 
+    /// Open the file to add to its end (`--continue`); stdout as [`open`](Self::open).
+    pub fn append(target: &Target, job: usize) -> io::Result<Sink> {
+        match target {
+            Target::File(path) => std::fs::OpenOptions::new()
+                .append(true)
+                .open(path)
+                .map(|f| Sink::File(BufWriter::new(f), path.clone()))
+                .map_err(|e| annotate(e, "appending to", path)),
+            Target::Stdout => Ok(Sink::Stdout(job)),
+        }
+    }
+
     pub fn write(&mut self, stdout: &mut StdoutQueue, data: &[u8]) -> io::Result<()> {
         match self {
             Sink::File(f, path) => f.write_all(data).map_err(|e| annotate(e, "writing", path)),

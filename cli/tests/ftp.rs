@@ -189,8 +189,9 @@ fn mixing_ftp_and_http_urls_or_http_only_flags_is_a_usage_error() {
     let out = inet(&["get", &ftp_url, "--fail"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(error_line(&out).contains("--fail is for http:// URLs only"));
-    let out = inet(&["get", "http://127.0.0.1:1/", "--continue", "-o", "x"]);
+    let out = inet(&["get", "http://127.0.0.1:1/", "--active"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(error_line(&out).contains("--active and --ascii are for ftp:// URLs"));
 }
 
 // ----- --trace ------------------------------------------------------------------------------------

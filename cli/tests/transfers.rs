@@ -154,6 +154,87 @@ fn cat_of_20_urls_with_parallel_2_writes_all_20_bodies() {
     assert_eq!(stdout(&out), "Hello, world!\n".repeat(20));
 }
 
+// ----- -O and --continue over HTTP --------------------------------------------------------------
+
+#[test]
+fn remote_name_saves_http_urls_under_their_last_path_segment() {
+    let nginx = servers::nginx();
+    let dir = local_dir("remote-name");
+    let out = common::inet_in(
+        &dir,
+        &[
+            "get",
+            "-O",
+            &nginx.http_url("/data/name%20with%20spaces.txt"),
+            &nginx.http_url("/hello.txt?x=1"),
+        ],
+    );
+    assert_ok(&out);
+    let spaces = std::fs::read(nginx.docroot.join("data/name with spaces.txt")).expect("source");
+    assert_eq!(
+        std::fs::read(dir.join("name with spaces.txt")).expect("saved"),
+        spaces
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("hello.txt")).expect("saved"),
+        "Hello, world!\n"
+    );
+    // A directory URL names no file.
+    let out = common::inet_in(&dir, &["get", "-O", &nginx.http_url("/data/")]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(error_line(&out).contains("-O needs a URL that ends in a file name"));
+}
+
+#[test]
+fn continue_asks_http_for_the_rest_of_a_partial_file_and_appends_it() {
+    let nginx = servers::nginx();
+    let whole = std::fs::read(nginx.docroot.join("data/rand_1M.bin")).expect("rand_1M.bin");
+    let dir = local_dir("continue-http");
+    let part = dir.join("rand_1M.bin");
+    // What an interrupted download left: the first 300,001 bytes.
+    std::fs::write(&part, &whole[..300_001]).expect("partial file");
+    let url = nginx.http_url("/data/rand_1M.bin");
+    let out = inet(&[
+        "get",
+        &url,
+        "-o",
+        path_str(&part),
+        "--continue",
+        "--trace",
+        "text",
+    ]);
+    assert_ok(&out);
+    assert_eq!(
+        std::fs::read(&part).expect("resumed"),
+        whole,
+        "not byte for byte"
+    );
+    // Only the rest crossed the wire: nginx answered the range with 206.
+    let log = std::fs::read_to_string(nginx.state_dir.join("logs/access.log")).expect("access log");
+    let line = log
+        .lines()
+        .rev()
+        .find(|l| l.contains("/data/rand_1M.bin"))
+        .expect("logged");
+    assert!(line.contains(" 206 "), "{line}");
+
+    // Complete already: the server's 416 means there is nothing to add, and nothing changes.
+    let out = common::inet_in(&dir, &["get", "-O", &url, "--continue"]);
+    assert_ok(&out);
+    assert_eq!(std::fs::read(&part).expect("unchanged"), whole);
+
+    // No file yet: a whole download.
+    std::fs::remove_file(&part).expect("remove");
+    let out = common::inet_in(&dir, &["get", "-O", &url, "--continue"]);
+    assert_ok(&out);
+    assert_eq!(std::fs::read(&part).expect("whole"), whole);
+
+    // To stdout there is nothing to resume into.
+    let out = inet(&["get", &url, "--continue"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(error_line(&out).contains("--continue needs an output file"));
+}
+
 // ----- --header -----------------------------------------------------------------------------------
 
 #[test]
