@@ -30,6 +30,7 @@ mod netrc;
 mod output;
 mod page;
 mod progress;
+mod put_http;
 mod trace;
 
 /// Exit statuses (documented in `inet --help` and each command's `--help`).
@@ -81,7 +82,8 @@ enum Command {
     /// Write the bodies of URLs of any scheme (http, https, ftp, ftps, gopher, gophers) to
     /// stdout, in URL order, --parallel N at a time.
     Cat(Box<cat::CatArgs>),
-    /// Upload a file to an FTP server (ftp://…/dir/ appends the file's name).
+    /// Upload a file: to an FTP server (STOR) or with an HTTP PUT (…/dir/ appends the file's
+    /// name).
     Put(Box<ftp::commands::PutArgs>),
     /// List an FTP directory or a Gopher menu: a table, or JSON with --json.
     Ls(Box<ftp::commands::LsArgs>),

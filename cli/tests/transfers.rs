@@ -235,6 +235,58 @@ fn continue_asks_http_for_the_rest_of_a_partial_file_and_appends_it() {
     assert!(error_line(&out).contains("--continue needs an output file"));
 }
 
+// ----- put over HTTP ------------------------------------------------------------------------------
+
+#[test]
+fn put_uploads_a_file_with_an_http_put_byte_for_byte_and_a_refusal_exits_22() {
+    let nginx = servers::nginx();
+    let dir = local_dir("put-http");
+    // 3 MiB and a bit: several 256 KiB writes, the last one short.
+    let body: Vec<u8> = (0..3 * 1024 * 1024 + 777u32)
+        .map(|i| (i * 7 % 251) as u8)
+        .collect();
+    let file = dir.join("put-http.bin");
+    std::fs::write(&file, &body).expect("local file");
+    let name = format!("cli-put-{}.bin", std::process::id());
+    for (url, extra) in [
+        (nginx.http_url(&format!("/upload/{name}")), vec![]),
+        // A directory URL: the file's name is appended.
+        (
+            nginx.https_url("/upload/https/"),
+            vec!["--cacert", path_str(&nginx.ca_cert)],
+        ),
+    ] {
+        let mut args = vec!["put", path_str(&file), url.as_str(), "--quiet"];
+        args.extend(extra);
+        let out = inet(&args);
+        assert_ok(&out);
+    }
+    let stored = |p: &str| std::fs::read(nginx.docroot.join(p)).expect("stored on the server");
+    assert_eq!(stored(&format!("upload/{name}")), body);
+    assert_eq!(stored("upload/https/put-http.bin"), body);
+    let _ = std::fs::remove_file(nginx.docroot.join(format!("upload/{name}")));
+
+    // Outside /upload/ nginx takes no PUT (405 for a small body; 413 past its 1 MiB default):
+    // exit 22 naming the status.
+    let small = dir.join("small.txt");
+    std::fs::write(&small, b"not here").expect("small file");
+    let out = inet(&["put", path_str(&small), &nginx.http_url("/hello.txt")]);
+    assert_eq!(out.status.code(), Some(22), "{}", stderr(&out));
+    assert!(
+        error_line(&out).contains("the server answered 405"),
+        "{}",
+        error_line(&out)
+    );
+    // FTP's resume has no HTTP counterpart.
+    let out = inet(&[
+        "put",
+        path_str(&file),
+        &nginx.http_url("/upload/x"),
+        "--continue",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+}
+
 // ----- --header -----------------------------------------------------------------------------------
 
 #[test]

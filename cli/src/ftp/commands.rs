@@ -22,6 +22,8 @@ use crate::progress::{Meter, Show};
     "Examples:\n",
     "  inet put report.pdf ftp://ann:secret@example.com/inbox/     (uploads inbox/report.pdf)\n",
     "  inet put big.iso ftp://example.com/pub/big.iso --continue   (sends only what is missing)\n",
+    "  inet put notes.txt https://example.com/dav/                 (HTTP PUT of dav/notes.txt;\n",
+    "                                       a 4xx/5xx answer exits 22, as curl --fail does)\n",
     "\n",
     ftp_help!()
 ))]
@@ -31,7 +33,7 @@ pub struct PutArgs {
     file: PathBuf,
 
     /// Where it goes: a directory URL ending in `/` (the file's name is appended) or the full
-    /// name on the server.
+    /// name on the server; ftp:// and ftps://, or http:// and https:// (a PUT).
     #[arg(value_name = "URL")]
     url: String,
 
@@ -45,6 +47,15 @@ pub struct PutArgs {
 
 /// Run `inet put` (FtpPutFile in callback mode).
 pub fn put(args: PutArgs, t0: Instant) -> u8 {
+    if let Some(http) = http_scheme(&args.url) {
+        if args.resume || args.flags.active || args.flags.ascii {
+            eprintln!(
+                "inet: put: --continue, --active and --ascii are for ftp:// URLs, not {http}://"
+            );
+            return exit::USAGE;
+        }
+        return crate::put_http::run(&args.file, &args.url, &args.flags.common(), t0);
+    }
     let url = match parse_url("put", &args.url) {
         Ok(url) => url,
         Err(code) => return code,
@@ -77,6 +88,14 @@ pub fn put(args: PutArgs, t0: Instant) -> u8 {
         client.call(conn.start_put_file(&args.file, &remote, options, Context(CTX)))?;
         Ok(())
     })
+}
+
+/// `http` or `https` when `url` has that scheme (an HTTP PUT, see `crate::put_http`).
+fn http_scheme(url: &str) -> Option<&'static str> {
+    let (scheme, _) = url.trim().split_once("://")?;
+    ["http", "https"]
+        .into_iter()
+        .find(|s| scheme.eq_ignore_ascii_case(s))
 }
 
 // ----- ls -----------------------------------------------------------------------------------------
