@@ -32,6 +32,33 @@ pub struct Settings<'a> {
     pub connect_timeout: Option<Duration>,
     /// More CA certificates to trust.
     pub cacert: Option<&'a Path>,
+    /// `--max-time`, `--speed-limit`/`--speed-time`.
+    pub limits: Limits,
+}
+
+/// `--max-time` (the whole command, as curl's: a [`Client`] gives up waiting and cancels) and
+/// `--speed-limit`/`--speed-time` (the session's low-speed limit, on every connection).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Limits {
+    pub max_time: Option<Duration>,
+    pub speed_limit: Option<u64>,
+    pub speed_time: Option<Duration>,
+}
+
+impl Limits {
+    fn apply(&self, mut builder: SessionBuilder) -> SessionBuilder {
+        if let Some(bytes_per_sec) = self.speed_limit {
+            let window = self.speed_time.unwrap_or(crate::flags::DEFAULT_SPEED_TIME);
+            builder = builder.low_speed_limit(bytes_per_sec, window);
+        }
+        builder
+    }
+
+    /// When `--max-time` runs out, counted from now (None: never, or too far to say).
+    pub fn deadline(&self) -> Option<(Instant, Duration)> {
+        let t = self.max_time?;
+        Some((Instant::now().checked_add(t)?, t))
+    }
 }
 
 /// A session whose callback traces, moves `meter` (the session runs one transfer), and forwards
@@ -59,6 +86,7 @@ pub fn session(
         }
     });
     builder = with_timeouts(builder, settings.timeout, settings.connect_timeout);
+    builder = settings.limits.apply(builder);
     if let Some(pem) = settings.cacert {
         builder = builder.add_root_certificates_file(pem);
     }
@@ -86,14 +114,27 @@ pub fn with_timeouts(
 }
 
 /// Wait for the `REQUEST_COMPLETE` of an operation just started in callback mode (or return its
-/// immediate failure). Operations run one at a time, so the next completion is its own.
-pub fn call(
+/// immediate failure). Operations run one at a time, so the next completion is its own. At
+/// `deadline` (`--max-time`: its instant and the flag's value) give up with
+/// ERROR_INTERNET_TIMEOUT; the caller then closes the handle, which cancels the operation.
+pub fn call_within(
     rx: &mpsc::Receiver<Event>,
     started: inet::Result<Pending>,
+    deadline: Option<(Instant, Duration)>,
 ) -> inet::Result<Completion> {
     let _pending = started?;
     loop {
-        match rx.recv() {
+        let received = match deadline {
+            None => rx.recv().map_err(|_| mpsc::RecvTimeoutError::Disconnected),
+            Some((at, _)) => rx.recv_timeout(at.saturating_duration_since(Instant::now())),
+        };
+        if let (Err(mpsc::RecvTimeoutError::Timeout), Some((_, t))) = (&received, deadline) {
+            return Err(Error::new(
+                ErrorKind::Timeout,
+                format!("--max-time {}: out of time", t.as_secs_f64()),
+            ));
+        }
+        match received.map_err(|_| ()) {
             Ok(Event::Complete(outcome)) => return outcome,
             Ok(Event::Closed) => {}
             // The sender lives in the session's callback, which lives as long as the session.
@@ -148,6 +189,8 @@ pub struct Client<C> {
     rx: mpsc::Receiver<Event>,
     /// How long closing may wait for the session's HANDLE_CLOSING.
     patience: Duration,
+    /// `--max-time`: when to give up, and the flag's value.
+    deadline: Option<(Instant, Duration)>,
 }
 
 impl<C: Connection> Client<C> {
@@ -162,6 +205,7 @@ impl<C: Connection> Client<C> {
         open: impl FnOnce(&Session) -> inet::Result<C>,
     ) -> inet::Result<Self> {
         let (tx, rx) = mpsc::channel();
+        let deadline = settings.limits.deadline();
         let session = session(settings, kinds, tracer, meter, tx)?;
         match open(&session) {
             Ok(conn) => Ok(Client {
@@ -169,6 +213,7 @@ impl<C: Connection> Client<C> {
                 conn,
                 rx,
                 patience,
+                deadline,
             }),
             Err(e) => {
                 finish_session(&session, &rx, patience);
@@ -183,8 +228,18 @@ impl<C: Connection> Client<C> {
     }
 
     /// Wait for the `REQUEST_COMPLETE` of an operation just started in callback mode.
+    /// Past `--max-time` it fails with ERROR_INTERNET_TIMEOUT and closes the connection handle,
+    /// which cancels the operation.
     pub fn call(&self, started: inet::Result<Pending>) -> inet::Result<Completion> {
-        call(&self.rx, started)
+        let outcome = call_within(&self.rx, started, self.deadline);
+        if matches!(&outcome, Err(e) if e.kind() == ErrorKind::Timeout) && self.out_of_time() {
+            self.conn.handle().close();
+        }
+        outcome
+    }
+
+    fn out_of_time(&self) -> bool {
+        self.deadline.is_some_and(|(at, _)| Instant::now() >= at)
     }
 
     /// Close the connection and the session, and wait for the session's HANDLE_CLOSING, the

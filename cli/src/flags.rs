@@ -10,7 +10,7 @@ use inet::SessionBuilder;
 use crate::trace::TraceFormat;
 
 /// The window of --speed-limit when --speed-time is not given (curl's default).
-const DEFAULT_SPEED_TIME: Duration = Duration::from_secs(30);
+pub(crate) const DEFAULT_SPEED_TIME: Duration = Duration::from_secs(30);
 
 /// How many transfers run at once unless `--parallel` says otherwise.
 pub const DEFAULT_PARALLEL: usize = 8;
@@ -45,13 +45,13 @@ pub struct Transfer {
     #[arg(long, value_name = "S", value_parser = crate::get::parse_seconds)]
     pub connect_timeout: Option<Duration>,
 
-    /// HTTP: give up on a transfer (connect, send, redirects, body) after S seconds in all, like
-    /// curl's --max-time; fails with 12002.
+    /// Give up on a transfer (connect, send, redirects, body; FTP's login and dialog) after S
+    /// seconds in all, like curl's --max-time; fails with 12002.
     #[arg(long, value_name = "S", value_parser = crate::get::parse_seconds)]
     pub max_time: Option<Duration>,
 
     /// Fail a transfer slower than BYTES per second for --speed-time seconds (like curl);
-    /// fails with 12002. `get` takes it for http(s) URLs only; `cat` for every scheme.
+    /// fails with 12002. Every scheme.
     #[arg(short = 'Y', long, value_name = "BYTES")]
     pub speed_limit: Option<u64>,
 

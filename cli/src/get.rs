@@ -393,8 +393,6 @@ fn http_only_flag(args: &GetArgs) -> Option<&'static str> {
         (args.data.is_some(), "--data"),
         (args.fail, "--fail"),
         (args.max_redirects.is_some(), "--max-redirects"),
-        (args.t.max_time.is_some(), "--max-time"),
-        (args.t.speed_limit.is_some(), "--speed-limit"),
     ];
     http_only
         .iter()
@@ -424,6 +422,7 @@ fn run_ftp(args: &GetArgs, t0: Instant) -> u8 {
             cacert: args.t.cacert.clone(),
             insecure: args.t.insecure,
             quiet: args.t.quiet,
+            limits: limits(args),
         },
     };
     crate::ftp::get::run(plan, t0)
@@ -455,9 +454,19 @@ fn run_gopher(args: &GetArgs, t0: Instant) -> u8 {
             quiet: args.t.quiet,
             query: args.query.clone(),
             raw: args.raw,
+            limits: limits(args),
         },
     };
     gopher::get::run(plan, t0)
+}
+
+/// `--max-time` and `--speed-limit`/`--speed-time` for the FTP and Gopher downloads.
+fn limits(args: &GetArgs) -> crate::calls::Limits {
+    crate::calls::Limits {
+        max_time: args.t.max_time,
+        speed_limit: args.t.speed_limit,
+        speed_time: args.t.speed_time,
+    }
 }
 
 /// One URL and where its body goes.

@@ -79,10 +79,12 @@ fn put(file: &Path, url: &str, common: &Common, t0: Instant, meter: Meter) -> Re
     let mut source = File::open(file).map_err(reading)?;
     let length = source.metadata().map_err(reading)?.len();
     let (tx, rx) = mpsc::channel();
+    let deadline = common.limits.deadline();
     let settings = Settings {
         timeout: common.timeout,
         connect_timeout: common.connect_timeout,
         cacert: common.cacert.as_deref(),
+        limits: common.limits,
     };
     let tracer = common.trace.map(|f| Tracer::new(f, t0));
     let session = calls::session(settings, &[HandleKind::HttpRequest], tracer, meter, tx)
@@ -96,7 +98,8 @@ fn put(file: &Path, url: &str, common: &Common, t0: Instant, meter: Meter) -> Re
     let outcome = inet::http::open_method(&session, "PUT", &url, options)
         .map_err(Failure::Inet)
         .and_then(|req| {
-            let sent = send(&req, &rx, &mut source, length, &reading);
+            // Closing the request cancels what is pending (past --max-time, too).
+            let sent = send(&req, &rx, deadline, &mut source, length, &reading);
             req.close();
             sent
         });
@@ -108,11 +111,17 @@ fn put(file: &Path, url: &str, common: &Common, t0: Instant, meter: Meter) -> Re
 fn send(
     req: &HttpRequest,
     rx: &mpsc::Receiver<calls::Event>,
+    deadline: Option<(Instant, Duration)>,
     source: &mut File,
     length: u64,
     reading: &dyn Fn(std::io::Error) -> Failure,
 ) -> Result<(), Failure> {
-    calls::call(rx, req.start_send_ex(None, BodyLength::Known(length))).map_err(Failure::Inet)?;
+    calls::call_within(
+        rx,
+        req.start_send_ex(None, BodyLength::Known(length)),
+        deadline,
+    )
+    .map_err(Failure::Inet)?;
     let mut sent = 0u64;
     while sent < length {
         let mut piece = vec![0u8; PIECE.min(usize::try_from(length - sent).unwrap_or(PIECE))];
@@ -128,12 +137,12 @@ fn send(
         match req.start_write(Bytes::from(piece)).map_err(Failure::Inet)? {
             Started::Done(_) => {}
             Started::Pending(p) => {
-                calls::call(rx, Ok(p)).map_err(Failure::Inet)?;
+                calls::call_within(rx, Ok(p), deadline).map_err(Failure::Inet)?;
             }
         }
         sent += n as u64;
     }
-    calls::call(rx, req.start_end_request()).map_err(Failure::Inet)?;
+    calls::call_within(rx, req.start_end_request(), deadline).map_err(Failure::Inet)?;
     let status = req.status_code().map_err(Failure::Inet)?;
     if status >= 400 {
         return Err(Failure::Http(status, req.status_text().unwrap_or_default()));

@@ -194,6 +194,93 @@ fn mixing_ftp_and_http_urls_or_http_only_flags_is_a_usage_error() {
     assert!(error_line(&out).contains("--active and --ascii are for ftp:// URLs"));
 }
 
+// ----- --max-time and --speed-limit (a scripted server that stalls) -----------------------------
+
+/// A fake FTP server that logs the client in and then stalls: at once (no answer to the next
+/// command), or with `stall_data`, after sending 10 bytes of a download's data.
+fn stalling_ftp(stall_data: bool) -> inet_tests::ftp_fault::FakeFtp {
+    use inet_tests::ftp_fault::{FakeFtp, FtpPeer};
+    use std::io::Write;
+    FakeFtp::start(move |f| {
+        f.login()?;
+        if !stall_data {
+            f.hold();
+            return Ok(());
+        }
+        let mut listener = None;
+        loop {
+            let line = f.command()?;
+            let verb = line.split(' ').next().unwrap_or("").to_ascii_uppercase();
+            match verb.as_str() {
+                "TYPE" => f.reply("200 type set")?,
+                "SIZE" => f.reply("213 100000")?,
+                "EPSV" => {
+                    let l = std::net::TcpListener::bind("127.0.0.1:0")?;
+                    let port = l.local_addr()?.port();
+                    f.reply(&format!("229 Entering Extended Passive Mode (|||{port}|)"))?;
+                    listener = Some(l);
+                }
+                "RETR" => {
+                    let l = listener
+                        .take()
+                        .ok_or_else(|| std::io::Error::other("no EPSV"))?;
+                    let mut data = FtpPeer::accept(&l)?;
+                    f.reply("150 here it comes (100000 bytes)")?;
+                    data.write_all(&[1u8; 10])?;
+                    f.hold();
+                    return Ok(());
+                }
+                "QUIT" => return f.reply("221 bye"),
+                _ => f.reply("502 not here")?,
+            }
+        }
+    })
+    .expect("fake FTP server")
+}
+
+#[test]
+fn max_time_ends_an_ftp_command_the_server_stalls_with_12002() {
+    let server = stalling_ftp(false);
+    let url = format!("ftp://127.0.0.1:{}/dir/", server.port());
+    let out = inet(&["ls", &url, "--max-time", "0.5"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let line = error_line(&out);
+    assert!(
+        line.contains("--max-time 0.5") && line.contains("12002"),
+        "{line}"
+    );
+    // `get` of an ftp:// URL takes it too (it was refused as HTTP's before).
+    let dir = local_dir("max-time");
+    let file = dir.join("f");
+    let url = format!("ftp://127.0.0.1:{}/f", server.port());
+    let out = inet(&["get", &url, "-o", path_str(&file), "--max-time", "0.5"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(error_line(&out).contains("12002"), "{}", error_line(&out));
+}
+
+#[test]
+fn speed_limit_fails_a_stalled_ftp_download_with_12002() {
+    let server = stalling_ftp(true);
+    let dir = local_dir("speed-limit");
+    let file = dir.join("f");
+    let url = format!("ftp://127.0.0.1:{}/f", server.port());
+    let out = inet(&[
+        "get",
+        &url,
+        "-o",
+        path_str(&file),
+        "--speed-limit",
+        "1000",
+        "--speed-time",
+        "0.5",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let line = error_line(&out);
+    assert!(line.contains("12002"), "{line}");
+    // Not the max-time path: the low-speed limit of the session's connections did it.
+    assert!(!line.contains("--max-time"), "{line}");
+}
+
 // ----- --trace ------------------------------------------------------------------------------------
 
 #[test]

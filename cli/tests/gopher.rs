@@ -322,6 +322,27 @@ fn a_write_failure_exits_23() {
     assert!(error_line(&out).contains("no-such-dir/x.bin"));
 }
 
+// ----- --max-time and --speed-limit ---------------------------------------------------------------
+
+#[test]
+fn max_time_and_speed_limit_end_a_stalled_gopher_item_with_12002() {
+    use inet_tests::fault::{Behaviour, FaultServer};
+    // Takes the selector and never answers.
+    let server = FaultServer::start(Behaviour::Stall).expect("stalling server");
+    let url = format!("gopher://127.0.0.1:{}/0/never", server.port());
+    let out = inet(&["get", &url, "--max-time", "0.5"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let line = error_line(&out);
+    assert!(
+        line.contains("--max-time 0.5") && line.contains("12002"),
+        "{line}"
+    );
+    let url = format!("gopher://127.0.0.1:{}/1/", server.port());
+    let out = inet(&["ls", &url, "--speed-limit", "100", "--speed-time", "0.5"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(error_line(&out).contains("12002"), "{}", error_line(&out));
+}
+
 // ----- --trace ------------------------------------------------------------------------------------
 
 #[test]

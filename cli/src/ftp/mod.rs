@@ -96,6 +96,19 @@ pub struct FtpFlags {
     /// printed.
     #[arg(short, long)]
     pub quiet: bool,
+
+    /// Give up on the whole command after S seconds (like curl's --max-time); fails with 12002.
+    #[arg(long, value_name = "S", value_parser = crate::get::parse_seconds)]
+    pub max_time: Option<Duration>,
+
+    /// Fail a transfer slower than BYTES per second for --speed-time seconds (like curl);
+    /// fails with 12002.
+    #[arg(short = 'Y', long, value_name = "BYTES")]
+    pub speed_limit: Option<u64>,
+
+    /// The window of --speed-limit, in seconds (default 30).
+    #[arg(short = 'y', long, value_name = "S", value_parser = crate::get::parse_seconds, requires = "speed_limit")]
+    pub speed_time: Option<Duration>,
 }
 
 impl FtpFlags {
@@ -110,6 +123,11 @@ impl FtpFlags {
             cacert: self.cacert.clone(),
             insecure: self.insecure,
             quiet: self.quiet,
+            limits: crate::calls::Limits {
+                max_time: self.max_time,
+                speed_limit: self.speed_limit,
+                speed_time: self.speed_time,
+            },
         }
     }
 }
@@ -127,6 +145,8 @@ pub struct Common {
     pub insecure: bool,
     /// `--quiet`: no progress.
     pub quiet: bool,
+    /// `--max-time`, `--speed-limit`, `--speed-time`.
+    pub limits: crate::calls::Limits,
 }
 
 impl Common {
@@ -305,6 +325,7 @@ fn client(url: &FtpUrl, common: &Common, t0: Instant, meter: Meter) -> inet::Res
         timeout: common.timeout,
         connect_timeout: common.connect_timeout,
         cacert: common.cacert.as_deref(),
+        limits: common.limits,
     };
     let kinds = &[
         HandleKind::ConnectFtp,

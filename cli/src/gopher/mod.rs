@@ -77,6 +77,8 @@ pub struct Common {
     pub query: Option<String>,
     /// `--raw`: write an error reply as it came.
     pub raw: bool,
+    /// `--max-time`, `--speed-limit`, `--speed-time`.
+    pub limits: crate::calls::Limits,
 }
 
 impl Common {
@@ -218,6 +220,7 @@ fn client(url: &GopherUrl, common: &Common, t0: Instant, meter: Meter) -> inet::
         timeout: common.timeout,
         connect_timeout: common.connect_timeout,
         cacert: common.cacert.as_deref(),
+        limits: common.limits,
     };
     let kinds = &[
         HandleKind::ConnectGopher,
