@@ -99,23 +99,60 @@ pub fn run(args: CatArgs, t0: Instant) -> u8 {
         Show::choose(args.t.quiet, args.t.trace.is_some())
     };
     let bars = Arc::new(Bars::new(&names, Direction::Receive, show));
-    let (tx, rx) = mpsc::channel();
-    let tracer = args.t.trace.map(|f| Tracer::new(f, t0));
-    let session = match session(&args, tracer, bars.clone(), tx) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("inet: cat: {e}");
-            return exit::INET;
-        }
+    let targets = vec![Target::Stdout; args.urls.len()];
+    let run = Run {
+        command: "cat",
+        urls: &args.urls,
+        targets,
+        fail: args.fail,
+        t: &args.t,
     };
-    let options = options(&args);
-    let mut driver = Driver::new(&args, bars);
-    driver.fill(&session, &options);
+    run.go(bars, t0)
+}
+
+/// URLs of any scheme opened with `start_open_url`, `--parallel` at a time, each body to its
+/// target: `inet cat` (every one to stdout) and `inet get` with URLs of several protocols.
+pub struct Run<'a> {
+    /// The command, for error lines.
+    pub command: &'static str,
+    pub urls: &'a [String],
+    /// Where each URL's body goes, in URL order.
+    pub targets: Vec<Target>,
+    /// `--fail`.
+    pub fail: bool,
+    pub t: &'a crate::flags::Transfer,
+}
+
+impl Run<'_> {
+    /// Run every URL; the exit status of the first that failed, in URL order.
+    pub fn go(self, bars: Arc<Bars>, t0: Instant) -> u8 {
+        let (tx, rx) = mpsc::channel();
+        let tracer = self.t.trace.map(|f| Tracer::new(f, t0));
+        let session = match session(self.t, tracer, bars.clone(), tx) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("inet: {}: {e}", self.command);
+                return exit::INET;
+            }
+        };
+        let options = options(self.t);
+        let driver = Driver::new(&self, bars);
+        drive(driver, &session, &options, &rx)
+    }
+}
+
+fn drive(
+    mut driver: Driver,
+    session: &Session,
+    options: &OpenUrlOptions,
+    rx: &mpsc::Receiver<Event>,
+) -> u8 {
+    driver.fill(session, options);
     while driver.running() > 0 {
         // The sender lives in the session's callback, which lives as long as `session`.
         let Ok(event) = rx.recv() else { break };
         driver.on_complete(event);
-        driver.fill(&session, &options);
+        driver.fill(session, options);
     }
     // Wait for the session's HANDLE_CLOSING, the last notification of all, so that a trace
     // ends with it (an FTP connection's QUIT waits at most 5 s).
@@ -133,7 +170,7 @@ pub fn run(args: CatArgs, t0: Instant) -> u8 {
 /// The session: the shared flags (timeouts, CA file, connections per host), and a callback that
 /// traces, moves the progress, and forwards completions.
 fn session(
-    args: &CatArgs,
+    t: &crate::flags::Transfer,
     tracer: Option<Tracer>,
     bars: Arc<Bars>,
     tx: mpsc::Sender<Event>,
@@ -160,26 +197,26 @@ fn session(
             _ => {}
         }
     });
-    let session = args.t.session(builder).build()?;
+    let session = t.session(builder).build()?;
     crate::interrupt::watch(&session);
     Ok(session)
 }
 
 /// How every URL is opened: HTTP's headers and flags, FTP's certificate checks.
-fn options(args: &CatArgs) -> OpenUrlOptions {
+fn options(t: &crate::flags::Transfer) -> OpenUrlOptions {
     let mut options = OpenUrlOptions::new();
-    if let Some(lines) = args.t.header_lines() {
+    if let Some(lines) = t.header_lines() {
         options = options.headers(&lines);
     }
     let mut http = RequestOptions::default();
-    if args.t.insecure {
+    if t.insecure {
         http.flags |= RequestFlags::IGNORE_CERT_ERRORS;
     }
-    if let Some(t) = args.t.max_time {
-        http = http.max_time(t);
+    if let Some(max) = t.max_time {
+        http = http.max_time(max);
     }
     options.http = http;
-    if args.t.insecure {
+    if t.insecure {
         let any = TlsVerify::strict()
             .accept_invalid_certs(true)
             .accept_invalid_hostnames(true);
@@ -238,6 +275,7 @@ struct Transfer {
     url: String,
     /// The URL opened: with `--user` or a netrc entry put into its user-info.
     open: String,
+    target: Target,
     sink: Option<Sink>,
     phase: Phase,
 }
@@ -245,6 +283,8 @@ struct Transfer {
 /// Drives every URL from the main thread, one `REQUEST_COMPLETE` at a time.
 #[derive(Debug)]
 struct Driver {
+    /// The command, for error lines.
+    command: &'static str,
     transfers: Vec<Transfer>,
     stdout: StdoutQueue,
     bars: Arc<Bars>,
@@ -254,30 +294,36 @@ struct Driver {
 }
 
 impl Driver {
-    fn new(args: &CatArgs, bars: Arc<Bars>) -> Self {
-        let transfers = args
+    fn new(run: &Run<'_>, bars: Arc<Bars>) -> Self {
+        let transfers = run
             .urls
             .iter()
-            .map(|url| {
+            .zip(&run.targets)
+            .map(|(url, target)| {
                 let user = if crate::gopher::is_gopher(url) {
                     None
                 } else {
-                    crate::netrc::user_for(url, args.t.user.as_deref())
+                    crate::netrc::user_for(url, run.t.user.as_deref())
                 };
                 Transfer {
                     url: url.clone(),
                     open: crate::get::with_user(url, user.as_deref()),
+                    target: target.clone(),
                     sink: None,
                     phase: Phase::Queued,
                 }
             })
             .collect::<Vec<_>>();
+        let to_stdout = (0..transfers.len())
+            .filter(|&i| transfers[i].target == Target::Stdout)
+            .collect();
         Driver {
-            stdout: StdoutQueue::new((0..transfers.len()).collect()),
+            command: run.command,
+            stdout: StdoutQueue::new(to_stdout),
             transfers,
             bars,
-            fail_on_http_error: args.fail,
-            parallel: args.t.parallel.max(1),
+            fail_on_http_error: run.fail,
+            parallel: run.t.parallel.max(1),
             next: 0,
         }
     }
@@ -362,7 +408,7 @@ impl Driver {
                 return self.finish(i, Err(Failure::Http { status, reason }));
             }
         }
-        match Sink::open(&Target::Stdout, i) {
+        match Sink::open(&self.transfers[i].target, i) {
             Ok(sink) => self.transfers[i].sink = Some(sink),
             Err(e) => {
                 stream.close();
@@ -415,13 +461,14 @@ impl Driver {
         }
         let closed = match t.sink.take() {
             Some(sink) => sink.finish(&mut self.stdout),
-            None => self.stdout.finish(i),
+            None if t.target == Target::Stdout => self.stdout.finish(i),
+            None => Ok(()),
         };
         if let (Ok(()), Err(e)) = (&outcome, closed) {
             outcome = Err(Failure::Write(e));
         }
         if let Err(f) = &outcome {
-            eprintln!("inet: cat {}: {f}", t.url);
+            eprintln!("inet: {} {}: {f}", self.command, t.url);
         }
         self.bars.finish(i as u64 + 1, outcome.is_ok());
         t.phase = Phase::Done(outcome);

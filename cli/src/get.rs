@@ -96,8 +96,9 @@ Gopher:
 #[derive(Debug, Args)]
 #[command(after_help = AFTER_HELP)]
 pub struct GetArgs {
-    /// The URLs to fetch: http:// and https:// (all at once), or ftp:// and ftps://, or
-    /// gopher:// and gophers://.
+    /// The URLs to fetch: http(s)://, ftp(s)://, gopher(s)://. URLs of several protocols in
+    /// one run are opened as `inet cat` opens them (no --continue, --data, --active, --ascii,
+    /// --query, --raw or --max-redirects then).
     #[arg(required = true, value_name = "URL")]
     urls: Vec<String>,
 
@@ -200,11 +201,7 @@ pub fn run(args: GetArgs, t0: Instant) -> u8 {
     let gopher_urls = args.urls.iter().filter(|u| gopher::is_gopher(u)).count();
     if ftp_urls > 0 || gopher_urls > 0 {
         if ftp_urls.max(gopher_urls) < args.urls.len() {
-            eprintln!(
-                "inet: get: URLs of different protocols (http, ftp, gopher) in one run are not \
-                 supported yet"
-            );
-            return exit::USAGE;
+            return run_mixed(&args, t0);
         }
         if let Some(flag) = http_only_flag(&args) {
             let scheme = if ftp_urls > 0 { "ftp" } else { "gopher" };
@@ -400,6 +397,52 @@ fn http_only_flag(args: &GetArgs) -> Option<&'static str> {
         .map(|(_, flag)| *flag)
 }
 
+/// `inet get` with URLs of several protocols: each opened as InternetOpenUrl opens it (the
+/// facade's `start_open_url`, as `inet cat` does), `--parallel` at a time, each body to its `-o`
+/// or `-O` file or to stdout in URL order. What only one protocol's own path does (a resumed
+/// download, a POST, FTP's transfer modes, a Gopher search) needs a run of that protocol alone.
+fn run_mixed(args: &GetArgs, t0: Instant) -> u8 {
+    let single_protocol = [
+        (args.resume, "--continue"),
+        (args.data.is_some(), "--data"),
+        (args.active, "--active"),
+        (args.ascii, "--ascii"),
+        (args.query.is_some(), "--query"),
+        (args.raw, "--raw"),
+        (args.max_redirects.is_some(), "--max-redirects"),
+    ];
+    if let Some((_, flag)) = single_protocol.iter().find(|(given, _)| *given) {
+        eprintln!("inet: get: {flag} needs URLs of one protocol; these mix http, ftp and gopher");
+        return exit::USAGE;
+    }
+    let mut targets = Vec::new();
+    for (i, url) in args.urls.iter().enumerate() {
+        targets.push(match args.output.get(i) {
+            Some(p) if p.as_os_str() == "-" => Target::Stdout,
+            Some(p) => Target::File(p.clone()),
+            None if args.remote_name => match remote_file_name(url) {
+                Some(name) => Target::File(PathBuf::from(name)),
+                None => {
+                    eprintln!("inet: get {url}: -O needs a URL that ends in a file name");
+                    return exit::USAGE;
+                }
+            },
+            None => Target::Stdout,
+        });
+    }
+    let files = crate::output::file_names(targets.iter());
+    let show = Show::choose(args.t.quiet, args.t.trace.is_some());
+    let bars = Arc::new(Bars::new(&files, Direction::Receive, show));
+    let run = crate::cat::Run {
+        command: "get",
+        urls: &args.urls,
+        targets,
+        fail: args.fail,
+        t: &args.t,
+    };
+    run.go(bars, t0)
+}
+
 /// `inet get` with ftp:// URLs: see `ftp::get`.
 fn run_ftp(args: &GetArgs, t0: Instant) -> u8 {
     if args.query.is_some() || args.raw {
@@ -529,6 +572,11 @@ fn remote_file_name(url: &str) -> Option<String> {
         url::form_urlencoded::parse(format!("x={}", last.replace('+', "%2B")).as_bytes())
             .next()
             .map(|(_, v)| v.into_owned())?;
+    // FTP's `;type=a|i` is no part of the name.
+    let name = match name.split_once(";type=") {
+        Some((base, _)) => base.to_string(),
+        None => name,
+    };
     let usable =
         !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\\', '\0']);
     usable.then_some(name)

@@ -182,10 +182,12 @@ fn bad_urls_exit_1_naming_12005_or_12006() {
 }
 
 #[test]
-fn mixing_ftp_and_http_urls_or_http_only_flags_is_a_usage_error() {
+fn one_protocols_flags_with_mixed_urls_or_http_only_flags_with_ftp_are_usage_errors() {
     let ftp_url = ftp().url("/data/hello.txt");
-    let out = inet(&["get", &ftp_url, "http://127.0.0.1:1/"]);
+    // Mixed protocols run together (`transfers.rs`), but not with one protocol's own flags.
+    let out = inet(&["get", &ftp_url, "http://127.0.0.1:1/", "--continue", "-O"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(error_line(&out).contains("--continue needs URLs of one protocol"));
     let out = inet(&["get", &ftp_url, "--fail"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(error_line(&out).contains("--fail is for http:// URLs only"));

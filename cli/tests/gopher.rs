@@ -300,7 +300,10 @@ fn bad_urls_and_flags_of_other_protocols_are_refused() {
             "--continue is not for gopher",
         ),
         (&["--fail"], "--fail is for http:// URLs only"),
-        (&["http://127.0.0.1:1/"], "different protocols"),
+        (
+            &["http://127.0.0.1:1/", "--query", "x"][..],
+            "--query needs URLs of one protocol",
+        ),
     ] {
         let mut args = vec!["get", url.as_str()];
         args.extend_from_slice(flags);

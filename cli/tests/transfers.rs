@@ -235,6 +235,53 @@ fn continue_asks_http_for_the_rest_of_a_partial_file_and_appends_it() {
     assert!(error_line(&out).contains("--continue needs an output file"));
 }
 
+// ----- get over several protocols at once ------------------------------------------------------
+
+#[test]
+fn get_takes_http_ftp_and_gopher_urls_in_one_run_into_files_and_stdout() {
+    let (nginx, ftp, gopher) = (servers::nginx(), servers::ftp(), servers::gopher());
+    let dir = local_dir("get-mixed");
+    let text = std::fs::read_to_string(nginx.docroot.join("text.txt")).expect("text.txt");
+    let ftp_hello = ftp.url("/data/hello.txt");
+    let gopher_item = gopher.url("0/hello.txt");
+    let expected_gopher = inet(&["cat", &gopher_item]);
+    assert_ok(&expected_gopher);
+    let out = common::inet_in(
+        &dir,
+        &[
+            "get",
+            &nginx.http_url("/text.txt"),
+            "-o",
+            "from-http.txt",
+            &ftp_hello,
+            &gopher_item,
+            "--parallel",
+            "2",
+        ],
+    );
+    assert_ok(&out);
+    assert_eq!(
+        std::fs::read_to_string(dir.join("from-http.txt")).expect("http file"),
+        text
+    );
+    // Without -o, the other two come to stdout whole and in URL order.
+    assert_eq!(
+        stdout(&out),
+        format!("Hello, world!\n{}", stdout(&expected_gopher))
+    );
+    // -O names each after its URL.
+    let out = common::inet_in(
+        &dir,
+        &["get", "-O", &ftp_hello, &nginx.http_url("/index.html")],
+    );
+    assert_ok(&out);
+    assert_eq!(
+        std::fs::read_to_string(dir.join("hello.txt")).expect("ftp file"),
+        "Hello, world!\n"
+    );
+    assert!(dir.join("index.html").is_file());
+}
+
 // ----- put over HTTP ------------------------------------------------------------------------------
 
 #[test]
