@@ -267,47 +267,15 @@ impl Reactor {
             static EVENTS: RefCell<Vec<epoll::Event>> =
                 RefCell::new(Vec::with_capacity(EVENTS_PER_WAIT));
         }
-        EVENTS.with(|events| {
-            // Only the lock holder drives, and never twice on one thread: the borrow is free.
-            let Ok(mut events) = events.try_borrow_mut() else {
-                return;
-            };
-            events.clear();
-            let waited = epoll::wait(&self.epoll, spare_capacity(&mut *events), timespec.as_ref());
-            self.waiting.store(false, Ordering::SeqCst);
-            if let Some(b) = blocked {
-                b.store(false, Ordering::SeqCst);
-            }
-            // EINTR (a signal) is an empty round; nothing else can fail with a valid epoll fd
-            // and buffer.
-            let _ = waited;
-            if events.is_empty() {
-                return;
-            }
-            let sources = self.sources.lock();
-            for ev in events.iter() {
-                let key = ev.data.u64();
-                if key == NOTIFY_KEY {
-                    continue;
-                }
-                let Some(source) = usize::try_from(key).ok().and_then(|k| sources.get(k)) else {
-                    continue;
-                };
-                let flags = ev.flags;
-                use epoll::EventFlags as F;
-                let hangup = flags.intersects(F::HUP | F::ERR);
-                if hangup || flags.intersects(F::IN | F::RDHUP | F::PRI) {
-                    source.mark(source::READ, &mut wakers);
-                }
-                if hangup || flags.contains(F::OUT) {
-                    source.mark(source::WRITE, &mut wakers);
-                }
+        EVENTS.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut events) => self.wait(&mut events, timespec, blocked, &mut wakers),
+            // Only the lock holder drives, never twice on one thread; but should it, a buffer of
+            // its own.
+            Err(_) => {
+                let mut own = Vec::with_capacity(EVENTS_PER_WAIT);
+                self.wait(&mut own, timespec, blocked, &mut wakers)
             }
         });
-        self.waiting.store(false, Ordering::SeqCst);
-        if let Some(b) = blocked {
-            b.store(false, Ordering::SeqCst);
-        }
         self.fire_timers(&mut wakers);
         for w in wakers.drain(..) {
             w.wake();
@@ -327,25 +295,56 @@ impl Reactor {
             || self.runners[Rank::Foreground as usize].load(Ordering::SeqCst) == 0
     }
 
+    /// `epoll_wait` into `events`; clear the waiting flags as soon as it returns (see `drive`),
+    /// then mark the sources the events name, collecting the wakers to call.
+    fn wait(
+        &self,
+        events: &mut Vec<epoll::Event>,
+        timespec: Option<Timespec>,
+        blocked: Option<&AtomicBool>,
+        wakers: &mut Vec<Waker>,
+    ) {
+        events.clear();
+        // EINTR (a signal) is an empty round; nothing else can fail with a valid epoll fd and
+        // buffer.
+        let _ = epoll::wait(&self.epoll, spare_capacity(&mut *events), timespec.as_ref());
+        self.waiting.store(false, Ordering::SeqCst);
+        if let Some(b) = blocked {
+            b.store(false, Ordering::SeqCst);
+        }
+        if events.is_empty() {
+            return;
+        }
+        let sources = self.sources.lock();
+        for ev in events.iter() {
+            let key = ev.data.u64();
+            if key == NOTIFY_KEY {
+                continue;
+            }
+            let Some(source) = usize::try_from(key).ok().and_then(|k| sources.get(k)) else {
+                continue;
+            };
+            let flags = ev.flags;
+            use epoll::EventFlags as F;
+            let hangup = flags.intersects(F::HUP | F::ERR);
+            if hangup || flags.intersects(F::IN | F::RDHUP | F::PRI) {
+                source.mark(source::READ, wakers);
+            }
+            if hangup || flags.contains(F::OUT) {
+                source.mark(source::WRITE, wakers);
+            }
+        }
+    }
+
     /// A `block_on` starts. If it outranks whoever waits in the reactor (`inet-reactor` for
     /// any, a worker for a foreground one), that waiter is interrupted to step aside.
     fn runner_enters(&self, rank: Rank) {
         let before = self.runners[rank as usize].fetch_add(1, Ordering::SeqCst);
-        let outranks = match rank {
-            Rank::Foreground => before == 0,
-            Rank::Background => before == 0 && !self.any_other_than(rank),
-        };
+        // A worker outranks only `inet-reactor`: it counts when no foreground one runs.
+        let outranks = before == 0 && (rank == Rank::Foreground || self.may_wait(rank));
         if outranks && self.waiting.load(Ordering::SeqCst) {
             self.notify();
         }
-    }
-
-    fn any_other_than(&self, rank: Rank) -> bool {
-        let other = match rank {
-            Rank::Foreground => Rank::Background,
-            Rank::Background => Rank::Foreground,
-        };
-        self.runners[other as usize].load(Ordering::SeqCst) > 0
     }
 
     /// A `block_on` ends: someone else must take over the waiting — a `block_on` asleep on
