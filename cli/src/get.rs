@@ -562,9 +562,19 @@ fn jobs(args: &GetArgs) -> Result<Vec<Job>, String> {
     Ok(jobs)
 }
 
-/// `-O`'s file name for an http(s) URL: its last path segment, percent-decoded, if it names
-/// something (not a directory URL ending in `/`, not `..`, no `/` once decoded).
+/// `-O`'s file name for a URL: an ftp or gopher URL's as its own parser gives it (as a run of
+/// that protocol alone names it); an http(s) URL's last path segment, percent-decoded, if it
+/// names something (not a directory URL ending in `/`, not `..`, no `/` once decoded).
 fn remote_file_name(url: &str) -> Option<String> {
+    if is_ftp(url) {
+        return inet::ftp::FtpUrl::parse(url)
+            .ok()?
+            .file_name()
+            .map(str::to_string);
+    }
+    if gopher::is_gopher(url) {
+        return gopher::GopherUrl::parse(url).ok()?.file_name();
+    }
     let parsed = url::Url::parse(url).ok()?;
     let last = parsed.path_segments()?.next_back()?;
     // Percent-decoded (`+` kept as it is: it means a space only in form data).
@@ -572,11 +582,6 @@ fn remote_file_name(url: &str) -> Option<String> {
         url::form_urlencoded::parse(format!("x={}", last.replace('+', "%2B")).as_bytes())
             .next()
             .map(|(_, v)| v.into_owned())?;
-    // FTP's `;type=a|i` is no part of the name.
-    let name = match name.split_once(";type=") {
-        Some((base, _)) => base.to_string(),
-        None => name,
-    };
     let usable =
         !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\\', '\0']);
     usable.then_some(name)
