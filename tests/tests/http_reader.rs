@@ -333,3 +333,138 @@ fn a_read_to_end_dropped_after_taking_bytes_fails_later_reads_instead_of_going_o
     assert_eq!(err.code(), 12019, "{err}");
     assert!(err.to_string().contains("read_to_end"), "{err}");
 }
+
+/// A session whose REQUEST_COMPLETE outcomes come out of the returned channel.
+fn session_with_completions() -> (
+    Session,
+    std::sync::mpsc::Receiver<inet_core::Result<inet_core::Completion>>,
+) {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let tx = std::sync::Mutex::new(tx);
+    let session = Session::builder()
+        .status_callback(move |note: &inet_core::Notification| {
+            if let inet_core::Status::RequestComplete(outcome) = &note.status {
+                let _ = tx.lock().expect("sender").send(outcome.clone());
+            }
+        })
+        .build()
+        .expect("session");
+    (session, rx)
+}
+
+/// Callback mode's reads of 64 KiB, as `inet get` reads: every piece, until an empty one (the
+/// end) or an error; a pending read's bytes come with its REQUEST_COMPLETE.
+fn read_owned_to_end(
+    req: &inet_http::HttpRequest,
+    completions: &std::sync::mpsc::Receiver<inet_core::Result<inet_core::Completion>>,
+) -> inet_core::Result<Vec<u8>> {
+    let mut got = Vec::new();
+    loop {
+        let data = match req.start_read(64 * 1024)? {
+            Started::Done(b) => b,
+            Started::Pending(_) => match completions.recv_timeout(Duration::from_secs(10)) {
+                Ok(Ok(inet_core::Completion::Data(b))) => b,
+                Ok(Ok(other)) => panic!("a read completed with {other:?}"),
+                Ok(Err(e)) => return Err(e),
+                Err(_) => panic!("a pending read never completed"),
+            },
+        };
+        if data.is_empty() {
+            return Ok(got);
+        }
+        got.extend_from_slice(&data);
+    }
+}
+
+#[test]
+fn owned_reads_straight_from_the_socket_hand_back_the_connection_at_the_last_byte() {
+    // A body arriving in pieces, so that owned reads find the buffer empty and read the socket
+    // into the buffer they hand out (no copy); the last byte ends the stream and the connection
+    // serves the next request.
+    let body = pattern(700 * 1024);
+    let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", body.len());
+    let server = FaultServer::start(Behaviour::custom(move |c| {
+        let mut buf = [0u8; 16 * 1024];
+        let mut answered = 0;
+        loop {
+            let heads = c.received().windows(4).filter(|w| w == b"\r\n\r\n").count();
+            if heads > answered {
+                answered += 1;
+                if c.write_all(head.as_bytes()).is_err() {
+                    return;
+                }
+                for piece in body.chunks(100 * 1024) {
+                    std::thread::sleep(Duration::from_millis(5));
+                    if c.write_all(piece).is_err() {
+                        return;
+                    }
+                }
+            } else if !matches!(c.read(&mut buf), Ok(n) if n > 0) {
+                return;
+            }
+        }
+    }))
+    .expect("fault server");
+    let (session, completions) = session_with_completions();
+    for _ in 0..2 {
+        let req =
+            inet_http::open(&session, &server.url("/"), RequestOptions::default()).expect("open");
+        req.send_blocking(None, None).expect("send");
+        let mut got = Vec::new();
+        while got.len() < 700 * 1024 {
+            let piece = match req.start_read(64 * 1024).expect("read") {
+                Started::Done(b) => b,
+                Started::Pending(_) => match completions.recv_timeout(Duration::from_secs(10)) {
+                    Ok(Ok(inet_core::Completion::Data(b))) => b,
+                    other => panic!("a read completed with {other:?}"),
+                },
+            };
+            assert!(
+                !piece.is_empty(),
+                "the body ended after {} bytes",
+                got.len()
+            );
+            got.extend_from_slice(&piece);
+        }
+        assert!(
+            got == pattern(700 * 1024),
+            "{} bytes, not the body",
+            got.len()
+        );
+        // Back in the pool with the last byte, before the read that says "the end".
+        assert_eq!(session.pool().in_use(), 0);
+        assert!(read_owned_to_end(&req, &completions)
+            .expect("end")
+            .is_empty());
+    }
+    assert_eq!(server.connections(), 1);
+}
+
+#[test]
+fn owned_reads_of_a_body_cut_short_fail_instead_of_ending() {
+    // Content-Length promises 1 MiB; 300 KiB come, then the server closes. Owned reads straight
+    // from the socket see the close: an error, never an empty read taken for the end.
+    let answer = b"HTTP/1.1 200 OK\r\nContent-Length: 1048576\r\n\r\n".to_vec();
+    let sent = pattern(300 * 1024);
+    let server = FaultServer::start(Behaviour::custom(move |c| {
+        let mut buf = [0u8; 16 * 1024];
+        while !c.received().windows(4).any(|w| w == b"\r\n\r\n") {
+            if !matches!(c.read(&mut buf), Ok(n) if n > 0) {
+                return;
+            }
+        }
+        let _ = c.write_all(&answer);
+        for piece in sent.chunks(100 * 1024) {
+            std::thread::sleep(Duration::from_millis(5));
+            if c.write_all(piece).is_err() {
+                return;
+            }
+        }
+    }))
+    .expect("fault server");
+    let (session, completions) = session_with_completions();
+    let req = inet_http::open(&session, &server.url("/"), RequestOptions::default()).expect("open");
+    req.send_blocking(None, None).expect("send");
+    let err = read_owned_to_end(&req, &completions).expect_err("a body cut short");
+    assert_eq!(err.code(), 12030, "{err}");
+}
