@@ -55,9 +55,12 @@ commands:
                                 and a soak of mixed HTTP/FTP/Gopher traffic with random
                                 cancellations (default 600 s; --quick: 2,000 requests and
                                 connections, 20 s); a table of goal / measured / met
-  deny                          cargo deny check against deny.toml (licenses, advisories,
+  deny [--advisory-db DIR]      cargo deny check against deny.toml (licenses, advisories,
                                 duplicate versions, sources); installs cargo-deny if missing;
-                                not part of `test`
+                                not part of `test`. Offline: --advisory-db DIR reads the
+                                advisory database from DIR, a git checkout of
+                                github.com/rustsec/advisory-db (`git clone` it where GitHub is
+                                reachable), and fetches none; crates still come from crates.io
   help                          this text
 
 Every step prints its duration; the exit status is non-zero when any step failed.
