@@ -6,7 +6,7 @@
 //! - **many requests**: 10,000 GETs of nginx's `/hello.txt` through one session and one
 //!   connection handle, at most 64 connections to the host. The 10,000 request handles are opened
 //!   first and held idle (memory per idle handle = RSS growth / 10,000), then all sent at once in
-//!   the future form (one `smol::block_on` over all of them) and read to the end; peak RSS during
+//!   the future form (one `inet_core::block_on` over all of them, so that the reactor wakes them on this thread) and read to the end; peak RSS during
 //!   the run per in-flight handle, and the notifications the session's status callback counted per
 //!   second of that run, end to end.
 //! - **open connections**: 10,000 GETs in callback mode to a holding server (a child process: it
@@ -236,7 +236,7 @@ fn many_requests(port: u16, count: usize) -> Result<Vec<Row>> {
         .build()?;
     let conn = HttpConnection::connect(&session, "127.0.0.1", port)?;
     // One warm-up request: the reactor, the executor's threads, the first connection.
-    smol::block_on(get_hello(conn.open_request(
+    inet_core::block_on(get_hello(conn.open_request(
         "GET",
         "/hello.txt",
         RequestOptions::default(),
@@ -251,7 +251,7 @@ fn many_requests(port: u16, count: usize) -> Result<Vec<Row>> {
     let peak = PeakRss::start();
     let notified = counter.total.load(Ordering::Relaxed);
     let started = Instant::now();
-    let failures = smol::block_on(async {
+    let failures = inet_core::block_on(async {
         let mut all: FuturesUnordered<_> = requests.iter().cloned().map(get_hello).collect();
         let mut failures = Vec::new();
         while let Some(outcome) = all.next().await {
@@ -499,6 +499,7 @@ fn soak(duration: Duration) -> Result<Vec<Row>> {
         (gopher.url("/0/hello.txt"), gopher_body),
     ]);
     let fds_before = open_fds();
+    let fds_at_start = fd_targets();
     let session = Session::builder()
         .receive_timeout(Some(Duration::from_secs(10)))
         .connect_timeout(Some(Duration::from_secs(10)))
@@ -516,7 +517,7 @@ fn soak(duration: Duration) -> Result<Vec<Row>> {
             let stats = stats.clone();
             thread::spawn(move || {
                 let mut rng = 0x2545_F491_4F6C_DD1D ^ (w + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-                smol::block_on(async {
+                inet_core::block_on(async {
                     while !stop.load(Ordering::Relaxed)
                         && stats.ops.fetch_add(1, Ordering::Relaxed) < max_ops
                     {
@@ -532,7 +533,7 @@ fn soak(duration: Duration) -> Result<Vec<Row>> {
                         if cancel_after {
                             let wait = Duration::from_micros((pick >> 40) % 5_000);
                             let cancelled = async {
-                                smol::Timer::after(wait).await;
+                                inet_core::Timer::after(wait).await;
                                 Err(None)
                             };
                             let op = async { op.await.map_err(Some) };
@@ -577,6 +578,14 @@ fn soak(duration: Duration) -> Result<Vec<Row>> {
         thread::sleep(Duration::from_millis(10));
     }
     let fds_left = open_fds().saturating_sub(fds_before);
+    if fds_left > 0 {
+        // Say what they are: the row alone would leave a failure nobody can act on.
+        for (fd, target) in fd_targets() {
+            if !fds_at_start.iter().any(|(f, _)| *f == fd) {
+                eprintln!("soak: descriptor {fd} left open: {target}");
+            }
+        }
+    }
 
     // Growth: from the end of the warm-up (a tenth of the run, at least the first sample) to the
     // end, as medians of the first and last fifth of the samples after warm-up.
@@ -863,6 +872,19 @@ fn rss_kib() -> u64 {
                 .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         })
         .unwrap_or(0)
+}
+
+/// This process's descriptors and what each links to (`/proc/self/fd`).
+fn fd_targets() -> Vec<(String, String)> {
+    std::fs::read_dir("/proc/self/fd").map_or(Vec::new(), |d| {
+        d.filter_map(|e| e.ok())
+            .map(|e| {
+                let target = std::fs::read_link(e.path())
+                    .map_or_else(|e| format!("({e})"), |l| l.to_string_lossy().into_owned());
+                (e.file_name().to_string_lossy().into_owned(), target)
+            })
+            .collect()
+    })
 }
 
 fn open_fds() -> usize {
