@@ -15,8 +15,8 @@
 //! Every run drives its future with `inet_core::block_on` (the blocking ones run on the thread), writes
 //! into a sink, and must see exactly the file's size. The table gives the median rate of each,
 //! its ratio to the 64 KiB read loop, and the median CPU time of this process per GiB (steadier
-//! than rates on a shared machine: other processes' load does not count); the goal is judged on `futures::io::copy` and
-//! `copy_buf`. `INET_BENCH_ROUNDS=N` sets the rounds (default 9). Run without `--bench` (as
+//! than rates on a shared machine: other processes' load does not count); the goal is the issue's: `futures::io::copy`
+//! (`copy_buf`'s ratio is printed beside it, not judged). `INET_BENCH_ROUNDS=N` sets the rounds (default 9). Run without `--bench` (as
 //! `cargo test --all-targets` does) it is a smoke test: 8 MiB, one round, goal not judged.
 
 #[path = "common/data.rs"]
@@ -194,9 +194,10 @@ fn bench(full: bool) -> Result<bool> {
     }
     let copy = ratio(2);
     let copy_buf = ratio(3);
-    let met = copy >= 0.95 && copy_buf >= 0.95;
+    let met = copy >= 0.95;
     println!(
-        "\ngoal (futures::io::copy and copy_buf ≥ 0.95× the read loop): {} ({copy:.3}, {copy_buf:.3})",
+        "\ngoal (futures::io::copy ≥ 0.95× the read loop): {} ({copy:.3}; copy_buf, not a goal: \
+         {copy_buf:.3})",
         if met { "met" } else { "NOT met" }
     );
     Ok(true)
