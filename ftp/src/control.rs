@@ -178,6 +178,8 @@ impl Control {
             errors::protocol(&format!("sending {}", crate::proto::dialog::verb(cmd)), e)
         })?;
         h.notify(Status::SendingRequest);
+        // Its reply cannot be there before the command is: the read that follows waits for it.
+        self.conn.expect_answer();
         self.writing = true;
         let sent = self.conn.write_all(&line).await;
         self.writing = false;

@@ -205,6 +205,17 @@ impl Conn {
         link.account(ready, Direction::Receive)
     }
 
+    /// About to send something whose answer cannot have come yet (a command on a control
+    /// connection): forget the socket's "maybe readable" and arm it now, so that the read after
+    /// the send waits for the reactor's event instead of first making a system call that finds
+    /// nothing. Nothing is lost: arming reports at once what is already there. Skipped while
+    /// the TLS layer holds bytes (they are read without the socket).
+    pub fn expect_answer(&self) {
+        if self.stream.buffered() == 0 {
+            self.stream.watch_idle();
+        }
+    }
+
     /// [`read`](Self::read) into `buf`'s spare capacity, appending (see
     /// [`Stream::poll_read_spare`]): for callback mode's owned reads, which hand `buf` itself to
     /// the caller.

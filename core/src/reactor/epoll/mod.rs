@@ -181,11 +181,14 @@ impl Reactor {
         Ok(())
     }
 
-    /// Undo [`register`](Self::register). An event already taken for the key can still reach
-    /// the next source given it: a spurious readiness, which a read or write that would block
-    /// clears again.
-    fn deregister(&self, source: &Source, fd: BorrowedFd<'_>) {
-        let _ = epoll::delete(&self.epoll, fd);
+    /// Undo [`register`](Self::register); `fd` is deleted from the epoll set when given (else
+    /// its closing, which follows, takes it out). An event already taken for the key can still
+    /// reach the next source given it: a spurious readiness, which a read or write that would
+    /// block clears again.
+    fn deregister(&self, source: &Source, fd: Option<BorrowedFd<'_>>) {
+        if let Some(fd) = fd {
+            let _ = epoll::delete(&self.epoll, fd);
+        }
         self.sources.lock().try_remove(source.key);
     }
 

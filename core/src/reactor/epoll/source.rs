@@ -141,22 +141,34 @@ pub struct Async<T: AsFd> {
     reactor: &'static Reactor,
     source: Arc<Source>,
     io: T,
+    /// inet made this descriptor (connect, bind, accept) and never duplicates it: closing it
+    /// takes it out of the epoll set, so dropping needs no `EPOLL_CTL_DEL` (a system call per
+    /// connection: an FTP data connection per file). A descriptor given to [`Async::new`] may
+    /// have duplicates elsewhere, which would keep it in the set: that one is deleted.
+    sole_owner: bool,
 }
 
 impl<T: AsFd> Async<T> {
     /// Make `io` non-blocking and register it.
     pub fn new(io: T) -> io::Result<Async<T>> {
         rustix::io::ioctl_fionbio(&io, true)?;
-        Self::new_nonblocking(io)
+        Self::new_nonblocking(io, false)
     }
 
-    fn new_nonblocking(io: T) -> io::Result<Async<T>> {
+    /// A descriptor of inet's own making, already non-blocking (see `sole_owner`).
+    fn new_own(io: T) -> io::Result<Async<T>> {
+        rustix::io::ioctl_fionbio(&io, true)?;
+        Self::new_nonblocking(io, true)
+    }
+
+    fn new_nonblocking(io: T, sole_owner: bool) -> io::Result<Async<T>> {
         let reactor = Reactor::get()?;
         let source = reactor.register(io.as_fd())?;
         Ok(Async {
             reactor,
             source,
             io,
+            sole_owner,
         })
     }
 
@@ -224,33 +236,35 @@ impl<T: AsFd> Async<T> {
         self.source.try_io(WRITE, || op(&self.io))
     }
 
-    /// Poll a read-side operation until it does not block.
+    /// Poll a read-side operation until it does not block. The operation is tried only while the
+    /// socket may be ready: once one found nothing, the next poll waits for the reactor's event
+    /// instead of trying again (a future polled anew after `Pending` — a read raced with a
+    /// timer, say — would otherwise make a system call that finds nothing, every time).
     fn poll_read_with<R>(
         &self,
         cx: &mut Context<'_>,
         mut op: impl FnMut(&T) -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
         loop {
+            ready!(self.poll_readable(cx))?;
             match self.try_read_with(&mut op) {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    ready!(self.poll_readable(cx))?;
-                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                 r => return Poll::Ready(r),
             }
         }
     }
 
-    /// Poll a write-side operation until it does not block.
+    /// Poll a write-side operation until it does not block (tried only while the socket may be
+    /// ready, as [`poll_read_with`](Self::poll_read_with)).
     fn poll_write_with<R>(
         &self,
         cx: &mut Context<'_>,
         mut op: impl FnMut(&T) -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
         loop {
+            ready!(self.poll_writable(cx))?;
             match self.try_write_with(&mut op) {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    ready!(self.poll_writable(cx))?;
-                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                 r => return Poll::Ready(r),
             }
         }
@@ -259,7 +273,8 @@ impl<T: AsFd> Async<T> {
 
 impl<T: AsFd> Drop for Async<T> {
     fn drop(&mut self) {
-        self.reactor.deregister(&self.source, self.io.as_fd());
+        let fd = (!self.sole_owner).then(|| self.io.as_fd());
+        self.reactor.deregister(&self.source, fd);
     }
 }
 
@@ -286,7 +301,7 @@ impl Async<TcpStream> {
             Ok(()) | Err(rustix::io::Errno::INPROGRESS) => {}
             Err(e) => return Err(e.into()),
         }
-        let stream = Async::new_nonblocking(TcpStream::from(socket))?;
+        let stream = Async::new_nonblocking(TcpStream::from(socket), true)?;
         // Writable once the handshake is over, either way; the socket's error says which.
         loop {
             stream.writable().await?;
@@ -312,13 +327,13 @@ impl Async<TcpStream> {
 impl Async<TcpListener> {
     /// Listen on `addr`.
     pub fn bind(addr: SocketAddr) -> io::Result<Async<TcpListener>> {
-        Async::new(TcpListener::bind(addr)?)
+        Async::new_own(TcpListener::bind(addr)?)
     }
 
     /// Wait for a connection.
     pub async fn accept(&self) -> io::Result<(Async<TcpStream>, SocketAddr)> {
         let (stream, peer) = poll_fn(|cx| self.poll_read_with(cx, |l| l.accept())).await?;
-        Ok((Async::new(stream)?, peer))
+        Ok((Async::new_own(stream)?, peer))
     }
 }
 
