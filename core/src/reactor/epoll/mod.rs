@@ -7,7 +7,8 @@
 //! a blocking call's `block_on`. A thread of the reactor's own (`inet-reactor`) waits when no
 //! `block_on` runs at all (futures on smol or tokio), and watches for a `block_on` that stays
 //! busy so long that nobody waits (a status callback doing slow work): after 10 ms without a
-//! wait it takes one round itself.
+//! wait it takes one round itself. While a `block_on` waits in `epoll_wait` nothing can be held
+//! up, so `inet-reactor` sleeps until that wait returns: an idle session costs no wakeups.
 //!
 //! Readiness (see `source.rs`) is a flag per direction, set by an event and cleared only by an
 //! operation that found the socket would block — never lost between the two, because an event
@@ -82,7 +83,11 @@ pub(crate) struct Reactor {
     /// `block_on` threads asleep while another waits in the reactor, by rank: one is woken to
     /// take over the waiting when a `block_on` ends or a background one steps aside.
     standby: [Mutex<Vec<Unparker>>; 2],
-    /// Wakes `inet-reactor` when the last `block_on` ends.
+    /// True while `inet-reactor` sleeps because a `block_on` waits in `epoll_wait` (see
+    /// `watch`): that waiter wakes it on returning.
+    watch_asleep: AtomicBool,
+    /// Wakes `inet-reactor` when the last `block_on` ends, or (see `watch_asleep`) when the
+    /// waiter returns.
     idle: Condvar,
     idle_lock: Mutex<()>,
 }
@@ -150,6 +155,7 @@ impl Reactor {
             runners: [AtomicUsize::new(0), AtomicUsize::new(0)],
             rounds: AtomicU64::new(0),
             standby: [Mutex::new(Vec::new()), Mutex::new(Vec::new())],
+            watch_asleep: AtomicBool::new(false),
             idle: Condvar::new(),
             idle_lock: Mutex::new(()),
         })
@@ -312,6 +318,11 @@ impl Reactor {
         // buffer.
         let _ = epoll::wait(&self.epoll, spare_capacity(&mut *events), timespec.as_ref());
         self.waiting.store(false, Ordering::SeqCst);
+        if self.watch_asleep.load(Ordering::SeqCst) {
+            // Nobody waits now: `inet-reactor` goes back to watching for a busy `block_on`.
+            let _g = self.idle_lock.lock();
+            self.idle.notify_one();
+        }
         if let Some(b) = blocked {
             b.store(false, Ordering::SeqCst);
         }
@@ -384,6 +395,22 @@ impl Reactor {
                 // Checked again under the lock: a `block_on` that began meanwhile waits itself.
                 if !self.any_runner() {
                     self.drive(&mut driver, None, None);
+                    continue;
+                }
+            }
+            {
+                let mut g = self.idle_lock.lock();
+                if self.any_runner() && self.waiting.load(Ordering::SeqCst) {
+                    // A `block_on` waits in `epoll_wait`: nothing can be held up before it
+                    // returns. Sleep until then (it looks at `watch_asleep` on its way out) or
+                    // until the last `block_on` ends — an idle session's worker costs no
+                    // wakeup at all. Published before `waiting` is looked at again, so that the
+                    // waiter returning in between sees it (both sequentially consistent).
+                    self.watch_asleep.store(true, Ordering::SeqCst);
+                    if self.waiting.load(Ordering::SeqCst) {
+                        self.idle.wait(&mut g);
+                    }
+                    self.watch_asleep.store(false, Ordering::SeqCst);
                     continue;
                 }
             }
