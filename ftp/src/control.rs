@@ -35,6 +35,11 @@ pub(crate) struct Control {
     pub(crate) current_type: Option<TransferType>,
     /// False once the server refused `EPSV`.
     pub(crate) epsv: bool,
+    /// True once `EPSV` was answered with `229` here: transfers may send it together with
+    /// their command (see `DataMode::Passive`'s `pipeline`).
+    pub(crate) epsv_worked: bool,
+    /// A pipelined transfer command the server holds until its data connection comes.
+    pub(crate) unclaimed: Unclaimed,
     /// The TLS sessions data connections resume (FTPS with `PROT P`).
     pub(crate) tls: Option<TlsSessions>,
     /// Certificate checks for TLS on this connection and its data connections.
@@ -56,6 +61,20 @@ impl std::fmt::Debug for Control {
     }
 }
 
+/// A pipelined download (`EPSV` and its command sent together) whose data connection is not
+/// made yet. The server waits for that connection before answering the command, so an
+/// operation given up on meanwhile leaves it waiting: [`Control::settle`] makes the connection
+/// and closes it at once, and the server ends the transfer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Unclaimed {
+    /// Nothing waits.
+    None,
+    /// Sent; `EPSV`'s `229` not read yet.
+    AwaitingEpsv,
+    /// The `229` named this address; nobody has connected to it yet.
+    At(SocketAddr),
+}
+
 /// Preliminary (1xx) replies skipped while waiting for a final one, at most.
 const MAX_PRELIMINARY: usize = 16;
 
@@ -71,6 +90,8 @@ impl Control {
             features: Features::default(),
             current_type: None,
             epsv: true,
+            epsv_worked: false,
+            unclaimed: Unclaimed::None,
             tls: None,
             verify: TlsVerify::default(),
             host: host.to_string(),
@@ -110,6 +131,8 @@ impl Control {
                 features,
                 current_type,
                 epsv,
+                epsv_worked,
+                unclaimed,
                 tls,
                 verify,
                 host,
@@ -133,6 +156,8 @@ impl Control {
                 features,
                 current_type,
                 epsv,
+                epsv_worked,
+                unclaimed,
                 tls,
                 verify,
                 host,
@@ -189,6 +214,32 @@ impl Control {
         }
         self.owed += 1;
         h.notify(Status::RequestSent(line.len() as u64));
+        Ok(())
+    }
+
+    /// Send `cmds` in one write (a pipelined transfer: `EPSV` and its command), reported as one
+    /// request (SENDING_REQUEST, REQUEST_SENT with every byte). Each is owed its reply.
+    pub(crate) async fn send_pipelined(&mut self, h: &HandleRef, cmds: &[Command]) -> Result<()> {
+        self.check()?;
+        let mut lines = Vec::new();
+        for cmd in cmds {
+            let line = cmd.to_bytes().map_err(|e| {
+                errors::protocol(&format!("sending {}", crate::proto::dialog::verb(cmd)), e)
+            })?;
+            lines.extend_from_slice(&line);
+        }
+        h.notify(Status::SendingRequest);
+        self.conn.expect_answer();
+        self.writing = true;
+        self.unclaimed = Unclaimed::AwaitingEpsv;
+        let sent = self.conn.write_all(&lines).await;
+        self.writing = false;
+        if let Err(e) = sent {
+            self.mark_broken(format!("sending {} commands failed: {e}", cmds.len()));
+            return Err(e);
+        }
+        self.owed += cmds.len() as u32;
+        h.notify(Status::RequestSent(lines.len() as u64));
         Ok(())
     }
 
@@ -313,10 +364,33 @@ impl Control {
             .flatten())
     }
 
-    /// Read and drop the replies owed for commands of operations that were cancelled.
+    /// Read and drop the replies owed for commands of operations that were cancelled; a
+    /// pipelined download left without its data connection gets one, closed at once (see
+    /// [`Unclaimed`]), so that the server answers instead of waiting for it.
     pub(crate) async fn settle(&mut self, h: &HandleRef) -> Result<()> {
         while self.owed > 0 {
-            self.final_reply(h).await?;
+            if let Unclaimed::At(addr) = self.unclaimed {
+                self.unclaimed = Unclaimed::None;
+                let label = format!("{}:{}", self.host, addr.port());
+                match inet_core::transport::connect_addr(h, addr, &label).await {
+                    Ok(data) => data.stream().shutdown(),
+                    Err(e) => {
+                        self.mark_broken(format!(
+                            "the data connection of a cancelled transfer could not be made: {e}"
+                        ));
+                        return self.check();
+                    }
+                }
+            }
+            let reply = self.final_reply(h).await?;
+            if self.unclaimed == Unclaimed::AwaitingEpsv {
+                self.unclaimed = match crate::proto::passive::parse_epsv(&reply.text) {
+                    Ok(port) if reply.code == 229 => {
+                        Unclaimed::At(SocketAddr::new(self.peer().ip(), port))
+                    }
+                    _ => Unclaimed::None,
+                };
+            }
         }
         self.check()
     }

@@ -6,11 +6,11 @@
 use inet_core::transport::{connect_addr, start_tls_resuming, Conn, Listener};
 use inet_core::{Error, ErrorKind, HandleRef, Result, Transform};
 
-use crate::control::Control;
+use crate::control::{Control, Unclaimed};
 use crate::errors;
 use crate::options::{DataConnection, FtpOptions};
 use crate::proto::ascii::FromWire;
-use crate::proto::dialog::{DataMode, Transfer, TransferStep};
+use crate::proto::dialog::{DataMode, DialogError, Transfer, TransferStep};
 use crate::proto::{Command, Reply, TransferType};
 
 /// A transfer the server has opened: the data connection, and the reply that opened it (a
@@ -40,13 +40,16 @@ pub(crate) async fn open(
         DataConnection::Passive => DataMode::Passive {
             try_epsv: ctl.epsv,
             trust_pasv_address: false,
+            pipeline: options.is_pipelining() && ctl.epsv_worked,
         },
         DataConnection::PassiveTrustingAddress => DataMode::Passive {
             try_epsv: false,
             trust_pasv_address: true,
+            pipeline: false,
         },
     };
     let type_to_set = (ctl.current_type != Some(transfer_type)).then_some(transfer_type);
+    let verb = crate::proto::dialog::verb(&command);
     let (mut dialog, mut step) = Transfer::new(command, type_to_set, rest, mode, ctl.peer().ip());
     let mut data: Option<Conn> = None;
     let mut listener: Option<Listener> = None;
@@ -71,17 +74,47 @@ pub(crate) async fn open(
                 } else {
                     ctl.final_reply(h).await?
                 };
-                let next = dialog.on_reply(&reply);
-                if dialog.type_was_set() {
-                    ctl.current_type = Some(transfer_type);
-                }
-                if dialog.epsv_refused() {
-                    ctl.epsv = false;
-                }
-                next.map_err(|e| errors::dialog(what, e))?
+                advance(ctl, &mut dialog, &reply, transfer_type, what)?
+            }
+            TransferStep::SendPipelined(cmds) => {
+                ctl.send_pipelined(h, &cmds).await?;
+                let reply = ctl.final_reply(h).await?;
+                advance(ctl, &mut dialog, &reply, transfer_type, what)?
+            }
+            TransferStep::Receive => {
+                let reply = ctl.reply(h).await?;
+                advance(ctl, &mut dialog, &reply, transfer_type, what)?
+            }
+            TransferStep::ReceiveFinal => {
+                let reply = ctl.final_reply(h).await?;
+                advance(ctl, &mut dialog, &reply, transfer_type, what)?
             }
             TransferStep::Connect(addr) => {
-                data = Some(connect_addr(h, addr, &format!("{label}:{}", addr.port())).await?);
+                // A pipelined command waits for this connection at the server: should this
+                // operation stop before it is made, the next one makes it (`settle`).
+                let pipelined = ctl.unclaimed == Unclaimed::AwaitingEpsv;
+                if pipelined {
+                    ctl.unclaimed = Unclaimed::At(addr);
+                }
+                match connect_addr(h, addr, &format!("{label}:{}", addr.port())).await {
+                    Ok(conn) => data = Some(conn),
+                    Err(e) if pipelined && e.kind() == ErrorKind::CannotConnect => {
+                        // Refused: the server answered the pipelined command without waiting
+                        // (550, no such file) and closed its port. That answer is the reason.
+                        ctl.unclaimed = Unclaimed::None;
+                        let reply = ctl.final_reply(h).await?;
+                        if reply.is_completion() {
+                            return Err(e);
+                        }
+                        let refused = DialogError::Refused {
+                            command: verb,
+                            reply,
+                        };
+                        return Err(errors::dialog(what, refused));
+                    }
+                    Err(e) => return Err(e),
+                }
+                ctl.unclaimed = Unclaimed::None;
                 dialog.data_ready()
             }
             TransferStep::Listen => {
@@ -136,6 +169,30 @@ pub(crate) async fn open(
             }
         };
     }
+}
+
+/// After a reply: the dialog's next step, with what the reply taught about the connection
+/// (its `TYPE`; whether `EPSV` works there).
+fn advance(
+    ctl: &mut Control,
+    dialog: &mut Transfer,
+    reply: &Reply,
+    transfer_type: TransferType,
+    what: &str,
+) -> Result<TransferStep> {
+    let next = dialog.on_reply(reply);
+    if dialog.type_was_set() {
+        ctl.current_type = Some(transfer_type);
+    }
+    if dialog.epsv_refused() {
+        ctl.epsv = false;
+        ctl.epsv_worked = false;
+        // A pipelined command, if any, is answered without a data connection: nothing waits.
+        ctl.unclaimed = Unclaimed::None;
+    } else if reply.code == 229 {
+        ctl.epsv_worked = true;
+    }
+    next.map_err(|e| errors::dialog(what, e))
 }
 
 /// TLS on a data connection when the control connection asked for protected data (`PROT P`),

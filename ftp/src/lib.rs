@@ -9,7 +9,9 @@
 //!   as state machines, listings. It owns no socket and no timer.
 //! - The driver (`session`, `control`, `data`) runs it over inet-core's transport: the control
 //!   connection lent to one operation at a time, passive (EPSV, then PASV) or active data
-//!   connections, FTPS with the data connections' TLS sessions resumed.
+//!   connections, FTPS with the data connections' TLS sessions resumed. Once EPSV has worked,
+//!   a download sends it together with its command (one round trip less per file; see
+//!   [`FtpOptions::pipelining`]).
 //!
 //! ```no_run
 //! use inet_core::{Context, Session};

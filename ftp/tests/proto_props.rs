@@ -223,20 +223,26 @@ mod dialogs {
         #[test]
         fn transfer_survives_any_replies(
             replies in proptest::collection::vec(reply_strategy(), 1..12),
-            mode in 0u8..3,
+            mode in 0u8..4,
             rest in proptest::option::of(0u64..1_000_000),
         ) {
+            // Pipelined (3) only without TYPE, as the driver asks for it.
+            let ty = (mode != 3).then_some(TransferType::Binary);
             let mode = match mode {
-                0 => DataMode::Passive { try_epsv: true, trust_pasv_address: false },
-                1 => DataMode::Passive { try_epsv: false, trust_pasv_address: true },
+                0 => DataMode::Passive { try_epsv: true, trust_pasv_address: false, pipeline: false },
+                1 => DataMode::Passive { try_epsv: false, trust_pasv_address: true, pipeline: false },
+                3 => DataMode::Passive { try_epsv: true, trust_pasv_address: false, pipeline: true },
                 _ => DataMode::Active,
             };
             let peer = "127.0.0.1".parse().expect("ip");
-            let (mut t, mut step) = Transfer::new(
-                Command::Retr("f".into()), Some(TransferType::Binary), rest, mode, peer);
+            let (mut t, mut step) = Transfer::new(Command::Retr("f".into()), ty, rest, mode, peer);
             for reply in &replies {
                 match step {
                     TransferStep::Send(cmd) => prop_assert!(cmd.to_bytes().is_ok()),
+                    TransferStep::SendPipelined(cmds) => {
+                        prop_assert!(cmds.iter().all(|c| c.to_bytes().is_ok()));
+                    }
+                    TransferStep::Receive | TransferStep::ReceiveFinal => {}
                     TransferStep::Connect(_) => { step = t.data_ready(); continue; }
                     TransferStep::Listen => {
                         step = t.listening("127.0.0.1:2000".parse().expect("addr"));

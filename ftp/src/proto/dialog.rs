@@ -309,6 +309,13 @@ pub enum DataMode {
         /// Use the address in a `227` reply (off by default: a server, or a middlebox rewriting
         /// its reply, could aim the client at another host).
         trust_pasv_address: bool,
+        /// Send `EPSV` and the transfer command in one go (the driver says so once `EPSV` has
+        /// worked on the connection): the server answers `229`, then takes the transfer command
+        /// when the data connection comes — one round trip less per transfer. Only for
+        /// downloads and listings, and when no `TYPE` or `REST` has to go first. Should `EPSV`
+        /// be refused after all, the transfer command's answer is read and dropped and the
+        /// dialog goes on with `PASV`.
+        pipeline: bool,
     },
     /// The server connects to the client (`EPRT`, or `PORT` for IPv4 when `EPRT` is refused).
     Active,
@@ -320,6 +327,16 @@ pub enum TransferStep {
     /// Send this command; give its reply (the final one, or for the transfer command the first
     /// one, which may be `1xx`) to [`Transfer::on_reply`].
     Send(Command),
+    /// Send these commands in one write (`EPSV` and the transfer command, see
+    /// [`DataMode::Passive`]'s `pipeline`); give the first one's final reply to
+    /// [`Transfer::on_reply`].
+    SendPipelined(Vec<Command>),
+    /// Send nothing: read the reply to a command sent before (the first one, which may be
+    /// `1xx`) and give it to [`Transfer::on_reply`].
+    Receive,
+    /// Send nothing: read the final reply to a command sent before (skipping `1xx`) and give it
+    /// to [`Transfer::on_reply`].
+    ReceiveFinal,
     /// Connect the data connection to this address (passive mode), then call
     /// [`Transfer::data_ready`].
     Connect(SocketAddr),
@@ -338,6 +355,10 @@ pub enum TransferStep {
 enum TransferState {
     Type,
     Epsv,
+    /// `EPSV` and the transfer command went together; waiting for `EPSV`'s answer.
+    EpsvPipelined,
+    /// `EPSV` was refused in a pipelined pair: dropping the transfer command's answer.
+    Dropping,
     Pasv,
     Connecting,
     Listening,
@@ -356,7 +377,7 @@ enum TransferState {
 /// use inet_ftp::proto::{dialog::{DataMode, Transfer, TransferStep}, Command, Reply, TransferType};
 ///
 /// let r = |code, text: &str| Reply { code, text: text.into() };
-/// let mode = DataMode::Passive { try_epsv: true, trust_pasv_address: false };
+/// let mode = DataMode::Passive { try_epsv: true, trust_pasv_address: false, pipeline: false };
 /// let peer = "127.0.0.1".parse().unwrap();
 /// let (mut t, first) = Transfer::new(Command::Retr("a".into()), Some(inet_ftp::proto::TransferType::Binary), None, mode, peer);
 /// assert_eq!(first, TransferStep::Send(Command::Type(TransferType::Binary)));
@@ -377,6 +398,8 @@ pub struct Transfer {
     mode: DataMode,
     control_peer: IpAddr,
     epsv_refused: bool,
+    /// The transfer command went out with `EPSV` (pipelined).
+    command_sent: bool,
     /// The address announced in active mode.
     local: Option<SocketAddr>,
 }
@@ -402,6 +425,7 @@ impl Transfer {
             mode,
             control_peer,
             epsv_refused: false,
+            command_sent: false,
             local: None,
         };
         let first = match type_to_set {
@@ -423,6 +447,11 @@ impl Transfer {
 
     /// The data connection is connected (passive mode): the next step.
     pub fn data_ready(&mut self) -> TransferStep {
+        if self.command_sent {
+            // Pipelined with EPSV: its answer is next.
+            self.state = TransferState::Command;
+            return TransferStep::Receive;
+        }
         self.rest_or_command()
     }
 
@@ -464,6 +493,30 @@ impl Transfer {
                 }
                 // Any refusal of EPSV (500/502 unknown, 522 protocol): try PASV, on IPv4.
                 self.epsv_refused = true;
+                self.pasv(reply)
+            }
+            TransferState::EpsvPipelined => {
+                if reply.code == 229 {
+                    let port = parse_epsv(&reply.text).map_err(DialogError::Invalid)?;
+                    self.state = TransferState::Connecting;
+                    return Ok(TransferStep::Connect(SocketAddr::new(
+                        self.control_peer,
+                        port,
+                    )));
+                }
+                // Refused after all: the transfer command was answered too (it had no data
+                // connection to use); drop that answer, then go on as without EPSV.
+                self.epsv_refused = true;
+                self.command_sent = false;
+                self.state = TransferState::Dropping;
+                Ok(TransferStep::ReceiveFinal)
+            }
+            TransferState::Dropping => {
+                if class == ReplyClass::Completion {
+                    // The server ran the transfer command without a data connection and says
+                    // it succeeded: nothing sensible can follow.
+                    return Err(refused(&Command::Epsv));
+                }
                 self.pasv(reply)
             }
             TransferState::Pasv => {
@@ -552,6 +605,15 @@ impl Transfer {
 
     fn data_connection(&mut self) -> TransferStep {
         match self.mode {
+            DataMode::Passive {
+                try_epsv: true,
+                pipeline: true,
+                ..
+            } if self.rest.is_none() && self.type_to_set.is_none() && self.is_download() => {
+                self.state = TransferState::EpsvPipelined;
+                self.command_sent = true;
+                TransferStep::SendPipelined(vec![Command::Epsv, self.command.clone()])
+            }
             DataMode::Passive { try_epsv: true, .. } => {
                 self.state = TransferState::Epsv;
                 TransferStep::Send(Command::Epsv)
@@ -565,6 +627,16 @@ impl Transfer {
                 TransferStep::Listen
             }
         }
+    }
+
+    /// Downloads and listings: a pipelined one the driver has to give up on before its data
+    /// connection is made can be ended by connecting and closing at once. An upload would
+    /// leave an empty file behind: those are never pipelined.
+    fn is_download(&self) -> bool {
+        matches!(
+            self.command,
+            Command::Retr(_) | Command::List(_) | Command::Mlsd(_) | Command::Nlst(_)
+        )
     }
 
     fn pasv(&mut self, reply: &Reply) -> Result<TransferStep, DialogError> {
@@ -605,6 +677,7 @@ mod tests {
         DataMode::Passive {
             try_epsv: true,
             trust_pasv_address: false,
+            pipeline: false,
         }
     }
 
@@ -724,6 +797,7 @@ mod tests {
         let trusting = DataMode::Passive {
             try_epsv: false,
             trust_pasv_address: true,
+            pipeline: false,
         };
         let (mut t, first) = Transfer::new(Command::List(None), None, None, trusting, peer());
         assert_eq!(first, TransferStep::Send(Command::Pasv));
@@ -837,5 +911,88 @@ mod tests {
             t.on_reply(&r(426, "426 aborted")),
             Err(DialogError::Refused { reply, .. }) if reply.code == 426
         ));
+    }
+
+    fn pipelined() -> DataMode {
+        DataMode::Passive {
+            try_epsv: true,
+            trust_pasv_address: false,
+            pipeline: true,
+        }
+    }
+
+    #[test]
+    fn a_pipelined_transfer_sends_epsv_and_the_command_together_then_reads_on() {
+        let retr = Command::Retr("a".into());
+        let (mut t, first) = Transfer::new(retr.clone(), None, None, pipelined(), peer());
+        assert_eq!(
+            first,
+            TransferStep::SendPipelined(vec![Command::Epsv, retr.clone()])
+        );
+        assert_eq!(
+            t.on_reply(&r(229, "229 (|||4000|)")).unwrap(),
+            TransferStep::Connect("10.0.0.5:4000".parse().unwrap())
+        );
+        // The command went already: its answer is read, nothing sent.
+        assert_eq!(t.data_ready(), TransferStep::Receive);
+        assert!(matches!(
+            t.on_reply(&r(150, "150 go")).unwrap(),
+            TransferStep::Open(_)
+        ));
+        assert!(matches!(
+            t.on_reply(&r(226, "226 done")).unwrap(),
+            TransferStep::Done(_)
+        ));
+    }
+
+    #[test]
+    fn a_pipelined_epsv_refused_drops_the_commands_answer_and_falls_back_to_pasv() {
+        let retr = Command::Retr("a".into());
+        let (mut t, _) = Transfer::new(retr.clone(), None, None, pipelined(), peer());
+        assert_eq!(
+            t.on_reply(&r(500, "500 EPSV?")).unwrap(),
+            TransferStep::ReceiveFinal
+        );
+        assert!(t.epsv_refused());
+        // RETR's own answer, with no data connection to use: dropped; PASV next.
+        assert_eq!(
+            t.on_reply(&r(425, "425 no data connection")).unwrap(),
+            TransferStep::Send(Command::Pasv)
+        );
+        assert_eq!(
+            t.on_reply(&r(227, "227 (10,0,0,5,15,160)")).unwrap(),
+            TransferStep::Connect("10.0.0.5:4000".parse().unwrap())
+        );
+        // This time the command is sent after the connection, as without pipelining.
+        assert_eq!(t.data_ready(), TransferStep::Send(retr));
+    }
+
+    #[test]
+    fn a_pipelined_epsv_refused_whose_command_then_succeeded_is_an_error() {
+        let (mut t, _) = Transfer::new(Command::Retr("a".into()), None, None, pipelined(), peer());
+        t.on_reply(&r(502, "502 no")).unwrap();
+        assert!(matches!(
+            t.on_reply(&r(226, "226 sent (where?)")),
+            Err(DialogError::Refused { .. })
+        ));
+    }
+
+    #[test]
+    fn uploads_are_never_pipelined() {
+        let stor = Command::Stor("a".into());
+        let (_, first) = Transfer::new(stor, None, None, pipelined(), peer());
+        assert_eq!(first, TransferStep::Send(Command::Epsv));
+    }
+
+    #[test]
+    fn rest_or_type_first_means_no_pipelining() {
+        let retr = Command::Retr("a".into());
+        let (_, first) = Transfer::new(retr.clone(), None, Some(10), pipelined(), peer());
+        assert_eq!(first, TransferStep::Send(Command::Epsv));
+        let (_, first) = Transfer::new(retr, Some(TransferType::Binary), None, pipelined(), peer());
+        assert_eq!(
+            first,
+            TransferStep::Send(Command::Type(TransferType::Binary))
+        );
     }
 }
