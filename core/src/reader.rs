@@ -276,12 +276,10 @@ impl Reader {
         }
     }
 
-    /// Read up to `max` bytes into a new owned buffer (callback mode); empty at the end. A large
-    /// read of payload that is on the wire as it is (a Content-Length body, an FTP file, a binary
-    /// Gopher item) over plain TCP goes from the socket straight into the buffer handed out: no
-    /// copy, nothing zeroed. Otherwise network reads go into the reader's own buffer (up to
-    /// 256 KiB at a time, several owned reads served by one system call) and the bytes are copied
-    /// out.
+    /// Read up to `max` bytes into a new owned buffer (callback mode); empty at the end. Network
+    /// reads go into the reader's own buffer (up to 256 KiB at a time), so that several owned
+    /// reads are served by one system call, and only the bytes read are copied out: nothing is
+    /// zeroed per read.
     pub async fn read_owned(&mut self, h: &HandleRef, max: usize) -> Result<Bytes> {
         if max == 0 || self.is_finished() {
             return Ok(Bytes::new());
@@ -290,46 +288,8 @@ impl Reader {
             if let Some(b) = self.step_owned(h, max)? {
                 return Ok(b);
             }
-            if let Some(limit) = self.owned_direct_limit(max) {
-                match self.fetch_owned(h, limit).await? {
-                    Some(b) => return Ok(b),
-                    // The peer closed: the next step ends the stream (or finds it cut short).
-                    None => continue,
-                }
-            }
             self.fetch(h, &mut []).await?;
         }
-    }
-
-    /// How many bytes an owned read may take straight from the socket (see
-    /// [`read_owned`](Self::read_owned)); `None` when it must go through the buffer: something is
-    /// buffered or staged, the payload is decoded or framed on the wire, the read is small (one
-    /// system call each would cost more than the copy saved), or the stream is TLS (which
-    /// decrypts only into zeroed memory: no gain over the copy).
-    fn owned_direct_limit(&self, max: usize) -> Option<usize> {
-        let (conn, _) = self.link.as_ref()?;
-        let idle = self.transform.is_none()
-            && self.start == self.end
-            && self.avail.is_empty()
-            && self.staged.is_empty();
-        if !idle || max < DIRECT_READ_MIN || conn.stream().is_tls() {
-            return None;
-        }
-        let verbatim = self.framing.verbatim().filter(|&r| r > 0)?;
-        Some(max.min(usize::try_from(verbatim).unwrap_or(usize::MAX)))
-    }
-
-    /// One network read of up to `limit` bytes into a new buffer, handed out as it is; `None`
-    /// when the peer closed.
-    async fn fetch_owned(&mut self, h: &HandleRef, limit: usize) -> Result<Option<Bytes>> {
-        let (conn, _) = self.link.as_mut().ok_or_else(|| gone(&self.label))?;
-        let mut out = Vec::with_capacity(limit);
-        h.notify(Status::ReceivingResponse);
-        let n = conn.read_spare(&mut out).await?;
-        h.notify(Status::ResponseReceived(n as u64));
-        self.fetched(h, &out, true, n)?;
-        self.direct = None;
-        Ok((n > 0).then(|| Bytes::from(out)))
     }
 
     /// Read only what can be had without waiting: `Ok(None)` when a read would have to wait.

@@ -377,10 +377,10 @@ fn read_owned_to_end(
 }
 
 #[test]
-fn owned_reads_straight_from_the_socket_hand_back_the_connection_at_the_last_byte() {
-    // A body arriving in pieces, so that owned reads find the buffer empty and read the socket
-    // into the buffer they hand out (no copy); the last byte ends the stream and the connection
-    // serves the next request.
+fn owned_reads_hand_back_the_connection_at_the_last_byte() {
+    // Callback mode's owned reads of a body arriving in pieces: the read that takes the last
+    // byte ends the stream and the connection serves the next request, before any read says
+    // "the end".
     let body = pattern(700 * 1024);
     let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", body.len());
     let server = FaultServer::start(Behaviour::custom(move |c| {
@@ -442,8 +442,8 @@ fn owned_reads_straight_from_the_socket_hand_back_the_connection_at_the_last_byt
 
 #[test]
 fn owned_reads_of_a_body_cut_short_fail_instead_of_ending() {
-    // Content-Length promises 1 MiB; 300 KiB come, then the server closes. Owned reads straight
-    // from the socket see the close: an error, never an empty read taken for the end.
+    // Content-Length promises 1 MiB; 300 KiB come, then the server closes. Owned reads see the
+    // close: an error, never an empty read taken for the end.
     let answer = b"HTTP/1.1 200 OK\r\nContent-Length: 1048576\r\n\r\n".to_vec();
     let sent = pattern(300 * 1024);
     let server = FaultServer::start(Behaviour::custom(move |c| {

@@ -216,23 +216,6 @@ impl Conn {
         }
     }
 
-    /// [`read`](Self::read) into `buf`'s spare capacity, appending (see
-    /// [`Stream::poll_read_spare`]): for callback mode's owned reads, which hand `buf` itself to
-    /// the caller.
-    pub async fn read_spare(&mut self, buf: &mut Vec<u8>) -> Result<usize> {
-        let Conn { stream, link, .. } = self;
-        link.check_deadline(Instant::now(), Direction::Receive)?;
-        let mut read = std::future::poll_fn(|cx| stream.poll_read_spare(cx, buf));
-        let ready = match futures_lite::future::poll_once(&mut read).await {
-            Some(ready) => ready,
-            None => {
-                link.bounded(link.receive_timeout, Direction::Receive, read)
-                    .await?
-            }
-        };
-        link.account(ready, Direction::Receive)
-    }
-
     /// Wait, within the receive timeout (and the low-speed limit and the deadline), until the
     /// socket has something to read (or has closed), without reading. Right after a request is
     /// sent its answer cannot be there yet: waiting first saves the read that would find nothing.

@@ -80,27 +80,6 @@ impl Stream {
         let _ = self.tcp().watch_readable();
     }
 
-    /// Read into `buf`'s spare capacity (appending). Plain TCP reads straight into it, with no
-    /// zeroing; TLS decrypts only into initialised memory, so there it is zeroed first.
-    pub fn poll_read_spare(
-        &mut self,
-        cx: &mut Context<'_>,
-        buf: &mut Vec<u8>,
-    ) -> Poll<io::Result<usize>> {
-        if let Stream::Tcp(s) = self {
-            return s.poll_read_spare(cx, buf);
-        }
-        let old = buf.len();
-        buf.resize(buf.capacity(), 0);
-        let polled = Pin::new(self).poll_read(cx, &mut buf[old..]);
-        let n = match &polled {
-            Poll::Ready(Ok(n)) => *n,
-            _ => 0,
-        };
-        buf.truncate(old + n);
-        polled
-    }
-
     /// Shut the socket down both ways, so that a blocked peer sees the end at once.
     pub fn shutdown(&self) {
         let _ = self.tcp().get_ref().shutdown(std::net::Shutdown::Both);

@@ -98,26 +98,6 @@ impl Async<TcpListener> {
     }
 }
 
-impl Async<TcpStream> {
-    /// Read into `buf`'s spare capacity (appending). async-io reads only into initialised
-    /// memory, so here the spare capacity is zeroed first (the epoll reactor's does not).
-    pub fn poll_read_spare(
-        &self,
-        cx: &mut Context<'_>,
-        buf: &mut Vec<u8>,
-    ) -> Poll<io::Result<usize>> {
-        let old = buf.len();
-        buf.resize(buf.capacity(), 0);
-        let polled = Pin::new(&mut &self.0).poll_read(cx, &mut buf[old..]);
-        let n = match &polled {
-            Poll::Ready(Ok(n)) => *n,
-            _ => 0,
-        };
-        buf.truncate(old + n);
-        polled
-    }
-}
-
 impl AsyncRead for Async<TcpStream> {
     fn poll_read(
         self: Pin<&mut Self>,

@@ -337,27 +337,6 @@ impl Async<TcpListener> {
     }
 }
 
-impl Async<TcpStream> {
-    /// Read into `buf`'s spare capacity (appending; up to `buf.capacity() - buf.len()` bytes),
-    /// without zeroing it first: callback mode's owned reads go from the socket straight into
-    /// the buffer handed to the caller, with no copy and no `memset`.
-    pub fn poll_read_spare(
-        &self,
-        cx: &mut Context<'_>,
-        buf: &mut Vec<u8>,
-    ) -> Poll<io::Result<usize>> {
-        self.poll_read_with(cx, |s| {
-            rn::recv(
-                s,
-                rustix::buffer::spare_capacity(&mut *buf),
-                rn::RecvFlags::empty(),
-            )
-            .map(|(n, _)| n)
-            .map_err(io::Error::from)
-        })
-    }
-}
-
 impl AsyncRead for Async<TcpStream> {
     fn poll_read(
         self: Pin<&mut Self>,
