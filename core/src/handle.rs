@@ -240,10 +240,15 @@ impl HandleRef {
     /// hooks and `HANDLE_CLOSING` — for at most `limit` (then it is dropped). For protocol steps
     /// such as FTP's ABOR and its replies. It runs on the session's executor; the ordering rules
     /// hold meanwhile (the handle counts as closed, and its parent waits for it).
+    ///
+    /// `make` is called on the thread that finishes the close, and returns `None` when there is
+    /// nothing left to do (a transfer already over): then, if no other step is left either, the
+    /// close finishes there and then, with no trip through the executor. It must not block or
+    /// wait on a lock held around a close.
     pub fn on_close_async(
         &self,
         limit: std::time::Duration,
-        make: impl FnOnce() -> Task + Send + 'static,
+        make: impl FnOnce() -> Option<Task> + Send + 'static,
     ) {
         let mut st = self.rec.state.lock();
         match st.life {
@@ -340,24 +345,34 @@ impl Record {
                 Some(std::mem::take(&mut st.cleanups))
             }
         };
-        match cleanups {
-            None => self.finish_close(),
-            Some(steps) => {
-                // However the task ends — run to its end, refused by the executor, dropped with
-                // it — the close finishes: HANDLE_CLOSING must come.
-                let finisher = FinishClose(self.clone());
-                let _ = self.shared.spawn(Box::pin(async move {
-                    for (limit, make) in steps {
-                        let step = make();
-                        futures_lite::future::or(step, async {
-                            crate::reactor::Timer::after(limit).await;
-                        })
-                        .await;
-                    }
-                    drop(finisher);
-                }));
-            }
+        let Some(steps) = cleanups else {
+            return self.finish_close();
+        };
+        // However this ends — no step left to run, the task run to its end, refused by the
+        // executor, dropped with it — the close finishes: HANDLE_CLOSING must come.
+        let finisher = FinishClose(self.clone());
+        let steps: Vec<(std::time::Duration, Task)> = steps
+            .into_iter()
+            .filter_map(|(limit, make)| {
+                // A maker that panics has no step to give.
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(make))
+                    .ok()
+                    .flatten()
+                    .map(|step| (limit, step))
+            })
+            .collect();
+        if steps.is_empty() {
+            return drop(finisher);
         }
+        let _ = self.shared.spawn(Box::pin(async move {
+            for (limit, step) in steps {
+                futures_lite::future::or(step, async {
+                    crate::reactor::Timer::after(limit).await;
+                })
+                .await;
+            }
+            drop(finisher);
+        }));
     }
 
     /// The last steps of a close: the close hooks, HANDLE_CLOSING, and telling the parent.

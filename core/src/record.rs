@@ -35,7 +35,7 @@ pub(crate) type Callback<N> = Arc<dyn Fn(&N) + Send + Sync>;
 
 pub(crate) type CloseHook = Box<dyn FnOnce() + Send>;
 /// Makes the future of an asynchronous cleanup step, bounded by its time limit.
-pub(crate) type CleanupHook = (Duration, Box<dyn FnOnce() -> Task + Send>);
+pub(crate) type CleanupHook = (Duration, Box<dyn FnOnce() -> Option<Task> + Send>);
 
 /// Everything about a handle that changes; guarded by one lock that is never held while user code
 /// (a status callback) runs.

@@ -213,12 +213,12 @@ fn asynchronous_cleanup_runs_before_handle_closing_and_children_close_first() {
     let c = cleaned.clone();
     let h = (*file).clone();
     file.on_close_async(Duration::from_secs(5), move || {
-        Box::pin(async move {
+        Some(Box::pin(async move {
             async_io::Timer::after(Duration::from_millis(50)).await;
             // The step may still report about the handle: HANDLE_CLOSING has not been sent.
             h.notify(inet_core::Status::StateChange(2));
             c.store(true, Ordering::SeqCst);
-        })
+        }))
     });
     conn.close();
     assert!(rec.wait_for(Duration::from_secs(5), |s| s
@@ -251,7 +251,7 @@ fn a_cleanup_step_that_hangs_is_cut_off_at_its_limit() {
         .create_child(HandleKind::FtpFile, Context(2))
         .unwrap();
     file.on_close_async(Duration::from_millis(100), || {
-        Box::pin(futures_lite::future::pending::<()>())
+        Some(Box::pin(futures_lite::future::pending::<()>()))
     });
     let t0 = std::time::Instant::now();
     file.close();
@@ -301,4 +301,48 @@ fn a_completion_can_carry_a_protocol_value_that_core_does_not_know() {
         std::thread::sleep(Duration::from_millis(5));
     }
     assert_eq!(*got.lock(), Some(("readme.txt".to_string(), 42)));
+}
+
+#[test]
+fn a_cleanup_with_nothing_left_to_do_closes_on_the_spot_without_the_executor() {
+    // A transfer already over has no step to run at close: the close must not cost a trip
+    // through the executor (a thread woken per FTP file closed), and HANDLE_CLOSING comes
+    // before close() returns.
+    struct Counting(AtomicUsize, Arc<dyn inet_core::Spawn>);
+    impl inet_core::Spawn for Counting {
+        fn spawn(&self, task: inet_core::Task) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            self.1.spawn(task);
+        }
+    }
+    struct Threads;
+    impl inet_core::Spawn for Threads {
+        fn spawn(&self, task: inet_core::Task) {
+            std::thread::spawn(move || inet_core::block_on(task));
+        }
+    }
+    let spawner = Arc::new(Counting(AtomicUsize::new(0), Arc::new(Threads)));
+    let rec = Recorder::default();
+    let session = session_with(&rec, Session::builder().spawner(spawner.clone()));
+    let file = session
+        .create_child(HandleKind::FtpFile, Context(2))
+        .unwrap();
+    let asked = Arc::new(AtomicBool::new(false));
+    let a = asked.clone();
+    file.on_close_async(Duration::from_secs(5), move || {
+        a.store(true, Ordering::SeqCst);
+        None
+    });
+    file.close();
+    assert!(
+        asked.load(Ordering::SeqCst),
+        "the cleanup maker was not asked"
+    );
+    assert!(
+        rec.all()
+            .iter()
+            .any(|x| x.handle == file.id() && x.code == CLOSING),
+        "HANDLE_CLOSING had not come when close() returned"
+    );
+    assert_eq!(spawner.0.load(Ordering::SeqCst), 0, "a task was spawned");
 }

@@ -73,11 +73,11 @@ impl FtpConnection {
         let s = shared.clone();
         let h = (*handle).clone();
         handle.on_close_async(CLOSE_LIMIT, move || {
-            Box::pin(async move {
+            Some(Box::pin(async move {
                 if let Some(ctl) = s.take_for_close() {
                     ctl.quit(&h).await;
                 }
-            })
+            }))
         });
         Ok(FtpConnection { handle, shared })
     }

@@ -381,14 +381,22 @@ impl FtpConnection {
                 body,
             };
             // Closing ends the transfer (bounded), before HANDLE_CLOSING; then the connection
-            // is free.
+            // is free. A transfer already over (finished, or aborted) has nothing to end: the
+            // close then finishes at once on the closing thread.
             let f = file.clone_weak_parts();
             file.handle.on_close_async(CLOSE_LIMIT, move || {
-                Box::pin(async move {
-                    if f.1.writers.load(Ordering::Acquire) > 0 {
-                        cut_upload(&f.0, &f.1);
-                    }
-                    let _ = finish_transfer(&f.0, &f.1, &f.2).await;
+                let over = f.1.writers.load(Ordering::Acquire) == 0
+                    && f.1
+                        .phase
+                        .try_lock()
+                        .is_some_and(|p| matches!(*p, Phase::Over));
+                (!over).then(|| -> inet_core::Task {
+                    Box::pin(async move {
+                        if f.1.writers.load(Ordering::Acquire) > 0 {
+                            cut_upload(&f.0, &f.1);
+                        }
+                        let _ = finish_transfer(&f.0, &f.1, &f.2).await;
+                    })
                 })
             });
             let (s2, id) = (s.clone(), file.handle.id());
