@@ -134,6 +134,11 @@ pub struct GetArgs {
     #[arg(long)]
     active: bool,
 
+    /// FTP: wait for each command's answer before the next (by default, once EPSV has worked,
+    /// EPSV and RETR go together).
+    #[arg(long)]
+    no_pipelining: bool,
+
     /// FTP: transfer as ASCII text (TYPE A); binary otherwise.
     #[arg(long)]
     ascii: bool,
@@ -214,8 +219,8 @@ pub fn run(args: GetArgs, t0: Instant) -> u8 {
             run_gopher(&args, t0)
         };
     }
-    if args.active || args.ascii {
-        eprintln!("inet: get: --active and --ascii are for ftp:// URLs");
+    if args.active || args.ascii || args.no_pipelining {
+        eprintln!("inet: get: --active, --ascii and --no-pipelining are for ftp:// URLs");
         return exit::USAGE;
     }
     if args.query.is_some() || args.raw {
@@ -407,6 +412,7 @@ fn run_mixed(args: &GetArgs, t0: Instant) -> u8 {
         (args.data.is_some(), "--data"),
         (args.active, "--active"),
         (args.ascii, "--ascii"),
+        (args.no_pipelining, "--no-pipelining"),
         (args.query.is_some(), "--query"),
         (args.raw, "--raw"),
         (args.max_redirects.is_some(), "--max-redirects"),
@@ -458,6 +464,7 @@ fn run_ftp(args: &GetArgs, t0: Instant) -> u8 {
         common: crate::ftp::Common {
             user: args.t.user.clone(),
             active: args.active,
+            no_pipelining: args.no_pipelining,
             ascii: args.ascii,
             trace: args.t.trace,
             timeout: args.t.timeout,
@@ -477,6 +484,7 @@ fn run_gopher(args: &GetArgs, t0: Instant) -> u8 {
         (args.resume, "--continue"),
         (args.active, "--active"),
         (args.ascii, "--ascii"),
+        (args.no_pipelining, "--no-pipelining"),
         (args.t.user.is_some(), "--user"),
     ];
     if let Some((_, flag)) = ftp_only.iter().find(|(given, _)| *given) {

@@ -129,6 +129,21 @@ fn get_in_active_mode_works_too() {
 }
 
 #[test]
+fn get_with_no_pipelining_works_too() {
+    // Two files on one connection: the second would be pipelined without the flag.
+    let out = inet(&[
+        "get",
+        "--no-pipelining",
+        "--parallel",
+        "1",
+        &ftp().url("/data/hello.txt"),
+        &ftp().url("/data/hello.txt"),
+    ]);
+    assert_ok(&out);
+    assert_eq!(out.stdout, [data("hello.txt"), data("hello.txt")].concat());
+}
+
+#[test]
 fn a_missing_file_exits_1_naming_550_and_12003_and_creates_no_file() {
     let local = local_dir("get-missing").join("nope.txt");
     let url = ftp().url("/data/no-such-file.txt");
@@ -193,7 +208,7 @@ fn one_protocols_flags_with_mixed_urls_or_http_only_flags_with_ftp_are_usage_err
     assert!(error_line(&out).contains("--fail is for http:// URLs only"));
     let out = inet(&["get", "http://127.0.0.1:1/", "--active"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(error_line(&out).contains("--active and --ascii are for ftp:// URLs"));
+    assert!(error_line(&out).contains("--active, --ascii and --no-pipelining are for ftp:// URLs"));
 }
 
 // ----- --max-time and --speed-limit (a scripted server that stalls) -----------------------------

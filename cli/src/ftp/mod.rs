@@ -68,6 +68,11 @@ pub struct FtpFlags {
     #[arg(long)]
     pub active: bool,
 
+    /// Wait for each command's answer before the next: by default, once EPSV has worked, a
+    /// download sends EPSV and RETR/LIST together. For servers or middleboxes that lose one.
+    #[arg(long)]
+    pub no_pipelining: bool,
+
     /// Transfer as ASCII text (TYPE A: line ends converted); binary (TYPE I) otherwise.
     #[arg(long)]
     pub ascii: bool,
@@ -116,6 +121,7 @@ impl FtpFlags {
         Common {
             user: self.user.clone(),
             active: self.active,
+            no_pipelining: self.no_pipelining,
             ascii: self.ascii,
             trace: self.trace,
             timeout: self.timeout,
@@ -137,6 +143,8 @@ impl FtpFlags {
 pub struct Common {
     pub user: Option<String>,
     pub active: bool,
+    /// `--no-pipelining`: each command waits for the last one's answer.
+    pub no_pipelining: bool,
     pub ascii: bool,
     pub trace: Option<TraceFormat>,
     pub timeout: Option<Duration>,
@@ -199,6 +207,9 @@ impl Common {
         }
         if self.active {
             options = options.data_connection(DataConnection::Active);
+        }
+        if self.no_pipelining {
+            options = options.pipelining(false);
         }
         if self.insecure {
             options = options.tls_verify(
@@ -399,6 +410,20 @@ mod tests {
         );
         let other = FtpUrl::parse("ftp://other/").unwrap();
         assert_eq!(common.credentials(&other, netrc), None);
+    }
+
+    #[test]
+    fn no_pipelining_turns_it_off() {
+        let no_netrc = |_: &str, _: Option<&str>| None;
+        let url = FtpUrl::parse("ftp://h/").unwrap();
+        assert!(Common::default()
+            .options_with(&url, no_netrc)
+            .is_pipelining());
+        let off = Common {
+            no_pipelining: true,
+            ..Common::default()
+        };
+        assert!(!off.options_with(&url, no_netrc).is_pipelining());
     }
 
     #[test]
