@@ -67,6 +67,14 @@ fn first_download(ftp: &mut FtpPeer<'_>) -> io::Result<()> {
     serve(ftp, &l, b"one")
 }
 
+/// Log in with `options`, download `a` ("one") then `b` ("two") from `server`.
+fn one_then_two(server: &FakeFtp, options: FtpOptions) {
+    let s = session();
+    let c = connect(&s, server, options);
+    assert_eq!(download(&c, "a").expect("first"), b"one");
+    assert_eq!(download(&c, "b").expect("second"), b"two");
+}
+
 #[test]
 fn after_epsv_worked_a_download_sends_epsv_and_retr_together() {
     let server = FakeFtp::start(|ftp| {
@@ -81,10 +89,7 @@ fn after_epsv_worked_a_download_sends_epsv_and_retr_together() {
         ftp.until_quit()
     })
     .expect("server");
-    let s = session();
-    let c = connect(&s, &server, FtpOptions::new());
-    assert_eq!(download(&c, "a").expect("first"), b"one");
-    assert_eq!(download(&c, "b").expect("second, pipelined"), b"two");
+    one_then_two(&server, FtpOptions::new());
 }
 
 #[test]
@@ -98,10 +103,7 @@ fn with_pipelining_off_each_command_waits_for_the_last_answer() {
         ftp.until_quit()
     })
     .expect("server");
-    let s = session();
-    let c = connect(&s, &server, FtpOptions::new().pipelining(false));
-    assert_eq!(download(&c, "a").expect("first"), b"one");
-    assert_eq!(download(&c, "b").expect("second, in step"), b"two");
+    one_then_two(&server, FtpOptions::new().pipelining(false));
 }
 
 #[test]
@@ -127,10 +129,7 @@ fn a_pipelined_epsv_refused_after_all_falls_back_to_pasv() {
         ftp.until_quit()
     })
     .expect("server");
-    let s = session();
-    let c = connect(&s, &server, FtpOptions::new());
-    assert_eq!(download(&c, "a").expect("first"), b"one");
-    assert_eq!(download(&c, "b").expect("second, through PASV"), b"two");
+    one_then_two(&server, FtpOptions::new());
 }
 
 #[test]

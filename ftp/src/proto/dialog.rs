@@ -484,12 +484,7 @@ impl Transfer {
             }
             TransferState::Epsv => {
                 if reply.code == 229 {
-                    let port = parse_epsv(&reply.text).map_err(DialogError::Invalid)?;
-                    self.state = TransferState::Connecting;
-                    return Ok(TransferStep::Connect(SocketAddr::new(
-                        self.control_peer,
-                        port,
-                    )));
+                    return self.connect_to_epsv_port(reply);
                 }
                 // Any refusal of EPSV (500/502 unknown, 522 protocol): try PASV, on IPv4.
                 self.epsv_refused = true;
@@ -497,12 +492,7 @@ impl Transfer {
             }
             TransferState::EpsvPipelined => {
                 if reply.code == 229 {
-                    let port = parse_epsv(&reply.text).map_err(DialogError::Invalid)?;
-                    self.state = TransferState::Connecting;
-                    return Ok(TransferStep::Connect(SocketAddr::new(
-                        self.control_peer,
-                        port,
-                    )));
+                    return self.connect_to_epsv_port(reply);
                 }
                 // Refused after all: the transfer command was answered too (it had no data
                 // connection to use); drop that answer, then go on as without EPSV.
@@ -637,6 +627,16 @@ impl Transfer {
             self.command,
             Command::Retr(_) | Command::List(_) | Command::Mlsd(_) | Command::Nlst(_)
         )
+    }
+
+    /// A `229`: connect to its port on the control connection's peer (RFC 2428 names no host).
+    fn connect_to_epsv_port(&mut self, reply: &Reply) -> Result<TransferStep, DialogError> {
+        let port = parse_epsv(&reply.text).map_err(DialogError::Invalid)?;
+        self.state = TransferState::Connecting;
+        Ok(TransferStep::Connect(SocketAddr::new(
+            self.control_peer,
+            port,
+        )))
     }
 
     fn pasv(&mut self, reply: &Reply) -> Result<TransferStep, DialogError> {
