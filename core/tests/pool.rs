@@ -97,6 +97,43 @@ fn the_total_limit_holds_across_hosts() {
 }
 
 #[test]
+fn under_the_total_limit_waiters_of_every_host_are_served_in_arrival_order() {
+    // Queued a, b, a: freed permits go to them in that order, whatever their host — and a
+    // host's waiter that gave up leaves no gap in the order.
+    let session = Session::builder().max_connections(1).build().unwrap();
+    let pool = session.pool();
+    let first = block_on(pool.checkout(key("x", 1))).unwrap();
+    let mut w1 = Box::pin(pool.checkout(key("a", 1)));
+    let mut gone = Box::pin(pool.checkout(key("b", 1)));
+    let mut w2 = Box::pin(pool.checkout(key("b", 1)));
+    let mut w3 = Box::pin(pool.checkout(key("a", 1)));
+    for w in [&mut w1, &mut gone, &mut w2, &mut w3] {
+        assert!(block_on(poll_once(w)).is_none());
+    }
+    drop(gone);
+    assert_eq!(pool.waiting(), 3);
+    drop(first);
+    assert!(
+        block_on(poll_once(&mut w3)).is_none(),
+        "a later `a` overtook"
+    );
+    assert!(
+        block_on(poll_once(&mut w2)).is_none(),
+        "`b` overtook the first `a`"
+    );
+    let l1 = block_on(poll_once(&mut w1)).expect("the oldest waiter was not served");
+    drop(l1);
+    assert!(
+        block_on(poll_once(&mut w3)).is_none(),
+        "the second `a` overtook `b`"
+    );
+    let l2 = block_on(poll_once(&mut w2)).expect("`b` was not served next");
+    drop(l2);
+    assert!(block_on(poll_once(&mut w3)).is_some());
+    assert_eq!(pool.waiting(), 0);
+}
+
+#[test]
 fn a_returned_connection_is_reused_and_a_closed_one_is_not() {
     let echo = Server::start(Mode::Echo);
     let session = Session::new().unwrap();

@@ -73,7 +73,7 @@ struct State {
     in_use: usize,
     /// Idle connections kept, all keys together (checked against `max_idle`).
     idle: usize,
-    waiters: VecDeque<Arc<Waiter>>,
+    waiters: Waiters,
     /// A sweeper task is running (or being spawned); at most one per pool.
     sweeping: bool,
     /// The session closed: keep nothing more.
@@ -89,8 +89,66 @@ struct Host {
 
 struct Waiter {
     key: PoolKey,
+    /// Arrival order, across keys.
+    seq: u64,
     granted: AtomicBool,
     event: Event,
+}
+
+/// Requests waiting for a permit: a queue per key, served oldest first across the keys that
+/// have room. (One queue for all made every release scan every waiter of a full host: with
+/// 10,000 requests queued for 64 connections, 10,000 steps per request.)
+#[derive(Default)]
+struct Waiters {
+    by_key: HashMap<PoolKey, VecDeque<Arc<Waiter>>, crate::hash::Quick>,
+    next_seq: u64,
+    len: usize,
+}
+
+impl Waiters {
+    fn add(&mut self, key: &PoolKey) -> Arc<Waiter> {
+        let w = Arc::new(Waiter {
+            key: key.clone(),
+            seq: self.next_seq,
+            granted: AtomicBool::new(false),
+            event: Event::new(),
+        });
+        self.next_seq += 1;
+        self.by_key
+            .entry(key.clone())
+            .or_default()
+            .push_back(w.clone());
+        self.len += 1;
+        w
+    }
+
+    /// Take `w` out of the line (it gave its place up).
+    fn remove(&mut self, w: &Arc<Waiter>) {
+        if let Some(q) = self.by_key.get_mut(&w.key) {
+            let before = q.len();
+            q.retain(|x| !Arc::ptr_eq(x, w));
+            self.len -= before - q.len();
+            if q.is_empty() {
+                self.by_key.remove(&w.key);
+            }
+        }
+    }
+
+    fn pop_front(&mut self, key: &PoolKey) -> Option<Arc<Waiter>> {
+        let q = self.by_key.get_mut(key)?;
+        let w = q.pop_front();
+        if q.is_empty() {
+            self.by_key.remove(key);
+        }
+        if w.is_some() {
+            self.len -= 1;
+        }
+        w
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
 }
 
 impl State {
@@ -194,20 +252,26 @@ impl State {
         (expired, next)
     }
 
-    /// Grant permits to waiters, in order, while there is room for them.
+    /// Grant permits to waiters, oldest first, while there is room for them: each grant looks
+    /// at the first waiter of each key, not at every waiter.
     fn serve_waiters(&mut self, per_host: usize, total: usize) -> Vec<Arc<Waiter>> {
         let mut served = Vec::new();
-        let mut i = 0;
-        while i < self.waiters.len() && self.in_use < total {
-            if self.has_room(&self.waiters[i].key, per_host, total) {
-                if let Some(w) = self.waiters.remove(i) {
-                    self.grant(&w.key);
-                    w.granted.store(true, Ordering::Release);
-                    served.push(w);
-                }
-            } else {
-                i += 1;
-            }
+        while self.in_use < total {
+            let hosts = &self.hosts;
+            let oldest = self
+                .waiters
+                .by_key
+                .iter()
+                .filter(|(key, _)| hosts.get(*key).map_or(0, |h| h.in_use) < per_host)
+                .filter_map(|(key, q)| q.front().map(|w| (w.seq, key)))
+                .min_by_key(|(seq, _)| *seq)
+                .map(|(_, key)| key.clone());
+            let Some(w) = oldest.and_then(|key| self.waiters.pop_front(&key)) else {
+                break;
+            };
+            self.grant(&w.key);
+            w.granted.store(true, Ordering::Release);
+            served.push(w);
         }
         served
     }
@@ -250,13 +314,7 @@ impl Pool {
                 st.grant(&key);
                 None
             } else {
-                let w = Arc::new(Waiter {
-                    key: key.clone(),
-                    granted: AtomicBool::new(false),
-                    event: Event::new(),
-                });
-                st.waiters.push_back(w.clone());
-                Some(w)
+                Some(st.waiters.add(&key))
             };
             (waiter, expired)
         };
@@ -508,7 +566,7 @@ impl Drop for WaitGuard<'_> {
                 st.release(&self.waiter.key);
                 st.serve_waiters(self.pool.per_host, self.pool.total)
             } else {
-                st.waiters.retain(|w| !Arc::ptr_eq(w, &self.waiter));
+                st.waiters.remove(&self.waiter);
                 Vec::new()
             }
         };
