@@ -56,6 +56,7 @@ mod status;
 #[cfg(feature = "tracing")]
 mod trace;
 pub mod transport;
+pub mod url_text;
 
 pub use adapters::{
     AsyncReader, AsyncWriter, BlockingReader, BlockingWriter, Outgoing, OwnedOperation,

@@ -85,7 +85,7 @@ impl FtpUrl {
             Ok(url) => url,
             // A scheme we do not speak is reported as such even when the rest is malformed.
             Err(e) => {
-                return Err(match scheme_of(input) {
+                return Err(match inet_core::url_text::scheme_of(input) {
                     Some(s) if !is_ftp_scheme(&s) => unrecognized(&shown, &s),
                     _ => invalid(&e.to_string()),
                 })
@@ -98,7 +98,7 @@ impl FtpUrl {
         };
         // The url crate follows WHATWG, which reads `ftp:host` and `ftp:///host` as
         // `ftp://host/`; RFC 1738 wants `//` and a server right after the scheme.
-        if !url.has_authority() || !has_authority_text(input.trim()) {
+        if !url.has_authority() || !inet_core::url_text::has_authority(input.trim()) {
             return Err(invalid("no `//` and server after the scheme"));
         }
         let host = match url.host() {
@@ -233,31 +233,11 @@ fn is_ftp_scheme(s: &str) -> bool {
     s.eq_ignore_ascii_case("ftp") || s.eq_ignore_ascii_case("ftps")
 }
 
-/// `scheme://` followed by a non-empty authority, as written.
-fn has_authority_text(input: &str) -> bool {
-    let Some((_, rest)) = input.split_once(':') else {
-        return false;
-    };
-    let Some(rest) = rest.strip_prefix("//") else {
-        return false;
-    };
-    !rest.starts_with(['/', '?', '#']) && !rest.is_empty()
-}
-
 fn unrecognized(shown: &str, scheme: &str) -> Error {
     Error::new(
         ErrorKind::UnrecognizedScheme,
         format!("parsing the URL {shown:?}: {scheme}:// is not ftp:// or ftps://"),
     )
-}
-
-/// The scheme of something that looks like `scheme:…`, lowercased.
-fn scheme_of(input: &str) -> Option<String> {
-    let (scheme, _) = input.trim().split_once(':')?;
-    let mut chars = scheme.chars();
-    let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic());
-    let rest_ok = chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
-    (first_ok && rest_ok).then(|| scheme.to_ascii_lowercase())
 }
 
 /// `input` with the password of its user-info replaced by `****`, for messages. Works on text

@@ -63,7 +63,7 @@ impl GopherUrl {
                 format!("parsing the URL {text:?}: {why}"),
             )
         };
-        let scheme = scheme_of(text).ok_or_else(|| invalid("not a URL"))?;
+        let scheme = inet_core::url_text::scheme_of(text).ok_or_else(|| invalid("not a URL"))?;
         let secure = match scheme.as_str() {
             "gopher" => false,
             "gophers" => true,
@@ -76,7 +76,9 @@ impl GopherUrl {
         };
         let url = ::url::Url::parse(text).map_err(|e| invalid(&e.to_string()))?;
         let host = match url.host() {
-            Some(::url::Host::Domain(d)) if !d.is_empty() && has_authority_text(text) => {
+            Some(::url::Host::Domain(d))
+                if !d.is_empty() && inet_core::url_text::has_authority(text) =>
+            {
                 d.to_ascii_lowercase()
             }
             Some(::url::Host::Ipv4(a)) => a.to_string(),
@@ -225,26 +227,6 @@ fn encode(f: &mut fmt::Formatter<'_>, bytes: &[u8]) -> fmt::Result {
         }
     }
     Ok(())
-}
-
-/// The scheme of something that looks like `scheme:…`, lower-cased.
-fn scheme_of(input: &str) -> Option<String> {
-    let (scheme, _) = input.split_once(':')?;
-    let mut chars = scheme.chars();
-    let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic());
-    let rest_ok = chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
-    (first_ok && rest_ok).then(|| scheme.to_ascii_lowercase())
-}
-
-/// `scheme://` followed by a non-empty authority, as written.
-fn has_authority_text(input: &str) -> bool {
-    let Some((_, rest)) = input.split_once(':') else {
-        return false;
-    };
-    let Some(rest) = rest.strip_prefix("//") else {
-        return false;
-    };
-    !rest.starts_with(['/', '?', '#']) && !rest.is_empty()
 }
 
 fn percent_decode(s: &str) -> Vec<u8> {
