@@ -330,27 +330,7 @@ async fn get_hello(req: HttpRequest) -> Result<()> {
 fn open_connections(count: usize) -> Result<Vec<Row>> {
     let holder = Holder::start()?;
     let counter = Arc::new(Counter::default());
-    let c = counter.clone();
-    let session = Session::builder()
-        .max_connections(count + 64)
-        .max_connections_per_host(count)
-        .pool_wait_timeout(None)
-        .connect_timeout(Some(Duration::from_secs(60)))
-        .receive_timeout(None)
-        .status_callback(move |n| c.count(n))
-        .build()?;
-    // Warm up the executor and the reactor with one request, closed again.
-    let warm = holder.request(&session, 0)?;
-    counter.wait(
-        |c| c.sent.load(Ordering::Relaxed) >= 1,
-        Duration::from_secs(10),
-    )?;
-    warm.close();
-    counter.wait(
-        |c| c.closing_requests.load(Ordering::Relaxed) >= 1,
-        Duration::from_secs(10),
-    )?;
-    drop(warm);
+    let session = holder.warm_session(count, &counter)?;
 
     let fds_before = sockets();
     let before = rss_kib();
@@ -416,25 +396,7 @@ fn open_connections(count: usize) -> Result<Vec<Row>> {
 fn pending_closed(count: usize) -> Result<Vec<Row>> {
     let holder = Holder::start()?;
     let counter = Arc::new(Counter::default());
-    let c = counter.clone();
-    let session = Session::builder()
-        .max_connections(count + 64)
-        .max_connections_per_host(count)
-        .pool_wait_timeout(None)
-        .receive_timeout(None)
-        .status_callback(move |n| c.count(n))
-        .build()?;
-    let warm = holder.request(&session, 0)?;
-    counter.wait(
-        |c| c.sent.load(Ordering::Relaxed) >= 1,
-        Duration::from_secs(10),
-    )?;
-    warm.close();
-    counter.wait(
-        |c| c.closing_requests.load(Ordering::Relaxed) >= 1,
-        Duration::from_secs(10),
-    )?;
-    drop(warm);
+    let session = holder.warm_session(count, &counter)?;
 
     let fds_before = sockets();
     let mut requests = Vec::with_capacity(count);
@@ -778,6 +740,31 @@ impl Holder {
             return Err(format!("the hold server said {line:?}").into());
         }
         Ok(Holder { child, addrs })
+    }
+
+    /// A session for `count` requests to this server, each on its own connection, counted by
+    /// `counter`; warmed up (executor, reactor) with one request, closed again.
+    fn warm_session(&self, count: usize, counter: &Arc<Counter>) -> Result<Session> {
+        let c = counter.clone();
+        let session = Session::builder()
+            .max_connections(count + 64)
+            .max_connections_per_host(count)
+            .pool_wait_timeout(None)
+            .connect_timeout(Some(Duration::from_secs(60)))
+            .receive_timeout(None)
+            .status_callback(move |n| c.count(n))
+            .build()?;
+        let warm = self.request(&session, 0)?;
+        counter.wait(
+            |c| c.sent.load(Ordering::Relaxed) >= 1,
+            Duration::from_secs(10),
+        )?;
+        warm.close();
+        counter.wait(
+            |c| c.closing_requests.load(Ordering::Relaxed) >= 1,
+            Duration::from_secs(10),
+        )?;
+        Ok(session)
     }
 
     /// Starts a GET on connection `i`'s address (spread over the addresses), in callback mode.

@@ -11,5 +11,6 @@
 pub mod conformance;
 pub mod fault;
 pub mod ftp_fault;
+pub mod noise;
 pub mod record;
 pub mod servers;

@@ -323,17 +323,9 @@ fn progress_counts_every_byte_once_however_a_buf_reader_splits_the_reads() {
 
 // ----- uploads: AsyncWrite / Write over send-ex and FTP files opened for writing -------------
 
-/// `n` bytes that are not all alike (xorshift), so that a misplaced piece shows.
+/// `n` bytes that are not all alike, so that a misplaced piece shows.
 fn noise(n: usize) -> Vec<u8> {
-    let mut x: u32 = 0x2545_F491;
-    (0..n)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            x as u8
-        })
-        .collect()
+    inet_tests::noise::noise(n, 0x2545_F491)
 }
 
 /// A path under nginx's `/upload/` that no other test (or test process) uses.
@@ -511,26 +503,40 @@ fn close_mid_copy(
     outcome
 }
 
+/// The copy [`close_mid_copy`] cuts: `futures::io::copy` into `writer`, then its close.
+fn futures_copy_into(
+    mut writer: inet_core::AsyncWriter,
+) -> impl FnOnce(Endless) -> std::io::Result<u64> + Send + 'static {
+    use futures::io::AsyncWriteExt;
+    move |source| {
+        async_io::block_on(async move {
+            let n = futures::io::copy(source, &mut writer).await?;
+            writer.close().await?;
+            Ok(n)
+        })
+    }
+}
+
+/// The copy [`close_mid_copy`] cuts: `std::io::copy` into `writer`, then its finish.
+fn std_copy_into(
+    mut writer: inet_core::BlockingWriter,
+) -> impl FnOnce(Endless) -> std::io::Result<u64> + Send + 'static {
+    move |mut source| {
+        let n = std::io::copy(&mut source, &mut writer)?;
+        writer.finish()?;
+        Ok(n)
+    }
+}
+
 #[test]
 fn closing_the_request_cancels_a_copy_into_its_writer_loudly() {
-    use futures::io::AsyncWriteExt;
     let rec = Recorder::new();
     let s = session(&rec);
     // futures-io, declared length far past what will be written.
     let url = upload_url(false, "cancel-async");
     let req = put(&s, &url, Some(64 << 30));
     let writer = req.async_writer();
-    let outcome = close_mid_copy(
-        || req.close(),
-        move |source| {
-            async_io::block_on(async move {
-                let mut writer = writer;
-                let n = futures::io::copy(source, &mut writer).await?;
-                writer.close().await?;
-                Ok(n)
-            })
-        },
-    );
+    let outcome = close_mid_copy(|| req.close(), futures_copy_into(writer));
     outcome.expect_err("a cancelled upload never succeeds");
     let codes = rec.codes(req.handle().id());
     assert_eq!(codes.last(), Some(&70), "HANDLE_CLOSING last: {codes:?}");
@@ -543,15 +549,8 @@ fn closing_the_request_cancels_a_copy_into_its_writer_loudly() {
     // std, chunked over TLS.
     let url = upload_url(true, "cancel-blocking");
     let req = put(&s, &url, None);
-    let mut writer = req.blocking_writer();
-    let outcome = close_mid_copy(
-        || req.close(),
-        move |mut source| {
-            let n = std::io::copy(&mut source, &mut writer)?;
-            writer.finish()?;
-            Ok(n)
-        },
-    );
+    let writer = req.blocking_writer();
+    let outcome = close_mid_copy(|| req.close(), std_copy_into(writer));
     outcome.expect_err("a cancelled upload never succeeds");
     assert_eq!(
         status_of(&s, &url),
@@ -669,6 +668,20 @@ mod ftp_uploads {
         conn.delete_file_blocking(&path).expect("DELE");
     }
 
+    /// `file`, whose upload was cut by closing it, reached HANDLE_CLOSING, and the server
+    /// answered an ABOR: the upload was not finished as if the file were whole ("226 Transfer
+    /// complete").
+    fn closed_and_aborted(rec: &Recorder, conn: &FtpConnection, file: inet_ftp::FtpFile) {
+        let id = file.handle().id();
+        drop(file);
+        assert!(
+            rec.wait_code(id, 70, Duration::from_secs(10)),
+            "HANDLE_CLOSING"
+        );
+        let last = conn.last_response();
+        assert!(last.to_lowercase().contains("abort"), "last reply: {last}");
+    }
+
     #[test]
     fn closing_the_file_cancels_a_copy_into_its_writer_loudly() {
         let rec = Recorder::new();
@@ -678,50 +691,15 @@ mod ftp_uploads {
 
         let file = open(&conn, &path, Access::Write);
         let writer = file.async_writer();
-        let outcome = close_mid_copy(
-            || file.close(),
-            move |source| {
-                async_io::block_on(async move {
-                    let mut writer = writer;
-                    let n = futures::io::copy(source, &mut writer).await?;
-                    writer.close().await?;
-                    Ok(n)
-                })
-            },
-        );
+        let outcome = close_mid_copy(|| file.close(), futures_copy_into(writer));
         outcome.expect_err("a cancelled upload never succeeds");
-        let id = file.handle().id();
-        drop(file);
-        assert!(
-            rec.wait_code(id, 70, Duration::from_secs(10)),
-            "HANDLE_CLOSING"
-        );
-        // Aborted (ABOR answered), not finished as if the file were whole ("226 Transfer
-        // complete").
-        let last = conn.last_response();
-        assert!(last.to_lowercase().contains("abort"), "last reply: {last}");
+        closed_and_aborted(&rec, &conn, file);
 
         let file = open(&conn, &path, Access::Write);
-        let mut writer = file.blocking_writer();
-        let outcome = close_mid_copy(
-            || file.close(),
-            move |mut source| {
-                let n = std::io::copy(&mut source, &mut writer)?;
-                writer.finish()?;
-                Ok(n)
-            },
-        );
+        let writer = file.blocking_writer();
+        let outcome = close_mid_copy(|| file.close(), std_copy_into(writer));
         outcome.expect_err("a cancelled upload never succeeds");
-        let id = file.handle().id();
-        drop(file);
-        assert!(
-            rec.wait_code(id, 70, Duration::from_secs(10)),
-            "HANDLE_CLOSING"
-        );
-        // Aborted (ABOR answered), not finished as if the file were whole ("226 Transfer
-        // complete").
-        let last = conn.last_response();
-        assert!(last.to_lowercase().contains("abort"), "last reply: {last}");
+        closed_and_aborted(&rec, &conn, file);
         // The connection is free again: the aborted transfer left nothing owed.
         conn.delete_file_blocking(&path)
             .expect("DELE after the aborted uploads");

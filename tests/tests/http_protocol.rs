@@ -1530,17 +1530,9 @@ fn upload_path(name: &str) -> String {
     format!("/upload/http-protocol-{}-{name}.bin", std::process::id())
 }
 
-/// `n` bytes that are not all alike (xorshift).
+/// `n` bytes that are not all alike.
 fn pattern(n: usize) -> Vec<u8> {
-    let mut x: u32 = 0x9E37_79B9;
-    (0..n)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            x as u8
-        })
-        .collect()
+    inet_tests::noise::noise(n, 0x9E37_79B9)
 }
 
 fn assert_get_without_body(r: &Seen) {
