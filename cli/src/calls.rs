@@ -37,16 +37,28 @@ pub struct Settings<'a> {
 }
 
 /// `--max-time` (the whole command, as curl's: a [`Client`] gives up waiting and cancels) and
-/// `--speed-limit`/`--speed-time` (the session's low-speed limit, on every connection).
-#[derive(Debug, Clone, Copy, Default)]
+/// `--max-time` and `--speed-limit`/`--speed-time` (the session's low-speed limit, on every
+/// connection): the flags of every command that moves data, flattened into each flag set.
+#[derive(Debug, Clone, Copy, Default, clap::Args)]
 pub struct Limits {
+    /// Give up after S seconds in all (connect, send, redirects, body; FTP's login and dialog),
+    /// like curl's --max-time; fails with 12002.
+    #[arg(long, value_name = "S", value_parser = crate::get::parse_seconds)]
     pub max_time: Option<Duration>,
+
+    /// Fail a transfer slower than BYTES per second for --speed-time seconds (like curl);
+    /// fails with 12002. Every scheme.
+    #[arg(short = 'Y', long, value_name = "BYTES")]
     pub speed_limit: Option<u64>,
+
+    /// The window of --speed-limit, in seconds (default 30).
+    #[arg(short = 'y', long, value_name = "S", value_parser = crate::get::parse_seconds, requires = "speed_limit")]
     pub speed_time: Option<Duration>,
 }
 
 impl Limits {
-    fn apply(&self, mut builder: SessionBuilder) -> SessionBuilder {
+    /// The low-speed limit on `builder`.
+    pub fn apply(&self, mut builder: SessionBuilder) -> SessionBuilder {
         if let Some(bytes_per_sec) = self.speed_limit {
             let window = self.speed_time.unwrap_or(crate::flags::DEFAULT_SPEED_TIME);
             builder = builder.low_speed_limit(bytes_per_sec, window);

@@ -212,7 +212,7 @@ fn options(t: &crate::flags::Transfer) -> OpenUrlOptions {
     if t.insecure {
         http.flags |= RequestFlags::IGNORE_CERT_ERRORS;
     }
-    if let Some(max) = t.max_time {
+    if let Some(max) = t.limits.max_time {
         http = http.max_time(max);
     }
     options.http = http;

@@ -45,19 +45,8 @@ pub struct Transfer {
     #[arg(long, value_name = "S", value_parser = crate::get::parse_seconds)]
     pub connect_timeout: Option<Duration>,
 
-    /// Give up on a transfer (connect, send, redirects, body; FTP's login and dialog) after S
-    /// seconds in all, like curl's --max-time; fails with 12002.
-    #[arg(long, value_name = "S", value_parser = crate::get::parse_seconds)]
-    pub max_time: Option<Duration>,
-
-    /// Fail a transfer slower than BYTES per second for --speed-time seconds (like curl);
-    /// fails with 12002. Every scheme.
-    #[arg(short = 'Y', long, value_name = "BYTES")]
-    pub speed_limit: Option<u64>,
-
-    /// The window of --speed-limit, in seconds (default 30).
-    #[arg(short = 'y', long, value_name = "S", value_parser = crate::get::parse_seconds, requires = "speed_limit")]
-    pub speed_time: Option<Duration>,
+    #[command(flatten)]
+    pub limits: crate::calls::Limits,
 
     /// Run at most N transfers at once (default 8); more URLs wait their turn, in order.
     #[arg(short = 'Z', long, value_name = "N", default_value_t = DEFAULT_PARALLEL,
@@ -91,10 +80,7 @@ impl Transfer {
     /// Apply the session-wide flags: timeouts, low-speed limit, CA file, connections per host.
     pub fn session(&self, mut builder: SessionBuilder) -> SessionBuilder {
         builder = crate::calls::with_timeouts(builder, self.timeout, self.connect_timeout);
-        if let Some(bytes_per_sec) = self.speed_limit {
-            let window = self.speed_time.unwrap_or(DEFAULT_SPEED_TIME);
-            builder = builder.low_speed_limit(bytes_per_sec, window);
-        }
+        builder = self.limits.apply(builder);
         if let Some(pem) = &self.cacert {
             builder = builder.add_root_certificates_file(pem);
         }

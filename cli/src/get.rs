@@ -472,7 +472,7 @@ fn run_ftp(args: &GetArgs, t0: Instant) -> u8 {
             cacert: args.t.cacert.clone(),
             insecure: args.t.insecure,
             quiet: args.t.quiet,
-            limits: limits(args),
+            limits: args.t.limits,
         },
     };
     crate::ftp::get::run(plan, t0)
@@ -505,19 +505,10 @@ fn run_gopher(args: &GetArgs, t0: Instant) -> u8 {
             quiet: args.t.quiet,
             query: args.query.clone(),
             raw: args.raw,
-            limits: limits(args),
+            limits: args.t.limits,
         },
     };
     gopher::get::run(plan, t0)
-}
-
-/// `--max-time` and `--speed-limit`/`--speed-time` for the FTP and Gopher downloads.
-fn limits(args: &GetArgs) -> crate::calls::Limits {
-    crate::calls::Limits {
-        max_time: args.t.max_time,
-        speed_limit: args.t.speed_limit,
-        speed_time: args.t.speed_time,
-    }
 }
 
 /// One URL and where its body goes.
@@ -653,7 +644,7 @@ impl RequestPlan {
         if let Some(n) = args.max_redirects {
             options = options.max_redirects(n);
         }
-        if let Some(t) = args.t.max_time {
+        if let Some(t) = args.t.limits.max_time {
             options = options.max_time(t);
         }
         Ok(RequestPlan {

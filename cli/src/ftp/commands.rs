@@ -198,11 +198,7 @@ fn ls_gopher(args: LsArgs, t0: Instant) -> u8 {
         quiet: f.quiet,
         query: args.query,
         raw: args.raw,
-        limits: crate::calls::Limits {
-            max_time: f.max_time,
-            speed_limit: f.speed_limit,
-            speed_time: f.speed_time,
-        },
+        limits: f.limits,
     };
     crate::gopher::commands::ls(&args.url, args.json, &common, t0)
 }

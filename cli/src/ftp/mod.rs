@@ -102,18 +102,8 @@ pub struct FtpFlags {
     #[arg(short, long)]
     pub quiet: bool,
 
-    /// Give up on the whole command after S seconds (like curl's --max-time); fails with 12002.
-    #[arg(long, value_name = "S", value_parser = crate::get::parse_seconds)]
-    pub max_time: Option<Duration>,
-
-    /// Fail a transfer slower than BYTES per second for --speed-time seconds (like curl);
-    /// fails with 12002.
-    #[arg(short = 'Y', long, value_name = "BYTES")]
-    pub speed_limit: Option<u64>,
-
-    /// The window of --speed-limit, in seconds (default 30).
-    #[arg(short = 'y', long, value_name = "S", value_parser = crate::get::parse_seconds, requires = "speed_limit")]
-    pub speed_time: Option<Duration>,
+    #[command(flatten)]
+    pub limits: crate::calls::Limits,
 }
 
 impl FtpFlags {
@@ -129,11 +119,7 @@ impl FtpFlags {
             cacert: self.cacert.clone(),
             insecure: self.insecure,
             quiet: self.quiet,
-            limits: crate::calls::Limits {
-                max_time: self.max_time,
-                speed_limit: self.speed_limit,
-                speed_time: self.speed_time,
-            },
+            limits: self.limits,
         }
     }
 }
