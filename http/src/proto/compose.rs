@@ -220,20 +220,9 @@ mod tests {
 
     fn spec<'a>(url: &'a Url, headers: &'a HeaderList) -> RequestSpec<'a> {
         RequestSpec {
-            method: &Method::GET,
-            url,
-            version: Version::HTTP_11,
-            headers,
             user_agent: "test/1",
-            accept_types: &[],
-            referrer: None,
             auto_decompress: true,
-            credentials: None,
-            form: TargetForm::Origin,
-            cache: CacheDirective::None,
-            keep_alive: true,
-            length: None,
-            expect_continue: false,
+            ..RequestSpec::new(&Method::GET, url, headers)
         }
     }
 
