@@ -102,7 +102,6 @@ struct Waiter {
 struct Waiters {
     by_key: HashMap<PoolKey, VecDeque<Arc<Waiter>>, crate::hash::Quick>,
     next_seq: u64,
-    len: usize,
 }
 
 impl Waiters {
@@ -118,16 +117,13 @@ impl Waiters {
             .entry(key.clone())
             .or_default()
             .push_back(w.clone());
-        self.len += 1;
         w
     }
 
     /// Take `w` out of the line (it gave its place up).
     fn remove(&mut self, w: &Arc<Waiter>) {
         if let Some(q) = self.by_key.get_mut(&w.key) {
-            let before = q.len();
             q.retain(|x| !Arc::ptr_eq(x, w));
-            self.len -= before - q.len();
             if q.is_empty() {
                 self.by_key.remove(&w.key);
             }
@@ -140,14 +136,12 @@ impl Waiters {
         if q.is_empty() {
             self.by_key.remove(key);
         }
-        if w.is_some() {
-            self.len -= 1;
-        }
         w
     }
 
+    /// How many wait, all keys together (statistics: counted when asked).
     fn len(&self) -> usize {
-        self.len
+        self.by_key.values().map(VecDeque::len).sum()
     }
 }
 
