@@ -198,28 +198,22 @@ impl Control {
     /// Send `cmd`: SENDING_REQUEST, the line, REQUEST_SENT. An argument the protocol core
     /// refuses (CR/LF/NUL) fails before anything is sent, with INVALID_PARAMETER.
     pub(crate) async fn send(&mut self, h: &HandleRef, cmd: &Command) -> Result<()> {
-        self.check()?;
-        let line = cmd.to_bytes().map_err(|e| {
-            errors::protocol(&format!("sending {}", crate::proto::dialog::verb(cmd)), e)
-        })?;
-        h.notify(Status::SendingRequest);
-        // Its reply cannot be there before the command is: the read that follows waits for it.
-        self.conn.expect_answer();
-        self.writing = true;
-        let sent = self.conn.write_all(&line).await;
-        self.writing = false;
-        if let Err(e) = sent {
-            self.mark_broken(format!("sending {cmd} failed: {e}"));
-            return Err(e);
-        }
-        self.owed += 1;
-        h.notify(Status::RequestSent(line.len() as u64));
+        self.send_all(h, std::slice::from_ref(cmd)).await
+    }
+
+    /// Send a pipelined transfer's commands (`EPSV` and its command) in one write; the transfer
+    /// command then waits at the server for its data connection (see [`Unclaimed`]).
+    pub(crate) async fn send_pipelined(&mut self, h: &HandleRef, cmds: &[Command]) -> Result<()> {
+        self.send_all(h, cmds).await?;
+        // Not before: a send cut off half-way breaks the connection, and one that failed
+        // before writing left nothing at the server.
+        self.unclaimed = Unclaimed::AwaitingEpsv;
         Ok(())
     }
 
-    /// Send `cmds` in one write (a pipelined transfer: `EPSV` and its command), reported as one
-    /// request (SENDING_REQUEST, REQUEST_SENT with every byte). Each is owed its reply.
-    pub(crate) async fn send_pipelined(&mut self, h: &HandleRef, cmds: &[Command]) -> Result<()> {
+    /// Send `cmds` in one write, reported as one request (SENDING_REQUEST, REQUEST_SENT with
+    /// every byte); each is owed its reply.
+    async fn send_all(&mut self, h: &HandleRef, cmds: &[Command]) -> Result<()> {
         self.check()?;
         let mut lines = Vec::new();
         for cmd in cmds {
@@ -229,13 +223,14 @@ impl Control {
             lines.extend_from_slice(&line);
         }
         h.notify(Status::SendingRequest);
+        // Their replies cannot be there before the commands are: the read that follows waits.
         self.conn.expect_answer();
         self.writing = true;
-        self.unclaimed = Unclaimed::AwaitingEpsv;
         let sent = self.conn.write_all(&lines).await;
         self.writing = false;
         if let Err(e) = sent {
-            self.mark_broken(format!("sending {} commands failed: {e}", cmds.len()));
+            let what: Vec<String> = cmds.iter().map(ToString::to_string).collect();
+            self.mark_broken(format!("sending {} failed: {e}", what.join(" and ")));
             return Err(e);
         }
         self.owed += cmds.len() as u32;
