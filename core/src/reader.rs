@@ -66,6 +66,13 @@ pub trait Framing: Send + 'static {
     /// was cut short.
     fn end_of_stream(&mut self) -> Result<()>;
 
+    /// True when the stream runs until the peer closes the connection, and the peer waits for
+    /// nothing from us before closing: the reader then lets the kernel batch its wakeups
+    /// ([`Conn::coalesce_reads`]). Keep false for a stream the peer may leave open once done.
+    fn runs_to_close(&self) -> bool {
+        false
+    }
+
     /// True once the whole stream has been framed.
     fn is_done(&self) -> bool;
 }
@@ -99,6 +106,10 @@ impl Framing for UntilClose {
 
     fn verbatim(&self) -> Option<u64> {
         (!self.done).then_some(u64::MAX)
+    }
+
+    fn runs_to_close(&self) -> bool {
+        true
     }
 
     fn end_of_stream(&mut self) -> Result<()> {
@@ -204,7 +215,7 @@ impl Reader {
     /// A reader of the stream on `conn`. `buf[start..end]` holds bytes already read from it (what
     /// came after a response head, say), given as `filled`; `total` is the payload size when known, for progress.
     pub fn new(
-        conn: Conn,
+        mut conn: Conn,
         buf: Vec<u8>,
         filled: Range<usize>,
         framing: Box<dyn Framing>,
@@ -213,6 +224,9 @@ impl Reader {
         ending: Box<dyn Ending>,
     ) -> Self {
         let label = conn.label().to_string();
+        if framing.runs_to_close() {
+            conn.coalesce_reads();
+        }
         let end = filled.end.min(buf.len());
         let start = filled.start.min(end);
         Reader {

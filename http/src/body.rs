@@ -71,6 +71,10 @@ impl Framing for Frames {
         self.decoder.remaining_hint()
     }
 
+    fn runs_to_close(&self) -> bool {
+        self.decoder.runs_to_close()
+    }
+
     fn end_of_stream(&mut self) -> Result<()> {
         self.decoder.on_eof().map_err(|e| self.error(e))
     }

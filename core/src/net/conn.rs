@@ -41,7 +41,28 @@ struct Link {
     reused: bool,
     written: u64,
     buffer: Vec<u8>,
+    coalesce: Coalesce,
 }
+
+/// Whether reads are batched by the socket's receive low-water mark (see
+/// [`Conn::coalesce_reads`]).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Coalesce {
+    /// Every arrival is reported (the default, and where the mark cannot be set).
+    Off,
+    /// The mark is at [`COALESCE_BYTES`]; a wait for it lasts at most [`COALESCE_WAIT`].
+    On,
+    /// A wait outlasted [`COALESCE_WAIT`]: the mark is at 1 byte until something is read.
+    Lowered,
+}
+
+/// The low-water mark of a coalescing stream: 256 KiB brought a Gopher download's wakeups from
+/// ~12,000 to ~3,600 per GiB, and its client CPU from 0.34–0.45 s to 0.14–0.15 s (issue 8).
+const COALESCE_BYTES: usize = 256 * 1024;
+
+/// How long a wait for the mark may last before whatever came is read: the most a slow stream's
+/// bytes are held back.
+const COALESCE_WAIT: Duration = Duration::from_millis(10);
 
 /// Bytes moved (either way) since `start`, for the low-speed limit.
 #[derive(Clone, Copy)]
@@ -53,6 +74,14 @@ struct SpeedWindow {
 enum Raced<T> {
     Done(T),
     TimerFired,
+}
+
+/// How a bounded step ended without an error.
+enum Stepped<T> {
+    /// Its I/O finished.
+    Done(T),
+    /// Its wait at the high low-water mark lasted [`COALESCE_WAIT`] (the I/O was dropped).
+    CapPassed,
 }
 
 impl Conn {
@@ -81,6 +110,7 @@ impl Conn {
                 reused: false,
                 written: 0,
                 buffer: Vec::new(),
+                coalesce: Coalesce::Off,
             },
             idle_since: now,
         }
@@ -187,6 +217,26 @@ impl Conn {
         };
     }
 
+    /// The stream runs to the peer's close (an FTP data connection, a binary Gopher item): have
+    /// the kernel report it readable only once 256 KiB have come, or the peer closed. A server
+    /// writing small pieces (8 KiB) otherwise wakes its reader every few pieces — ~12,000 sleeps
+    /// and wakeups per GiB, a quarter of the client's CPU. A wait for the mark lasts at most
+    /// 10 ms; then the mark drops to 1 byte until something is read, so a slow or stalled stream
+    /// delivers what came within 10 ms, and the receive timeout and the low-speed limit see it
+    /// as before. Not for a stream whose peer waits for an answer before closing (its last bytes
+    /// would wait out the 10 ms). Where the mark cannot be set, reads go on as before.
+    pub fn coalesce_reads(&mut self) {
+        if self.link.coalesce == Coalesce::Off
+            && self
+                .stream
+                .tcp()
+                .set_receive_low_water(COALESCE_BYTES)
+                .is_ok()
+        {
+            self.link.coalesce = Coalesce::On;
+        }
+    }
+
     /// Read into `buf`; `Ok(0)` is the end of the stream. Fails with `ERROR_INTERNET_TIMEOUT` when
     /// nothing arrives within the receive timeout, the low-speed limit is crossed or the deadline
     /// passes.
@@ -197,12 +247,36 @@ impl Conn {
         // and arming a timer costs a trip through the reactor.
         let ready = match futures_lite::future::poll_once(stream.read(buf)).await {
             Some(ready) => ready,
+            None if link.coalesce != Coalesce::Off => return self.read_coalesced(buf).await,
             None => {
                 link.bounded(link.receive_timeout, Direction::Receive, stream.read(buf))
                     .await?
             }
         };
-        link.account(ready, Direction::Receive)
+        let n = link.account(ready, Direction::Receive)?;
+        link.after_read(stream, n);
+        Ok(n)
+    }
+
+    /// The wait of [`read`](Self::read) on a coalescing stream: at most [`COALESCE_WAIT`] at the
+    /// high mark, then with the mark lowered; the receive timeout counts from the first wait.
+    async fn read_coalesced(&mut self, buf: &mut [u8]) -> Result<usize> {
+        let Conn { stream, link, .. } = self;
+        let step = Step::start(link.receive_timeout);
+        loop {
+            let cap_at = link.cap_at();
+            match link
+                .step(step, cap_at, Direction::Receive, stream.read(buf))
+                .await?
+            {
+                Stepped::Done(ready) => {
+                    let n = link.account(ready, Direction::Receive)?;
+                    link.after_read(stream, n);
+                    return Ok(n);
+                }
+                Stepped::CapPassed => link.lower_mark(stream),
+            }
+        }
     }
 
     /// About to send something whose answer cannot have come yet (a command on a control
@@ -241,8 +315,12 @@ impl Conn {
     pub fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<Result<usize>> {
         let Conn { stream, link, .. } = self;
         link.check_deadline(Instant::now(), Direction::Receive)?;
-        match Pin::new(stream).poll_read(cx, buf) {
-            Poll::Ready(ready) => Poll::Ready(link.account(ready, Direction::Receive)),
+        match Pin::new(&mut *stream).poll_read(cx, buf) {
+            Poll::Ready(ready) => {
+                let n = link.account(ready, Direction::Receive)?;
+                link.after_read(stream, n);
+                Poll::Ready(Ok(n))
+            }
             Poll::Pending => Poll::Pending,
         }
     }
@@ -257,13 +335,26 @@ impl Conn {
         // `poll_readable`, not `readable()`: the read that found nothing registered through it, so
         // an event that came since counts, and no extra trip through the reactor is needed.
         let tcp = stream.tcp();
-        link.bounded(
-            link.receive_timeout,
-            Direction::Receive,
-            std::future::poll_fn(|cx| tcp.poll_readable(cx)),
-        )
-        .await?
-        .map_err(|e| Error::io(e, format!("receiving from {}", link.label)))
+        let wait = std::future::poll_fn(|cx| tcp.poll_readable(cx));
+        let cap_at = link.cap_at();
+        match link
+            .step(
+                Step::start(link.receive_timeout),
+                cap_at,
+                Direction::Receive,
+                wait,
+            )
+            .await?
+        {
+            Stepped::Done(ready) => {
+                ready.map_err(|e| Error::io(e, format!("receiving from {}", link.label)))
+            }
+            // The caller's next read takes whatever came.
+            Stepped::CapPassed => {
+                link.lower_mark(stream);
+                Ok(())
+            }
+        }
     }
 
     /// One write attempt without a timer, for poll-based writers (the upload adapters): the
@@ -364,17 +455,70 @@ impl Link {
         direction: Direction,
         io: impl std::future::Future<Output = T>,
     ) -> Result<T> {
-        let step = Step::start(timeout);
+        match self.step(Step::start(timeout), None, direction, io).await? {
+            Stepped::Done(v) => Ok(v),
+            // Unreachable without a cap; the caller would try again.
+            Stepped::CapPassed => Err(Error::new(
+                ErrorKind::Internal,
+                format!("{} {}: a wait ended early", direction.verb(), self.label),
+            )),
+        }
+    }
+
+    /// [`bounded`](Self::bounded) for `step`, also ended (with `io` dropped) at `cap_at`: a
+    /// coalescing wait's limit.
+    async fn step<T>(
+        &mut self,
+        step: Step,
+        cap_at: Option<Instant>,
+        direction: Direction,
+        io: impl std::future::Future<Output = T>,
+    ) -> Result<Stepped<T>> {
         let mut io = std::pin::pin!(io);
         loop {
-            let outcome = match self.next_check(step) {
+            let outcome = match [self.next_check(step), cap_at].into_iter().flatten().min() {
                 None => Raced::Done(io.as_mut().await),
                 Some(at) => race(&mut self.alarm, at, io.as_mut()).await,
             };
             match outcome {
-                Raced::Done(v) => return Ok(v),
-                Raced::TimerFired => self.on_timer(step, direction)?,
+                Raced::Done(v) => return Ok(Stepped::Done(v)),
+                Raced::TimerFired => {
+                    self.on_timer(step, direction)?;
+                    if cap_at.is_some_and(|at| Instant::now() >= at) {
+                        return Ok(Stepped::CapPassed);
+                    }
+                }
             }
+        }
+    }
+
+    /// When a wait starting now must stop waiting for the low-water mark (`None`: not
+    /// coalescing, or the mark is lowered already).
+    fn cap_at(&self) -> Option<Instant> {
+        match self.coalesce {
+            Coalesce::On => Instant::now().checked_add(COALESCE_WAIT),
+            Coalesce::Off | Coalesce::Lowered => None,
+        }
+    }
+
+    /// A wait outlasted [`COALESCE_WAIT`]: read what came, and until something does, be told of
+    /// every byte. If the mark cannot be lowered it stays, and every wait stays capped.
+    fn lower_mark(&mut self, stream: &Stream) {
+        let tcp = stream.tcp();
+        if tcp.set_receive_low_water(1).is_ok() {
+            self.coalesce = Coalesce::Lowered;
+        }
+        tcp.assume_readable();
+    }
+
+    /// After a read of `n` bytes: bytes after a lowered mark mean the stream flows again.
+    fn after_read(&mut self, stream: &Stream, n: usize) {
+        if self.coalesce == Coalesce::Lowered && n > 0 {
+            self.coalesce = match stream.tcp().set_receive_low_water(COALESCE_BYTES) {
+                Ok(()) => Coalesce::On,
+                // Left at 1 byte: reads as without coalescing.
+                Err(_) => Coalesce::Off,
+            };
         }
     }
 

@@ -51,6 +51,15 @@ impl<T> Async<T> {
         true
     }
 
+    /// Set the receive low-water mark: not offered here (async-io's readiness could not be made
+    /// to honour a wait's own time limit), so callers read as without one.
+    pub fn set_receive_low_water(&self, _bytes: usize) -> io::Result<()> {
+        Err(io::ErrorKind::Unsupported.into())
+    }
+
+    /// Take the socket as maybe readable: nothing to do (every read here tries the socket).
+    pub fn assume_readable(&self) {}
+
     /// Wait until readable.
     pub async fn readable(&self) -> io::Result<()> {
         self.0.readable().await

@@ -285,6 +285,12 @@ impl BodyDecoder {
         }
     }
 
+    /// Whether the body runs until the server closes the connection (no `Content-Length`, not
+    /// chunked): nothing follows it on the connection.
+    pub fn runs_to_close(&self) -> bool {
+        self.state == State::UntilClose
+    }
+
     /// Body bytes handed out so far.
     pub fn received(&self) -> u64 {
         self.received
@@ -570,6 +576,14 @@ fn push_hex(n: usize, out: &mut Vec<u8>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_body_without_length_or_chunks_runs_to_the_close() {
+        assert!(BodyDecoder::new(BodyKind::UntilClose).runs_to_close());
+        assert!(!BodyDecoder::new(BodyKind::Length(10)).runs_to_close());
+        assert!(!BodyDecoder::new(BodyKind::Chunked).runs_to_close());
+        assert!(!BodyDecoder::new(BodyKind::None).runs_to_close());
+    }
 
     fn te(value: &str) -> HeaderList {
         let mut h = HeaderList::new();

@@ -16,6 +16,7 @@
 //! socket read without waiting wakes nobody.
 
 mod block_on;
+mod low_water;
 mod source;
 mod timer;
 

@@ -18,7 +18,7 @@ use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::os::fd::{AsFd, BorrowedFd};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::task::{ready, Context, Poll, Waker};
 
@@ -37,6 +37,8 @@ pub(super) struct Source {
     pub(super) key: usize,
     /// Per direction: `tick << 1 | ready`.
     ready: [AtomicU64; 2],
+    /// A receive low-water mark above 1 byte is set (see [`Async::set_receive_low_water`]).
+    low_water: AtomicBool,
     waiting: Mutex<Waiting>,
 }
 
@@ -58,6 +60,7 @@ impl Source {
             key,
             // "Maybe ready": the first operation tries the socket.
             ready: [AtomicU64::new(1), AtomicU64::new(1)],
+            low_water: AtomicBool::new(false),
             waiting: Mutex::new(Waiting {
                 wakers: [None, None],
                 armed: epoll::EventFlags::empty(),
@@ -68,9 +71,7 @@ impl Source {
     /// An event: set the flag with a new tick, take the waiting task's waker. The event disarmed
     /// the socket: a task waiting the other way is woken too, to arm it again.
     pub(super) fn mark(&self, dir: usize, wakers: &mut Vec<Waker>) {
-        let _ = self.ready[dir].fetch_update(Ordering::AcqRel, Ordering::Acquire, |v| {
-            Some((((v >> 1) + 1) << 1) | 1)
-        });
+        self.assume_ready(dir);
         let mut waiting = self.waiting.lock();
         waiting.armed = epoll::EventFlags::empty();
         for w in waiting.wakers.iter_mut() {
@@ -78,6 +79,14 @@ impl Source {
                 wakers.push(w);
             }
         }
+    }
+
+    /// Take the socket as maybe ready without an event, so that the next operation tries it
+    /// (as [`mark`](Self::mark) does, waking nobody: the caller polls again itself).
+    fn assume_ready(&self, dir: usize) {
+        let _ = self.ready[dir].fetch_update(Ordering::AcqRel, Ordering::Acquire, |v| {
+            Some((((v >> 1) + 1) << 1) | 1)
+        });
     }
 
     fn is_ready(&self, dir: usize) -> bool {
@@ -120,17 +129,30 @@ impl Source {
     /// Run one non-blocking operation; clear the flag if it would block (unless an event came
     /// meanwhile).
     fn try_io<R>(&self, dir: usize, op: impl FnOnce() -> io::Result<R>) -> io::Result<R> {
+        self.try_io_until(dir, op, |_| false)
+    }
+
+    /// [`try_io`](Self::try_io), also clearing the flag when `drained` says a result that is
+    /// not `WouldBlock` took all there was.
+    fn try_io_until<R>(
+        &self,
+        dir: usize,
+        op: impl FnOnce() -> io::Result<R>,
+        drained: impl FnOnce(&R) -> bool,
+    ) -> io::Result<R> {
         let seen = self.ready[dir].load(Ordering::Acquire);
         let r = op();
-        if let Err(e) = &r {
-            if e.kind() == io::ErrorKind::WouldBlock && seen & 1 == 1 {
-                let _ = self.ready[dir].compare_exchange(
-                    seen,
-                    seen & !1,
-                    Ordering::AcqRel,
-                    Ordering::Acquire,
-                );
-            }
+        let empty = match &r {
+            Ok(v) => drained(v),
+            Err(e) => e.kind() == io::ErrorKind::WouldBlock,
+        };
+        if empty && seen & 1 == 1 {
+            let _ = self.ready[dir].compare_exchange(
+                seen,
+                seen & !1,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            );
         }
         r
     }
@@ -214,6 +236,22 @@ impl<T: AsFd> Async<T> {
     /// nothing since a read found it empty or [`watch_readable`](Self::watch_readable) armed it.
     pub fn maybe_readable(&self) -> bool {
         self.source.is_ready(READ)
+    }
+
+    /// Set the socket's receive low-water mark: readiness to read is reported (and a waiting
+    /// task woken) only once `bytes` have arrived, or the peer closed, or the connection failed.
+    /// A read still returns whatever is there. `bytes` is at least 1 (the default).
+    pub fn set_receive_low_water(&self, bytes: usize) -> io::Result<()> {
+        super::low_water::set_receive_low_water(self.io.as_fd(), bytes)?;
+        self.source.low_water.store(bytes > 1, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Take the socket as maybe readable without an event from the reactor: the next read tries
+    /// it, and a read that finds nothing waits for the reactor again. (A wait given a time limit
+    /// of its own, over a low-water mark not yet reached, ends this way.)
+    pub fn assume_readable(&self) {
+        self.source.assume_ready(READ);
     }
 
     /// Wait until [`poll_readable`](Self::poll_readable) is ready.
@@ -343,7 +381,23 @@ impl AsyncRead for Async<TcpStream> {
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
-        self.poll_read_with(cx, |mut s| s.read(buf))
+        // Under a low-water mark, a read that got less than it asked for took all there was:
+        // the next one waits for the kernel's report (made once the mark is reached) rather
+        // than trying again at once and taking the next few bytes — else the mark would batch
+        // the waits but not the reads.
+        let low_water = self.source.low_water.load(Ordering::Relaxed);
+        let asked = buf.len();
+        loop {
+            ready!(self.poll_readable(cx))?;
+            let drained = |n: &usize| low_water && *n > 0 && *n < asked;
+            match self
+                .source
+                .try_io_until(READ, || (&self.io).read(buf), drained)
+            {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                r => return Poll::Ready(r),
+            }
+        }
     }
 }
 

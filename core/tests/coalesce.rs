@@ -1,0 +1,224 @@
+//! Coalesced reads (`Conn::coalesce_reads`): a stream read to the peer's close has the kernel
+//! hold back its readiness until 256 KiB are there (the receive low-water mark), and a wait for
+//! that lasts at most 10 ms. Each test is a way this could go wrong: the mark not set (no
+//! batching), bytes below it never delivered while the peer stays, the close or the receive
+//! timeout no longer seen. Linux only: elsewhere the mark is not set and reads go on as before.
+#![cfg(all(target_os = "linux", not(inet_portable_reactor)))]
+
+use std::io::Write;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
+use std::thread;
+use std::time::Duration;
+
+use inet_core::reactor::Async;
+use inet_core::transport::{Conn, Stream};
+use inet_core::{block_on, CloseAtEnd, ErrorKind, Options, Reader, UntilClose};
+use rustix::event::{poll, PollFd, PollFlags, Timespec};
+
+/// A connected pair: (inet's end through the reactor, a second descriptor of that same socket
+/// for looking at it with `poll`, the peer as a plain blocking socket).
+fn pair() -> (Async<TcpStream>, TcpStream, TcpStream) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr: SocketAddr = listener.local_addr().expect("addr");
+    let ours = TcpStream::connect(addr).expect("connect");
+    let (theirs, _) = listener.accept().expect("accept");
+    let look = ours.try_clone().expect("dup");
+    (Async::new(ours).expect("register"), look, theirs)
+}
+
+/// Whether `poll` reports the socket readable within `ms` milliseconds.
+fn readable_within(socket: &TcpStream, ms: u64) -> bool {
+    let mut fds = [PollFd::new(socket, PollFlags::IN)];
+    let timeout = Timespec {
+        tv_sec: i64::try_from(ms / 1000).expect("small"),
+        tv_nsec: i64::try_from(ms % 1000 * 1_000_000).expect("small"),
+    };
+    let n = poll(&mut fds, Some(&timeout)).expect("poll");
+    n == 1 && fds[0].revents().contains(PollFlags::IN)
+}
+
+fn conn_over(tcp: Async<TcpStream>, receive_timeout: Duration) -> Conn {
+    let peer = tcp.get_ref().peer_addr().expect("peer");
+    let mut options = Options::default();
+    options.receive_timeout = Some(receive_timeout);
+    Conn::new(Stream::Tcp(tcp), peer, "test peer", &options)
+}
+
+#[test]
+fn a_receive_low_water_mark_holds_readiness_back_until_it_is_reached() {
+    let (ours, look, mut theirs) = pair();
+    ours.set_receive_low_water(64 * 1024).expect("set the mark");
+    theirs.write_all(&[1u8; 1024]).expect("write");
+    assert!(
+        !readable_within(&look, 100),
+        "1 KiB under a 64 KiB mark was reported readable: the mark is not set"
+    );
+    theirs.write_all(&[2u8; 64 * 1024]).expect("write");
+    assert!(readable_within(&look, 5_000), "65 KiB over a 64 KiB mark");
+}
+
+#[test]
+fn a_receive_low_water_mark_still_reports_the_peers_close() {
+    let (ours, look, mut theirs) = pair();
+    ours.set_receive_low_water(64 * 1024).expect("set the mark");
+    theirs.write_all(b"short").expect("write");
+    theirs
+        .shutdown(std::net::Shutdown::Write)
+        .expect("shutdown");
+    assert!(readable_within(&look, 5_000), "the close under the mark");
+}
+
+#[test]
+fn a_reader_of_a_stream_that_runs_to_the_close_sets_the_mark() {
+    let (ours, look, mut theirs) = pair();
+    let conn = conn_over(ours, Duration::from_secs(30));
+    let _reader = Reader::new(
+        conn,
+        Vec::new(),
+        0..0,
+        Box::<UntilClose>::default(),
+        None,
+        None,
+        Box::new(CloseAtEnd),
+    );
+    theirs.write_all(&[1u8; 1024]).expect("write");
+    assert!(
+        !readable_within(&look, 100),
+        "an until-close reader's socket reported 1 KiB: reads are not coalesced"
+    );
+}
+
+#[test]
+fn coalesced_reads_deliver_bytes_under_the_mark_while_the_peer_keeps_the_connection_open() {
+    let (ours, _look, mut theirs) = pair();
+    let mut conn = conn_over(ours, Duration::from_secs(30));
+    conn.coalesce_reads();
+    let closed = Arc::new(AtomicBool::new(false));
+    let (got_tx, got_rx) = mpsc::channel::<()>();
+    let peer = {
+        let closed = closed.clone();
+        thread::spawn(move || {
+            theirs.write_all(&[7u8; 100]).expect("write");
+            // Stay until the client has the bytes (or give up, and close: the test then fails).
+            let _ = got_rx.recv_timeout(Duration::from_secs(10));
+            closed.store(true, Ordering::SeqCst);
+            drop(theirs);
+        })
+    };
+    let mut buf = vec![0u8; 64 * 1024];
+    // Both forms a reader uses: the waiting read, then the one-poll read with its own wait.
+    let n = block_on(conn.read(&mut buf)).expect("read");
+    assert_eq!(n, 100);
+    assert!(
+        !closed.load(Ordering::SeqCst),
+        "the bytes came only with the close: a wait under the mark never ended"
+    );
+    got_tx.send(()).expect("peer waits");
+    peer.join().expect("peer");
+    let n = block_on(conn.read(&mut buf)).expect("read the end");
+    assert_eq!(n, 0, "then the end of the stream");
+}
+
+#[test]
+fn the_one_poll_read_and_its_wait_deliver_bytes_under_the_mark_too() {
+    let (ours, _look, mut theirs) = pair();
+    let mut conn = conn_over(ours, Duration::from_secs(30));
+    conn.coalesce_reads();
+    let (got_tx, got_rx) = mpsc::channel::<()>();
+    let closed = Arc::new(AtomicBool::new(false));
+    let peer = {
+        let closed = closed.clone();
+        thread::spawn(move || {
+            // After the client's first try found nothing, so that it has to wait.
+            thread::sleep(Duration::from_millis(50));
+            theirs.write_all(&[7u8; 100]).expect("write");
+            let _ = got_rx.recv_timeout(Duration::from_secs(10));
+            closed.store(true, Ordering::SeqCst);
+            drop(theirs);
+        })
+    };
+    let mut buf = vec![0u8; 64 * 1024];
+    let n = block_on(async {
+        loop {
+            let polled =
+                std::future::poll_fn(|cx| std::task::Poll::Ready(conn.poll_read(cx, &mut buf)))
+                    .await;
+            match polled {
+                std::task::Poll::Ready(n) => break n,
+                std::task::Poll::Pending => conn.wait_socket_readable().await?,
+            }
+        }
+    })
+    .expect("read");
+    assert_eq!(n, 100);
+    assert!(
+        !closed.load(Ordering::SeqCst),
+        "the bytes came only with the close: the wait under the mark never ended"
+    );
+    got_tx.send(()).expect("peer waits");
+    peer.join().expect("peer");
+}
+
+#[test]
+fn the_receive_timeout_still_ends_a_coalesced_read_of_a_stalled_stream() {
+    let (ours, _look, mut theirs) = pair();
+    let mut conn = conn_over(ours, Duration::from_millis(300));
+    conn.coalesce_reads();
+    theirs.write_all(&[7u8; 100]).expect("write");
+    let mut buf = vec![0u8; 64 * 1024];
+    let n = block_on(conn.read(&mut buf)).expect("the 100 bytes");
+    assert_eq!(n, 100);
+    // Nothing more comes, and the peer stays: the receive timeout must end the wait.
+    let err = block_on(conn.read(&mut buf)).expect_err("stalled");
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+    drop(theirs);
+}
+
+#[test]
+fn a_coalesced_stream_read_to_its_close_loses_no_byte() {
+    let (ours, _look, mut theirs) = pair();
+    let mut conn = conn_over(ours, Duration::from_secs(30));
+    conn.coalesce_reads();
+    // Small writes with pauses, as a slow server makes them: some waits end at the mark, some
+    // at the 10 ms limit with the mark lowered, some with the mark raised again.
+    let total: usize = 3 * 1024 * 1024 + 17;
+    let peer = thread::spawn(move || {
+        let mut sent = 0usize;
+        let mut i = 0u32;
+        while sent < total {
+            let n = (8 * 1024).min(total - sent);
+            let piece: Vec<u8> = (sent..sent + n).map(|b| (b % 251) as u8).collect();
+            theirs.write_all(&piece).expect("write");
+            sent += n;
+            i += 1;
+            if i % 64 == 0 {
+                thread::sleep(Duration::from_millis(25));
+            }
+        }
+    });
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut got = 0usize;
+    loop {
+        let n = block_on(conn.read(&mut buf)).expect("read");
+        if n == 0 {
+            break;
+        }
+        for (k, b) in buf[..n].iter().enumerate() {
+            assert_eq!(*b, ((got + k) % 251) as u8, "byte {}", got + k);
+        }
+        got += n;
+    }
+    peer.join().expect("peer");
+    assert_eq!(got, total);
+}
+
+#[test]
+fn setting_the_mark_on_a_socket_saturates_a_huge_value() {
+    let (ours, look, mut theirs) = pair();
+    ours.set_receive_low_water(usize::MAX)
+        .expect("a huge mark is saturated, not refused");
+    theirs.write_all(&[1u8; 1024]).expect("write");
+    assert!(!readable_within(&look, 50));
+}
