@@ -1,8 +1,9 @@
 //! Coalesced reads (`Conn::coalesce_reads`): a stream read to the peer's close has the kernel
-//! hold back its readiness until 256 KiB are there (the receive low-water mark), and a wait for
-//! that lasts at most 10 ms. Each test is a way this could go wrong: the mark not set (no
-//! batching), bytes below it never delivered while the peer stays, the close or the receive
-//! timeout no longer seen. Linux only: elsewhere the mark is not set and reads go on as before.
+//! hold back its readiness until 128 KiB are there (the receive low-water mark; 512 KiB while
+//! the server is the limit), and a wait for that lasts at most 10 ms. Each test is a way this
+//! could go wrong: the mark not set (no batching), bytes below it never delivered while the peer
+//! stays, the close or the receive timeout no longer seen, bytes lost as the mark moves. Linux
+//! only: elsewhere the mark is not set and reads go on as before.
 #![cfg(all(target_os = "linux", not(inet_portable_reactor)))]
 
 use std::io::Write;
@@ -221,4 +222,25 @@ fn setting_the_mark_on_a_socket_saturates_a_huge_value() {
         .expect("a huge mark is saturated, not refused");
     theirs.write_all(&[1u8; 1024]).expect("write");
     assert!(!readable_within(&look, 50));
+}
+
+#[test]
+fn a_coalescing_connection_keeps_a_window_larger_than_its_mark() {
+    // The kernel would otherwise clamp the window to the mark (the server stalling at every
+    // wakeup): the reader asks for a 2 MiB window first, a buffer of about twice that.
+    let rmem_max: usize = std::fs::read_to_string("/proc/sys/net/ipv4/tcp_rmem")
+        .expect("tcp_rmem")
+        .split_whitespace()
+        .nth(2)
+        .and_then(|v| v.parse().ok())
+        .expect("its maximum");
+    let (ours, look, _theirs) = pair();
+    let mut conn = conn_over(ours, Duration::from_secs(30));
+    conn.coalesce_reads();
+    let rcvbuf = rustix::net::sockopt::socket_recv_buffer_size(&look).expect("SO_RCVBUF");
+    let expected = (2 * 1024 * 1024).min(rmem_max / 2);
+    assert!(
+        rcvbuf >= expected,
+        "receive buffer {rcvbuf} B, expected at least {expected} B (tcp_rmem max {rmem_max})"
+    );
 }

@@ -13,6 +13,7 @@ use futures_lite::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, FutureExt
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::net::alarm::Alarm;
+use crate::net::mark::MarkGauge;
 use crate::net::Stream;
 use crate::options::{LowSpeed, Options};
 
@@ -42,6 +43,8 @@ struct Link {
     written: u64,
     buffer: Vec<u8>,
     coalesce: Coalesce,
+    /// The low-water mark to use while coalescing, and what moves it.
+    gauge: MarkGauge,
 }
 
 /// Whether reads are batched by the socket's receive low-water mark (see
@@ -50,15 +53,14 @@ struct Link {
 enum Coalesce {
     /// Every arrival is reported (the default, and where the mark cannot be set).
     Off,
-    /// The mark is at [`COALESCE_BYTES`]; a wait for it lasts at most [`COALESCE_WAIT`].
+    /// The mark is at the gauge's level; a wait for it lasts at most [`COALESCE_WAIT`].
     On,
     /// A wait outlasted [`COALESCE_WAIT`]: the mark is at 1 byte until something is read.
     Lowered,
 }
 
-/// The low-water mark of a coalescing stream: 256 KiB brought a Gopher download's wakeups from
-/// ~12,000 to ~3,600 per GiB, and its client CPU from 0.34–0.45 s to 0.14–0.15 s (issue 8).
-const COALESCE_BYTES: usize = 256 * 1024;
+/// The receive window a coalescing stream is given (see [`Conn::coalesce_reads`]).
+const OPEN_WINDOW: usize = 2 * 1024 * 1024;
 
 /// How long a wait for the mark may last before whatever came is read: the most a slow stream's
 /// bytes are held back.
@@ -111,6 +113,7 @@ impl Conn {
                 written: 0,
                 buffer: Vec::new(),
                 coalesce: Coalesce::Off,
+                gauge: MarkGauge::new(),
             },
             idle_since: now,
         }
@@ -218,22 +221,29 @@ impl Conn {
     }
 
     /// The stream runs to the peer's close (an FTP data connection, a binary Gopher item): have
-    /// the kernel report it readable only once 256 KiB have come, or the peer closed. A server
-    /// writing small pieces (8 KiB) otherwise wakes its reader every few pieces — ~12,000 sleeps
-    /// and wakeups per GiB, a quarter of the client's CPU. A wait for the mark lasts at most
-    /// 10 ms; then the mark drops to 1 byte until something is read, so a slow or stalled stream
-    /// delivers what came within 10 ms, and the receive timeout and the low-speed limit see it
-    /// as before. Not for a stream whose peer waits for an answer before closing (its last bytes
-    /// would wait out the 10 ms). Where the mark cannot be set, reads go on as before.
+    /// the kernel report it readable only once 128 KiB have come (512 KiB while the server is
+    /// the limit; see `mark.rs`), or the peer closed. A server writing small pieces (8 KiB)
+    /// otherwise wakes its reader every few pieces — ~12,000 sleeps and wakeups per GiB, a
+    /// quarter of the client's CPU. A wait for the mark lasts at most 10 ms; then the mark drops
+    /// to 1 byte until something is read, so a slow or stalled stream delivers what came within
+    /// 10 ms, and the receive timeout and the low-speed limit see it as before. Not for a stream
+    /// whose peer waits for an answer before closing (its last bytes would wait out the 10 ms).
+    /// Where the mark cannot be set, reads go on as before.
     pub fn coalesce_reads(&mut self) {
-        if self.link.coalesce == Coalesce::Off
-            && self
-                .stream
-                .tcp()
-                .set_receive_low_water(COALESCE_BYTES)
-                .is_ok()
-        {
+        if self.link.coalesce != Coalesce::Off {
+            return;
+        }
+        let tcp = self.stream.tcp();
+        // Linux grows the receive buffer for a mark above half of it, and then clamps the
+        // advertised window to the mark: the server could send only one mark's worth before our
+        // wakeup, and would stall while we are woken. Asking for a 2 MiB mark first makes the
+        // buffer ~4 MiB and the window 2 MiB — what the buffer's autotuning reaches for a bulk
+        // stream, and a bound on what a slow reader leaves queued in the kernel; the real mark,
+        // set next, is then below the buffer's half and changes neither.
+        if tcp.set_receive_low_water(OPEN_WINDOW).is_ok() {
+            // A mark is set from here on, so waits are capped whatever happens next.
             self.link.coalesce = Coalesce::On;
+            let _ = tcp.set_receive_low_water(self.link.gauge.mark());
         }
     }
 
@@ -270,6 +280,7 @@ impl Conn {
                 .await?
             {
                 Stepped::Done(ready) => {
+                    link.woke(stream);
                     let n = link.account(ready, Direction::Receive)?;
                     link.after_read(stream, n);
                     return Ok(n);
@@ -347,6 +358,7 @@ impl Conn {
             .await?
         {
             Stepped::Done(ready) => {
+                link.woke(stream);
                 ready.map_err(|e| Error::io(e, format!("receiving from {}", link.label)))
             }
             // The caller's next read takes whatever came.
@@ -511,10 +523,25 @@ impl Link {
         tcp.assume_readable();
     }
 
-    /// After a read of `n` bytes: bytes after a lowered mark mean the stream flows again.
+    /// A wait under the mark ended with the socket readable: let the gauge judge the last
+    /// wakeup, and move the mark if it says so (if that fails the mark stays where it was).
+    fn woke(&mut self, stream: &Stream) {
+        if self.coalesce == Coalesce::On {
+            if let Some(mark) = self.gauge.woke() {
+                let _ = stream.tcp().set_receive_low_water(mark);
+            }
+        }
+    }
+
+    /// After a read of `n` bytes: count them for the gauge; bytes after a lowered mark mean the
+    /// stream flows again.
     fn after_read(&mut self, stream: &Stream, n: usize) {
+        if self.coalesce == Coalesce::Off {
+            return;
+        }
+        self.gauge.read(n);
         if self.coalesce == Coalesce::Lowered && n > 0 {
-            self.coalesce = match stream.tcp().set_receive_low_water(COALESCE_BYTES) {
+            self.coalesce = match stream.tcp().set_receive_low_water(self.gauge.mark()) {
                 Ok(()) => Coalesce::On,
                 // Left at 1 byte: reads as without coalescing.
                 Err(_) => Coalesce::Off,

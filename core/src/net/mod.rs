@@ -6,7 +6,9 @@
 //! the handle tree. Public through `inet_core::transport`.
 
 pub(crate) mod alarm;
+// The low-water mark gauge of `conn`'s coalesced reads (pure: no socket).
 pub(crate) mod conn;
+pub(crate) mod mark;
 pub mod pool;
 pub(crate) mod stream;
 pub(crate) mod tls;

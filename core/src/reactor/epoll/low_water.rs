@@ -5,8 +5,9 @@
 //! Why it is worth it: a stream read to the peer's close from a server that writes small pieces
 //! (gophernicus under socat writes 8 KiB at a time) wakes its reader for every few pieces — about
 //! 12,000 sleeps and wakeups per GiB, a quarter of the client's CPU in context switches. With the
-//! mark at 256 KiB the kernel wakes the reader only once that much is there (or the peer closed):
-//! about 3,600 per GiB (see `Conn::coalesce_reads` for how a slow stream is kept from waiting).
+//! mark at 512 KiB the kernel wakes the reader only once that much is there (or the peer closed):
+//! about 2,200 per GiB (see `Conn::coalesce_reads` for how a slow stream is kept from waiting,
+//! and `net/mark.rs` for the mark's level).
 #![allow(unsafe_code)]
 
 use std::io;
