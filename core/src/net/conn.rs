@@ -82,7 +82,7 @@ enum Raced<T> {
 enum Stepped<T> {
     /// Its I/O finished.
     Done(T),
-    /// Its wait at the high low-water mark lasted [`COALESCE_WAIT`] (the I/O was dropped).
+    /// Its wait under the low-water mark lasted [`COALESCE_WAIT`] (the I/O was dropped).
     CapPassed,
 }
 
@@ -268,8 +268,8 @@ impl Conn {
         Ok(n)
     }
 
-    /// The wait of [`read`](Self::read) on a coalescing stream: at most [`COALESCE_WAIT`] at the
-    /// high mark, then with the mark lowered; the receive timeout counts from the first wait.
+    /// The wait of [`read`](Self::read) on a coalescing stream: at most [`COALESCE_WAIT`] under
+    /// the mark, then with the mark lowered; the receive timeout counts from the first wait.
     async fn read_coalesced(&mut self, buf: &mut [u8]) -> Result<usize> {
         let Conn { stream, link, .. } = self;
         let step = Step::start(link.receive_timeout);
@@ -469,7 +469,7 @@ impl Link {
     ) -> Result<T> {
         match self.step(Step::start(timeout), None, direction, io).await? {
             Stepped::Done(v) => Ok(v),
-            // Unreachable without a cap; the caller would try again.
+            // `step` ends so only when given a cap, and none was given.
             Stepped::CapPassed => Err(Error::new(
                 ErrorKind::Internal,
                 format!("{} {}: a wait ended early", direction.verb(), self.label),
