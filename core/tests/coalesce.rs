@@ -91,56 +91,71 @@ fn a_reader_of_a_stream_that_runs_to_the_close_sets_the_mark() {
     );
 }
 
+/// A peer that writes 100 bytes after `delay`, then keeps the connection open until told the
+/// client has them (or 10 s passed: then it closes, and the test fails).
+struct LingeringPeer {
+    closed: Arc<AtomicBool>,
+    got: mpsc::Sender<()>,
+    thread: thread::JoinHandle<()>,
+}
+
+impl LingeringPeer {
+    fn start(mut theirs: TcpStream, delay: Duration) -> LingeringPeer {
+        let closed = Arc::new(AtomicBool::new(false));
+        let (got, got_rx) = mpsc::channel::<()>();
+        let thread = {
+            let closed = closed.clone();
+            thread::spawn(move || {
+                thread::sleep(delay);
+                theirs.write_all(&[7u8; 100]).expect("write");
+                let _ = got_rx.recv_timeout(Duration::from_secs(10));
+                closed.store(true, Ordering::SeqCst);
+                drop(theirs);
+            })
+        };
+        LingeringPeer {
+            closed,
+            got,
+            thread,
+        }
+    }
+
+    /// The client read `n` bytes: they must be the 100, come while the peer stayed. Then the
+    /// peer closes.
+    fn client_got(self, n: usize) {
+        assert_eq!(n, 100);
+        assert!(
+            !self.closed.load(Ordering::SeqCst),
+            "the bytes came only with the close: a wait under the mark never ended"
+        );
+        self.got.send(()).expect("peer waits");
+        self.thread.join().expect("peer");
+    }
+}
+
 #[test]
 fn coalesced_reads_deliver_bytes_under_the_mark_while_the_peer_keeps_the_connection_open() {
-    let (ours, _look, mut theirs) = pair();
+    let (ours, _look, theirs) = pair();
     let mut conn = conn_over(ours, Duration::from_secs(30));
     conn.coalesce_reads();
-    let closed = Arc::new(AtomicBool::new(false));
-    let (got_tx, got_rx) = mpsc::channel::<()>();
-    let peer = {
-        let closed = closed.clone();
-        thread::spawn(move || {
-            theirs.write_all(&[7u8; 100]).expect("write");
-            // Stay until the client has the bytes (or give up, and close: the test then fails).
-            let _ = got_rx.recv_timeout(Duration::from_secs(10));
-            closed.store(true, Ordering::SeqCst);
-            drop(theirs);
-        })
-    };
+    let peer = LingeringPeer::start(theirs, Duration::ZERO);
     let mut buf = vec![0u8; 64 * 1024];
-    // Both forms a reader uses: the waiting read, then the one-poll read with its own wait.
+    // The future form's read: it waits itself.
     let n = block_on(conn.read(&mut buf)).expect("read");
-    assert_eq!(n, 100);
-    assert!(
-        !closed.load(Ordering::SeqCst),
-        "the bytes came only with the close: a wait under the mark never ended"
-    );
-    got_tx.send(()).expect("peer waits");
-    peer.join().expect("peer");
+    peer.client_got(n);
     let n = block_on(conn.read(&mut buf)).expect("read the end");
     assert_eq!(n, 0, "then the end of the stream");
 }
 
 #[test]
 fn the_one_poll_read_and_its_wait_deliver_bytes_under_the_mark_too() {
-    let (ours, _look, mut theirs) = pair();
+    let (ours, _look, theirs) = pair();
     let mut conn = conn_over(ours, Duration::from_secs(30));
     conn.coalesce_reads();
-    let (got_tx, got_rx) = mpsc::channel::<()>();
-    let closed = Arc::new(AtomicBool::new(false));
-    let peer = {
-        let closed = closed.clone();
-        thread::spawn(move || {
-            // After the client's first try found nothing, so that it has to wait.
-            thread::sleep(Duration::from_millis(50));
-            theirs.write_all(&[7u8; 100]).expect("write");
-            let _ = got_rx.recv_timeout(Duration::from_secs(10));
-            closed.store(true, Ordering::SeqCst);
-            drop(theirs);
-        })
-    };
+    // After the client's first try found nothing, so that it has to wait.
+    let peer = LingeringPeer::start(theirs, Duration::from_millis(50));
     let mut buf = vec![0u8; 64 * 1024];
+    // The poll form callback mode uses: one try, then a wait of its own.
     let n = block_on(async {
         loop {
             let polled =
@@ -153,13 +168,7 @@ fn the_one_poll_read_and_its_wait_deliver_bytes_under_the_mark_too() {
         }
     })
     .expect("read");
-    assert_eq!(n, 100);
-    assert!(
-        !closed.load(Ordering::SeqCst),
-        "the bytes came only with the close: the wait under the mark never ended"
-    );
-    got_tx.send(()).expect("peer waits");
-    peer.join().expect("peer");
+    peer.client_got(n);
 }
 
 #[test]

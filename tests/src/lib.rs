@@ -8,6 +8,8 @@
 //! The integration tests of the workspace live in `tests/tests/`, the benchmarks in
 //! `tests/benches/`.
 
+#![forbid(unsafe_code)]
+
 pub mod conformance;
 pub mod fault;
 pub mod ftp_fault;

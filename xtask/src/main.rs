@@ -3,6 +3,8 @@
 //! One module per subcommand; `steps` runs and times commands, `servers` starts the loopback test
 //! servers through `inet-test-servers` (crate `inet-tests`).
 
+#![forbid(unsafe_code)]
+
 mod bench;
 mod conformance;
 mod deny;
