@@ -297,7 +297,7 @@ pub struct RunContext {
     /// than active mode (see `curl.rs`).
     pub curl_passive_many: bool,
     /// How long the `inet` binary takes to start, connect, log in, fetch one small file and
-    /// exit (the median of 7 runs): taken off each of its runs' wall time.
+    /// exit (the median of 7 runs): shown, not taken off its runs' wall time (see `inet_cli`).
     pub cli_startup: Duration,
 }
 
@@ -305,8 +305,8 @@ pub struct RunContext {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Run {
     /// The transfers' time: from the end of the login to the last reply, without starting the
-    /// process, connecting and logging in (inet, suppaftp: measured in the process; curl and
-    /// the `inet` binary: the wall time less their measured start-up, which includes those).
+    /// process, connecting and logging in (inet, suppaftp: measured in the process; curl: its
+    /// total less its `time_pretransfer`) — except the `inet` binary's, timed whole.
     pub elapsed: Duration,
     /// What was left out of `elapsed`.
     pub setup: Duration,
