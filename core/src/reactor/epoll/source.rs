@@ -278,14 +278,17 @@ impl<T: AsFd> Async<T> {
     /// socket may be ready: once one found nothing, the next poll waits for the reactor's event
     /// instead of trying again (a future polled anew after `Pending` — a read raced with a
     /// timer, say — would otherwise make a system call that finds nothing, every time).
+    /// `drained` says of a result that it took all there was: it counts as finding nothing
+    /// for the next poll.
     fn poll_read_with<R>(
         &self,
         cx: &mut Context<'_>,
         mut op: impl FnMut(&T) -> io::Result<R>,
+        drained: impl Fn(&R) -> bool,
     ) -> Poll<io::Result<R>> {
         loop {
             ready!(self.poll_readable(cx))?;
-            match self.try_read_with(&mut op) {
+            match self.source.try_io_until(READ, || op(&self.io), &drained) {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                 r => return Poll::Ready(r),
             }
@@ -370,7 +373,8 @@ impl Async<TcpListener> {
 
     /// Wait for a connection.
     pub async fn accept(&self) -> io::Result<(Async<TcpStream>, SocketAddr)> {
-        let (stream, peer) = poll_fn(|cx| self.poll_read_with(cx, |l| l.accept())).await?;
+        let (stream, peer) =
+            poll_fn(|cx| self.poll_read_with(cx, |l| l.accept(), |_| false)).await?;
         Ok((Async::new_own(stream)?, peer))
     }
 }
@@ -387,17 +391,8 @@ impl AsyncRead for Async<TcpStream> {
         // the waits but not the reads.
         let low_water = self.source.low_water.load(Ordering::Relaxed);
         let asked = buf.len();
-        loop {
-            ready!(self.poll_readable(cx))?;
-            let drained = |n: &usize| low_water && *n > 0 && *n < asked;
-            match self
-                .source
-                .try_io_until(READ, || (&self.io).read(buf), drained)
-            {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                r => return Poll::Ready(r),
-            }
-        }
+        let drained = |n: &usize| low_water && *n > 0 && *n < asked;
+        self.poll_read_with(cx, |mut s| s.read(buf), drained)
     }
 }
 
