@@ -172,6 +172,24 @@ fn the_one_poll_read_and_its_wait_deliver_bytes_under_the_mark_too() {
 }
 
 #[test]
+fn a_coalesced_read_dropped_while_it_waits_leaves_the_connection_readable() {
+    let (ours, _look, theirs) = pair();
+    let mut conn = conn_over(ours, Duration::from_secs(30));
+    conn.coalesce_reads();
+    let mut buf = vec![0u8; 64 * 1024];
+    // Nothing has come: the read waits under the mark, and is given up on (a `select!` with a
+    // tick, a timeout wrapper).
+    let first = block_on(futures_lite::future::poll_once(conn.read(&mut buf)));
+    assert!(
+        first.is_none(),
+        "a read with nothing sent finished: {first:?}"
+    );
+    let peer = LingeringPeer::start(theirs, Duration::ZERO);
+    let n = block_on(conn.read(&mut buf)).expect("read after the dropped one");
+    peer.client_got(n);
+}
+
+#[test]
 fn the_receive_timeout_still_ends_a_coalesced_read_of_a_stalled_stream() {
     let (ours, _look, mut theirs) = pair();
     let mut conn = conn_over(ours, Duration::from_millis(300));
