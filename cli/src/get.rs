@@ -787,6 +787,8 @@ struct Transfer {
     job: Job,
     req: Option<HttpRequest>,
     sink: Option<Sink>,
+    /// Body bytes written so far (the progress line's final count).
+    received: u64,
     phase: Phase,
 }
 
@@ -817,6 +819,7 @@ impl Driver {
                 job,
                 req: None,
                 sink: None,
+                received: 0,
                 phase: Phase::Queued,
             })
             .collect();
@@ -948,7 +951,9 @@ impl Driver {
     }
 
     fn write(&mut self, i: usize, data: &[u8]) -> Result<(), Failure> {
-        match &mut self.transfers[i].sink {
+        let t = &mut self.transfers[i];
+        t.received = t.received.saturating_add(data.len() as u64);
+        match &mut t.sink {
             Some(sink) => sink.write(&mut self.stdout, data).map_err(Failure::Write),
             None => Ok(()),
         }
@@ -971,7 +976,8 @@ impl Driver {
         if let Err(f) = &outcome {
             eprintln!("inet: {f}");
         }
-        self.bars.finish(t.job.ctx, outcome.is_ok());
+        let received = (t.received > 0).then_some(t.received);
+        self.bars.finish_at(t.job.ctx, outcome.is_ok(), received);
         t.phase = Phase::Done(outcome);
     }
 

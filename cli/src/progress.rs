@@ -156,6 +156,11 @@ impl Bars {
         let Some(item) = items.get_mut(&ctx) else {
             return;
         };
+        // Notifications are delivered on other threads: one can come after the driver ended the
+        // transfer, and must not move its bar or print a line after its last.
+        if item.ended {
+            return;
+        }
         let now = Instant::now();
         item.started.get_or_insert(now);
         item.done = p.done;
@@ -200,6 +205,13 @@ impl Bars {
 
     /// The transfer ended: leave its bar at its final state, or print its last line.
     pub fn finish(&self, ctx: u64, ok: bool) {
+        self.finish_at(ctx, ok, None);
+    }
+
+    /// Like [`Bars::finish`], with the byte count the caller moved itself: a driver that read
+    /// some of the body at once (no notification in between) knows the count before the last
+    /// progress notification, delivered on another thread, has told it to the bars.
+    pub fn finish_at(&self, ctx: u64, ok: bool, done: Option<u64>) {
         let Ok(mut state) = self.state.lock() else {
             return;
         };
@@ -215,6 +227,12 @@ impl Bars {
             return;
         }
         item.ended = true;
+        if let Some(done) = done {
+            item.done = done;
+            if let Some(bar) = &item.bar {
+                bar.set_position(done);
+            }
+        }
         if let Some(bar) = &item.bar {
             if ok {
                 bar.finish();
@@ -330,7 +348,28 @@ fn style(template: &str) -> ProgressStyle {
 
 #[cfg(test)]
 mod tests {
-    use super::tail;
+    use super::*;
+
+    fn done_of(bars: &Bars, ctx: u64) -> u64 {
+        bars.state.lock().map(|s| s.items[&ctx].done).unwrap_or(0)
+    }
+
+    #[test]
+    fn the_driver_s_count_ends_a_transfer_and_late_progress_is_ignored() {
+        let bars = Bars::new(&[(1, "f".into())], Direction::Receive, Show::Lines);
+        let progress = |done| Progress {
+            direction: Direction::Receive,
+            done,
+            total: Some(1000),
+        };
+        bars.update(1, &progress(400));
+        // The driver wrote all 1000 bytes; the notifications had told 400 so far.
+        bars.finish_at(1, true, Some(1000));
+        assert_eq!(done_of(&bars, 1), 1000);
+        // The last notification, delivered on another thread after the end, changes nothing.
+        bars.update(1, &progress(700));
+        assert_eq!(done_of(&bars, 1), 1000);
+    }
 
     #[test]
     fn long_names_keep_their_end() {
