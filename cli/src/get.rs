@@ -10,8 +10,7 @@
 use std::fmt;
 use std::io::{self, Read};
 use std::path::PathBuf;
-use std::sync::mpsc;
-use std::sync::Arc;
+use std::sync::{mpsc, Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -23,6 +22,7 @@ use inet::{
 
 use crate::exit;
 use crate::gopher;
+use crate::handoff::{self, Handoff};
 use crate::output::{Sink, StdoutQueue, Target};
 use crate::progress::{Bars, Show};
 use crate::trace::Tracer;
@@ -246,15 +246,16 @@ pub fn run(args: GetArgs, t0: Instant) -> u8 {
     let show = Show::choose(args.t.quiet, args.t.trace.is_some());
     let bars = Arc::new(Bars::new(&files, Direction::Receive, show));
     let (tx, rx) = mpsc::channel();
+    let bodies = Arc::new(bodies(jobs.len(), &tx));
     let tracer = args.t.trace.map(|f| Tracer::new(f, t0));
-    let session = match session(&args, tracer, bars.clone(), tx) {
+    let session = match session(&args, tracer, bars.clone(), bodies.clone(), tx) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("inet: {e}");
             return exit::INET;
         }
     };
-    let mut driver = Driver::new(jobs, bars, args.fail, args.t.parallel);
+    let mut driver = Driver::new(jobs, bars, bodies, args.fail, args.t.parallel);
     driver.fill(&session, &request);
     while driver.running() > 0 {
         // The sender lives in the session's callback, which lives as long as `session`.
@@ -683,22 +684,77 @@ struct Event {
     outcome: inet::Result<Step>,
 }
 
-/// What a successful `REQUEST_COMPLETE` carried.
+/// What a successful `REQUEST_COMPLETE` carried, or what the body's reader reports.
 #[derive(Debug)]
 enum Step {
     /// The send finished: the response head is here.
     Sent,
-    /// A pending read finished with these bytes (empty: the body has ended).
-    Data(Bytes),
+    /// The body has been read to its end, or failed (reading or writing); the reader gives back
+    /// what it held.
+    Ended(Box<Reading>, Result<(), Failure>),
     /// The session's HANDLE_CLOSING: nothing more will be notified.
     Closed,
 }
 
-/// The session: timeouts, CA file, and the status callback (trace, progress, forwarding).
+/// One transfer's body being read: from its request into its sink, by whichever thread holds it
+/// (see `crate::handoff`).
+#[derive(Debug)]
+struct Reading {
+    req: HttpRequest,
+    sink: Sink,
+    stdout: Arc<Mutex<StdoutQueue>>,
+    /// Body bytes written so far (the progress line's final count).
+    received: u64,
+}
+
+impl handoff::Body for Reading {
+    type Failure = Failure;
+
+    fn start_read(&mut self) -> inet::Result<handoff::Read> {
+        self.req.start_read(READ_CHUNK).map(handoff::Read::from)
+    }
+
+    fn write(&mut self, data: &[u8]) -> Result<(), Failure> {
+        self.received = self.received.saturating_add(data.len() as u64);
+        let mut stdout = lock(&self.stdout);
+        self.sink.write(&mut stdout, data).map_err(Failure::Write)
+    }
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        Failure::Inet(e)
+    }
+}
+
+/// The handoff of each transfer's body, by context - 1; each reports its end to the driver.
+fn bodies(count: usize, tx: &mpsc::Sender<Event>) -> Vec<Handoff<Reading>> {
+    (1..=count as u64)
+        .map(|ctx| {
+            let tx = tx.clone();
+            Handoff::new(move |reading, outcome| {
+                let _ = tx.send(Event {
+                    ctx,
+                    outcome: Ok(Step::Ended(Box::new(reading), outcome)),
+                });
+            })
+        })
+        .collect()
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // The stdout queue is consistent between calls: a panic mid-write leaves bytes unwritten,
+    // which the write's error already reports.
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The session: timeouts, CA file, and the status callback (trace, progress, the bodies' reads,
+/// forwarding the rest).
 fn session(
     args: &GetArgs,
     tracer: Option<Tracer>,
     bars: Arc<Bars>,
+    bodies: Arc<Vec<Handoff<Reading>>>,
     tx: mpsc::Sender<Event>,
 ) -> inet::Result<Session> {
     let builder = Session::builder().status_callback(move |n| {
@@ -714,8 +770,19 @@ fn session(
                 });
             }
             Status::RequestComplete(r) if n.kind == HandleKind::HttpRequest => {
+                // A read of a body being read continues here, on this thread.
+                let body = (n.context.0.checked_sub(1)).and_then(|i| bodies.get(i as usize));
+                if let Some(body) = body {
+                    let read = match r {
+                        Ok(Completion::Data(b)) => Some(Ok(b.clone())),
+                        Ok(_) => None,
+                        Err(e) => Some(Err(e.clone())),
+                    };
+                    if read.is_some_and(|read| body.resume(read)) {
+                        return;
+                    }
+                }
                 let outcome = match r {
-                    Ok(Completion::Data(b)) => Ok(Step::Data(b.clone())),
                     Ok(_) => Ok(Step::Sent),
                     Err(e) => Err(e.clone()),
                 };
@@ -776,7 +843,7 @@ enum Phase {
     Queued,
     /// `start_send` is pending.
     Sending,
-    /// A `start_read` is pending.
+    /// Its body is being read (by whichever thread holds it: `bodies`).
     Reading,
     /// Finished, with this outcome.
     Done(Result<(), Failure>),
@@ -786,8 +853,9 @@ enum Phase {
 struct Transfer {
     job: Job,
     req: Option<HttpRequest>,
+    /// Between the response head and the start of the body's reading, and after its end.
     sink: Option<Sink>,
-    /// Body bytes written so far (the progress line's final count).
+    /// Body bytes written (the progress line's final count), once the body has ended.
     received: u64,
     phase: Phase,
 }
@@ -796,8 +864,11 @@ struct Transfer {
 #[derive(Debug)]
 struct Driver {
     transfers: Vec<Transfer>,
-    stdout: StdoutQueue,
+    /// Shared with the bodies being read.
+    stdout: Arc<Mutex<StdoutQueue>>,
     bars: Arc<Bars>,
+    /// Each transfer's body reading, by index.
+    bodies: Arc<Vec<Handoff<Reading>>>,
     fail_on_http_error: bool,
     /// At most this many transfers at once.
     parallel: usize,
@@ -806,7 +877,13 @@ struct Driver {
 }
 
 impl Driver {
-    fn new(jobs: Vec<Job>, bars: Arc<Bars>, fail_on_http_error: bool, parallel: usize) -> Self {
+    fn new(
+        jobs: Vec<Job>,
+        bars: Arc<Bars>,
+        bodies: Arc<Vec<Handoff<Reading>>>,
+        fail_on_http_error: bool,
+        parallel: usize,
+    ) -> Self {
         let stdout_order = jobs
             .iter()
             .enumerate()
@@ -825,8 +902,9 @@ impl Driver {
             .collect();
         Driver {
             transfers,
-            stdout: StdoutQueue::new(stdout_order),
+            stdout: Arc::new(Mutex::new(StdoutQueue::new(stdout_order))),
             bars,
+            bodies,
             fail_on_http_error,
             parallel: parallel.max(1),
             next: 0,
@@ -886,18 +964,16 @@ impl Driver {
             (Phase::Done(_) | Phase::Queued, _) => {}
             (_, Err(e)) => self.finish(i, Err(Failure::Inet(e))),
             (Phase::Sending, Ok(_)) => self.on_sent(i),
-            (Phase::Reading, Ok(Step::Data(data))) => {
-                if data.is_empty() {
-                    self.finish(i, Ok(()));
-                } else if let Err(f) = self.write(i, &data) {
-                    self.finish(i, Err(f));
-                } else {
-                    self.read_more(i);
-                }
+            (Phase::Reading, Ok(Step::Ended(reading, outcome))) => {
+                let Reading { sink, received, .. } = *reading;
+                let t = &mut self.transfers[i];
+                t.sink = Some(sink);
+                t.received = received;
+                self.finish(i, outcome);
             }
-            (Phase::Reading, Ok(Step::Sent)) => self.read_more(i),
-            // Only the session's, which carries no transfer's context.
-            (Phase::Reading, Ok(Step::Closed)) => {}
+            // Nothing else comes while the body's reader holds it; the session's Closed carries
+            // no transfer's context.
+            (Phase::Reading, Ok(Step::Sent | Step::Closed)) => {}
         }
     }
 
@@ -929,34 +1005,19 @@ impl Driver {
         } else {
             Sink::open(&t.job.target, i)
         };
-        match opened {
-            Ok(sink) => t.sink = Some(sink),
+        let sink = match opened {
+            Ok(sink) => sink,
             Err(e) => return self.finish(i, Err(Failure::Write(e))),
-        }
-        t.phase = Phase::Reading;
-        self.read_more(i);
-    }
-
-    /// Read until a read goes pending (its REQUEST_COMPLETE will bring us back) or the body ends.
-    fn read_more(&mut self, i: usize) {
-        let Some(req) = self.transfers[i].req.clone() else {
-            return;
         };
-        let read = || req.start_read(READ_CHUNK);
-        match crate::calls::read_until_pending(read, |d| self.write(i, d), Failure::Inet) {
-            Ok(true) => self.finish(i, Ok(())),
-            Ok(false) => {}
-            Err(f) => self.finish(i, Err(f)),
-        }
-    }
-
-    fn write(&mut self, i: usize, data: &[u8]) -> Result<(), Failure> {
-        let t = &mut self.transfers[i];
-        t.received = t.received.saturating_add(data.len() as u64);
-        match &mut t.sink {
-            Some(sink) => sink.write(&mut self.stdout, data).map_err(Failure::Write),
-            None => Ok(()),
-        }
+        t.phase = Phase::Reading;
+        // From here the body is read by whichever thread holds it — this one until a read goes
+        // pending, then the status callback's — and its end comes back as `Step::Ended`.
+        self.bodies[i].start(Reading {
+            req,
+            sink,
+            stdout: self.stdout.clone(),
+            received: 0,
+        });
     }
 
     /// End a transfer: close its handle and output, report a failure at once.
@@ -966,8 +1027,8 @@ impl Driver {
             req.close();
         }
         let closed = match t.sink.take() {
-            Some(sink) => sink.finish(&mut self.stdout),
-            None if t.job.target == Target::Stdout => self.stdout.finish(i),
+            Some(sink) => sink.finish(&mut lock(&self.stdout)),
+            None if t.job.target == Target::Stdout => lock(&self.stdout).finish(i),
             None => Ok(()),
         };
         if let (Ok(()), Err(e)) = (&outcome, closed) {

@@ -24,6 +24,7 @@ mod flags;
 mod ftp;
 mod get;
 mod gopher;
+mod handoff;
 mod info;
 mod interrupt;
 mod netrc;
