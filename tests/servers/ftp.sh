@@ -97,6 +97,9 @@ LoadModule mod_tls.c
   TLSRSACertificateKeyFile $S/tls/server.key
   TLSLog $S/logs/tls.log
   TLSVerifyClient off
+  # Client certificates are not asked for, but without a CA file of its own every session (a forked
+  # child) parses the system's whole CA bundle before its greeting: ~35 ms of server CPU each.
+  TLSCACertificateFile $S/tls/ca.crt
 </IfModule>
 <Anonymous $ROOT>
   User ftp
