@@ -335,25 +335,6 @@ pub fn run_jobs<J: Send>(
         .unwrap_or(crate::exit::OK)
 }
 
-/// Read in callback mode until a read goes pending (its REQUEST_COMPLETE will bring the caller
-/// back) or the data ends, handing every piece to `write`: `Ok(true)` when the data ended,
-/// `Ok(false)` when a read is pending, else the read's error (through `failed`) or `write`'s.
-/// (`inet get` and `inet cat` read their transfers with it.)
-pub fn read_until_pending<F>(
-    mut start_read: impl FnMut() -> inet::Result<inet::Started<bytes::Bytes>>,
-    mut write: impl FnMut(&[u8]) -> Result<(), F>,
-    failed: impl FnOnce(Error) -> F,
-) -> Result<bool, F> {
-    loop {
-        match start_read() {
-            Ok(inet::Started::Done(data)) if data.is_empty() => return Ok(true),
-            Ok(inet::Started::Done(data)) => write(&data)?,
-            Ok(inet::Started::Pending(_)) => return Ok(false),
-            Err(e) => return Err(failed(e)),
-        }
-    }
-}
-
 /// A multi-line text (a server's reply, an error) inside a one-line message.
 pub fn one_line(s: &str) -> String {
     s.lines()

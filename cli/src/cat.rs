@@ -4,17 +4,17 @@
 //! Every URL goes through the facade's `start_open_url` (WinINet's InternetOpenUrl, in callback
 //! mode), which connects and requests by the URL's scheme and completes on the URL's connection
 //! handle with a `UrlStream` that reads the same for http, https, ftp, ftps, gopher and gophers.
-//! The status callback traces, moves the progress and forwards each `REQUEST_COMPLETE` to the
-//! main thread, which starts the reads and writes the bytes, as `inet get` does for HTTP.
+//! The status callback traces, moves the progress and forwards each `REQUEST_COMPLETE` of an
+//! open to the main thread, which checks it and starts the body's reads; from then on the body
+//! is read and written by whichever thread holds it (`crate::handoff`, as `inet get` does for
+//! HTTP), and the main thread hears of it again at its end.
 //! Stdout is shared as in `inet get` ([`StdoutQueue`]): bodies come out whole and in URL order.
 
 use std::fmt;
 use std::io::{self, IsTerminal};
-use std::sync::mpsc;
-use std::sync::Arc;
+use std::sync::{mpsc, Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use clap::Args;
 use inet::{
     Completion, Context, Direction, Error, ErrorKind, Handle, HandleKind, OpenUrlOptions,
@@ -22,6 +22,7 @@ use inet::{
 };
 
 use crate::exit;
+use crate::handoff::{self, Handoff};
 use crate::output::{Sink, StdoutQueue, Target};
 use crate::progress::{Bars, Show};
 use crate::trace::Tracer;
@@ -76,12 +77,68 @@ pub struct CatArgs {
     t: crate::flags::Transfer,
 }
 
-/// What the status callback forwards: a `REQUEST_COMPLETE` of URL `ctx` (contexts count from
-/// 1), or the session's `HANDLE_CLOSING` (`ctx` 0, `None`).
+/// What the driver hears, about URL `ctx` (contexts count from 1).
 #[derive(Debug)]
-struct Event {
-    ctx: u64,
-    outcome: Option<inet::Result<Completion>>,
+enum Event {
+    /// A `REQUEST_COMPLETE` the body's reader did not take (the open's).
+    Complete {
+        ctx: u64,
+        outcome: inet::Result<Completion>,
+    },
+    /// The body has been read to its end, or failed; the reader gives back what it held.
+    Ended {
+        ctx: u64,
+        reading: Box<Reading>,
+        outcome: Result<(), Failure>,
+    },
+    /// The session's `HANDLE_CLOSING`.
+    Closed,
+}
+
+/// One URL's body being read: from its stream into its sink, by whichever thread holds it.
+#[derive(Debug)]
+struct Reading {
+    stream: UrlStream,
+    sink: Sink,
+    stdout: Arc<Mutex<StdoutQueue>>,
+    /// Bytes written so far (the progress line's final count).
+    received: u64,
+}
+
+impl handoff::Body for Reading {
+    type Failure = Failure;
+
+    fn start_read(&mut self) -> inet::Result<handoff::Read> {
+        self.stream.start_read(READ_CHUNK).map(handoff::Read::from)
+    }
+
+    fn write(&mut self, data: &[u8]) -> Result<(), Failure> {
+        self.received = self.received.saturating_add(data.len() as u64);
+        let mut stdout = lock(&self.stdout);
+        self.sink.write(&mut stdout, data).map_err(Failure::Write)
+    }
+}
+
+/// The handoff of each URL's body, by context - 1; each reports its end to the driver.
+fn bodies(count: usize, tx: &mpsc::Sender<Event>) -> Vec<Handoff<Reading>> {
+    (1..=count as u64)
+        .map(|ctx| {
+            let tx = tx.clone();
+            Handoff::new(move |reading, outcome| {
+                let _ = tx.send(Event::Ended {
+                    ctx,
+                    reading: Box::new(reading),
+                    outcome,
+                });
+            })
+        })
+        .collect()
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // The stdout queue is consistent between calls: a panic mid-write leaves bytes unwritten,
+    // which the write's error already reports.
+    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Run `inet cat`; `t0` is when the program started (the trace's time origin).
@@ -127,8 +184,9 @@ impl Run<'_> {
     /// Run every URL; the exit status of the first that failed, in URL order.
     pub fn go(self, bars: Arc<Bars>, t0: Instant) -> u8 {
         let (tx, rx) = mpsc::channel();
+        let bodies = Arc::new(bodies(self.urls.len(), &tx));
         let tracer = self.t.trace.map(|f| Tracer::new(f, t0));
-        let session = match session(self.t, tracer, bars.clone(), tx) {
+        let session = match session(self.t, tracer, bars.clone(), bodies.clone(), tx) {
             Ok(s) => s,
             Err(e) => {
                 eprintln!("inet: {}: {e}", self.command);
@@ -136,7 +194,7 @@ impl Run<'_> {
             }
         };
         let options = options(self.t);
-        let driver = Driver::new(&self, bars);
+        let driver = Driver::new(&self, bars, bodies);
         drive(driver, &session, &options, &rx)
     }
 }
@@ -160,7 +218,7 @@ fn drive(
     let deadline = Instant::now() + Duration::from_secs(6);
     while let Some(left) = deadline.checked_duration_since(Instant::now()) {
         match rx.recv_timeout(left) {
-            Ok(Event { outcome: None, .. }) | Err(_) => break,
+            Ok(Event::Closed) | Err(_) => break,
             Ok(_) => {}
         }
     }
@@ -168,11 +226,12 @@ fn drive(
 }
 
 /// The session: the shared flags (timeouts, CA file, connections per host), and a callback that
-/// traces, moves the progress, and forwards completions.
+/// traces, moves the progress, continues the bodies' reads and forwards the other completions.
 fn session(
     t: &crate::flags::Transfer,
     tracer: Option<Tracer>,
     bars: Arc<Bars>,
+    bodies: Arc<Vec<Handoff<Reading>>>,
     tx: mpsc::Sender<Event>,
 ) -> inet::Result<Session> {
     let builder = Session::builder().status_callback(move |n| {
@@ -182,16 +241,25 @@ fn session(
         match &n.status {
             Status::Progress(p) => bars.update(n.context.0, p),
             Status::HandleClosing if n.kind == HandleKind::Internet => {
-                let _ = tx.send(Event {
-                    ctx: 0,
-                    outcome: None,
-                });
+                let _ = tx.send(Event::Closed);
             }
             Status::RequestComplete(r) if n.kind != HandleKind::Internet => {
+                // A read of a body being read continues here, on this thread.
+                let body = (n.context.0.checked_sub(1)).and_then(|i| bodies.get(i as usize));
+                if let Some(body) = body {
+                    let read = match r {
+                        Ok(Completion::Data(b)) => Some(Ok(b.clone())),
+                        Ok(_) => None,
+                        Err(e) => Some(Err(e.clone())),
+                    };
+                    if read.is_some_and(|read| body.resume(read)) {
+                        return;
+                    }
+                }
                 // The driver only stops listening once every transfer has finished.
-                let _ = tx.send(Event {
+                let _ = tx.send(Event::Complete {
                     ctx: n.context.0,
-                    outcome: Some(r.clone()),
+                    outcome: r.clone(),
                 });
             }
             _ => {}
@@ -234,6 +302,12 @@ enum Failure {
     Write(io::Error),
 }
 
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        Failure::Inet(e)
+    }
+}
+
 impl Failure {
     fn exit_code(&self) -> u8 {
         match self {
@@ -263,7 +337,8 @@ enum Phase {
     Queued,
     /// `start_open_url` is pending on the connection handle.
     Opening(Handle),
-    /// A read is pending on the stream.
+    /// Its body is being read (by whichever thread holds it: `bodies`); the stream is kept to
+    /// close it.
     Reading(UrlStream),
     /// Finished, with this outcome.
     Done(Result<(), Failure>),
@@ -276,7 +351,10 @@ struct Transfer {
     /// The URL opened: with `--user` or a netrc entry put into its user-info.
     open: String,
     target: Target,
+    /// Once the body has ended.
     sink: Option<Sink>,
+    /// Bytes written (the progress line's final count), once the body has ended.
+    received: u64,
     phase: Phase,
 }
 
@@ -286,15 +364,18 @@ struct Driver {
     /// The command, for error lines.
     command: &'static str,
     transfers: Vec<Transfer>,
-    stdout: StdoutQueue,
+    /// Shared with the bodies being read.
+    stdout: Arc<Mutex<StdoutQueue>>,
     bars: Arc<Bars>,
+    /// Each URL's body reading, by index.
+    bodies: Arc<Vec<Handoff<Reading>>>,
     fail_on_http_error: bool,
     parallel: usize,
     next: usize,
 }
 
 impl Driver {
-    fn new(run: &Run<'_>, bars: Arc<Bars>) -> Self {
+    fn new(run: &Run<'_>, bars: Arc<Bars>, bodies: Arc<Vec<Handoff<Reading>>>) -> Self {
         let transfers = run
             .urls
             .iter()
@@ -310,6 +391,7 @@ impl Driver {
                     open: crate::get::with_user(url, user.as_deref()),
                     target: target.clone(),
                     sink: None,
+                    received: 0,
                     phase: Phase::Queued,
                 }
             })
@@ -319,9 +401,10 @@ impl Driver {
             .collect();
         Driver {
             command: run.command,
-            stdout: StdoutQueue::new(to_stdout),
+            stdout: Arc::new(Mutex::new(StdoutQueue::new(to_stdout))),
             transfers,
             bars,
+            bodies,
             fail_on_http_error: run.fail,
             parallel: run.t.parallel.max(1),
             next: 0,
@@ -365,10 +448,18 @@ impl Driver {
     }
 
     fn on_complete(&mut self, event: Event) {
-        let (Some(i), Some(outcome)) = (event.ctx.checked_sub(1), event.outcome) else {
+        let (ctx, outcome) = match event {
+            Event::Complete { ctx, outcome } => (ctx, outcome),
+            Event::Ended {
+                ctx,
+                reading,
+                outcome,
+            } => return self.on_ended(ctx, *reading, outcome),
+            Event::Closed => return,
+        };
+        let Some(i) = ctx.checked_sub(1).map(|i| i as usize) else {
             return;
         };
-        let i = i as usize;
         let Some(t) = self.transfers.get(i) else {
             return;
         };
@@ -383,10 +474,7 @@ impl Driver {
                     self.finish(i, Err(Failure::Inet(e)));
                 }
             },
-            (Phase::Reading(_), Ok(Completion::Data(data))) => self.on_data(i, &data),
-            (Phase::Opening(_) | Phase::Reading(_), Err(e)) => {
-                self.finish(i, Err(Failure::Inet(e)))
-            }
+            (Phase::Opening(_), Err(e)) => self.finish(i, Err(Failure::Inet(e))),
             // Another handle's completion of this URL (none is expected), or a late one.
             _ => {}
         }
@@ -408,47 +496,38 @@ impl Driver {
                 return self.finish(i, Err(Failure::Http { status, reason }));
             }
         }
-        match Sink::open(&self.transfers[i].target, i) {
-            Ok(sink) => self.transfers[i].sink = Some(sink),
+        let sink = match Sink::open(&self.transfers[i].target, i) {
+            Ok(sink) => sink,
             Err(e) => {
                 stream.close();
                 return self.finish(i, Err(Failure::Write(e)));
             }
-        }
-        self.transfers[i].phase = Phase::Reading(stream);
-        self.read_more(i);
+        };
+        self.transfers[i].phase = Phase::Reading(stream.clone());
+        // From here the body is read by whichever thread holds it — this one until a read goes
+        // pending, then the status callback's — and its end comes back as `Event::Ended`.
+        self.bodies[i].start(Reading {
+            stream,
+            sink,
+            stdout: self.stdout.clone(),
+            received: 0,
+        });
     }
 
-    fn on_data(&mut self, i: usize, data: &Bytes) {
-        if data.is_empty() {
-            return self.finish(i, Ok(()));
-        }
-        if let Err(f) = self.write(i, data) {
-            return self.finish(i, Err(f));
-        }
-        self.read_more(i);
-    }
-
-    /// Read until a read goes pending (its REQUEST_COMPLETE will bring us back) or the data
-    /// ends.
-    fn read_more(&mut self, i: usize) {
-        let Phase::Reading(stream) = &self.transfers[i].phase else {
+    /// The body of URL `ctx` has ended (or failed): take back its sink and finish.
+    fn on_ended(&mut self, ctx: u64, reading: Reading, outcome: Result<(), Failure>) {
+        let Some(i) = ctx.checked_sub(1).map(|i| i as usize) else {
             return;
         };
-        let stream = stream.clone();
-        let read = || stream.start_read(READ_CHUNK);
-        match crate::calls::read_until_pending(read, |d| self.write(i, d), Failure::Inet) {
-            Ok(true) => self.finish(i, Ok(())),
-            Ok(false) => {}
-            Err(f) => self.finish(i, Err(f)),
+        let Some(t) = self.transfers.get_mut(i) else {
+            return;
+        };
+        if !matches!(t.phase, Phase::Reading(_)) {
+            return;
         }
-    }
-
-    fn write(&mut self, i: usize, data: &[u8]) -> Result<(), Failure> {
-        match &mut self.transfers[i].sink {
-            Some(sink) => sink.write(&mut self.stdout, data).map_err(Failure::Write),
-            None => Ok(()),
-        }
+        t.sink = Some(reading.sink);
+        t.received = reading.received;
+        self.finish(i, outcome);
     }
 
     /// End a URL: close its handles and output, report a failure at once.
@@ -460,8 +539,8 @@ impl Driver {
             Phase::Queued | Phase::Done(_) => {}
         }
         let closed = match t.sink.take() {
-            Some(sink) => sink.finish(&mut self.stdout),
-            None if t.target == Target::Stdout => self.stdout.finish(i),
+            Some(sink) => sink.finish(&mut lock(&self.stdout)),
+            None if t.target == Target::Stdout => lock(&self.stdout).finish(i),
             None => Ok(()),
         };
         if let (Ok(()), Err(e)) = (&outcome, closed) {
@@ -470,7 +549,8 @@ impl Driver {
         if let Err(f) = &outcome {
             eprintln!("inet: {} {}: {f}", self.command, t.url);
         }
-        self.bars.finish(i as u64 + 1, outcome.is_ok());
+        let received = (t.received > 0).then_some(t.received);
+        self.bars.finish_at(i as u64 + 1, outcome.is_ok(), received);
         t.phase = Phase::Done(outcome);
     }
 
