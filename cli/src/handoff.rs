@@ -59,11 +59,14 @@ enum Slot<B> {
     Ended,
 }
 
+/// Told of a body's end: the body back, and how it ended.
+type OnEnd<B> = Box<dyn Fn(B, Result<(), <B as Body>::Failure>) + Send + Sync>;
+
 /// The handoff of one transfer's body between the thread that starts it and the threads its
 /// completions arrive on. `on_end` gets the body back with the outcome, once.
 pub struct Handoff<B: Body> {
     slot: Mutex<Slot<B>>,
-    on_end: Box<dyn Fn(B, Result<(), B::Failure>) + Send + Sync>,
+    on_end: OnEnd<B>,
 }
 
 impl<B: Body> std::fmt::Debug for Handoff<B> {
