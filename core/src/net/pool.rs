@@ -152,7 +152,18 @@ impl State {
 
     fn grant(&mut self, key: &PoolKey) {
         self.in_use += 1;
-        self.hosts.entry(key.clone()).or_default().in_use += 1;
+        self.ensure_host(key);
+        if let Some(h) = self.hosts.get_mut(key) {
+            h.in_use += 1;
+        }
+    }
+
+    /// Make `key`'s entry if missing. The key (two strings) is cloned only then, where `entry`
+    /// would clone it for every request.
+    fn ensure_host(&mut self, key: &PoolKey) {
+        if !self.hosts.contains_key(key) {
+            self.hosts.insert(key.clone(), Host::default());
+        }
     }
 
     fn release(&mut self, key: &PoolKey) {
@@ -185,7 +196,10 @@ impl State {
         if self.closed || max_idle == 0 {
             return vec![conn];
         }
-        let host = self.hosts.entry(key.clone()).or_default();
+        self.ensure_host(key);
+        let Some(host) = self.hosts.get_mut(key) else {
+            return vec![conn];
+        };
         if host.idle.len() >= per_host {
             return vec![conn];
         }

@@ -139,6 +139,15 @@ impl HeaderList {
         HeaderList::default()
     }
 
+    /// An empty list with room for `headers` headers of `text` bytes of names and values in all
+    /// (a parsed head knows both: one allocation each instead of a doubling series).
+    pub fn with_capacity(headers: usize, text: usize) -> Self {
+        HeaderList {
+            text: String::with_capacity(text),
+            entries: Vec::with_capacity(headers),
+        }
+    }
+
     /// Adds the `Name: value` lines of `text` (separated by CRLF or LF; blank lines are skipped),
     /// treating existing names as `modifier` says.
     ///

@@ -197,21 +197,27 @@ fn build_head(
         None => return Err(invalid("missing status code")),
     };
 
-    let mut headers = HeaderList::new();
+    let text = response
+        .headers
+        .iter()
+        .map(|h| h.name.len() + h.value.len())
+        .sum();
+    let mut headers = HeaderList::with_capacity(response.headers.len(), text);
     for header in response.headers.iter() {
         headers
             .push(header.name, &bytes_to_text(header.value))
             .map_err(|err| invalid(&err.to_string()))?;
     }
 
-    let lines = head_lines(head);
-    let status_line = lines.first().copied().unwrap_or_default();
+    let status_line = head_lines(head).next().unwrap_or_default();
     // `httparse` has checked the shape "HTTP/1.x NNN[ reason]", so the reason starts at byte 13.
     // Taken from the raw bytes rather than `httparse`, which drops a non-UTF-8 reason.
     let reason = bytes_to_text(status_line.get(13..).unwrap_or_default()).into_owned();
 
-    let mut raw = String::with_capacity(head.len() + lines.len());
-    for line in &lines {
+    // Each line gains at most one byte (an LF-only line's CR), plus the blank line.
+    let lines = head_lines(head).count();
+    let mut raw = String::with_capacity(head.len() + lines + 2);
+    for line in head_lines(head) {
         raw.push_str(&bytes_to_text(line));
         raw.push_str("\r\n");
     }
@@ -228,7 +234,7 @@ fn build_head(
 
 /// The status line and header lines of a complete head, without line endings, without the
 /// leading empty lines `httparse` skips and without the final blank line.
-fn head_lines(head: &[u8]) -> Vec<&[u8]> {
+fn head_lines(head: &[u8]) -> impl Iterator<Item = &[u8]> {
     let start = head
         .iter()
         .position(|&b| b != b'\r' && b != b'\n')
@@ -237,7 +243,6 @@ fn head_lines(head: &[u8]) -> Vec<&[u8]> {
         .split(|&b| b == b'\n')
         .map(|line| line.strip_suffix(b"\r").unwrap_or(line))
         .take_while(|line| !line.is_empty())
-        .collect()
 }
 
 /// A readable reason for an `httparse` error.
