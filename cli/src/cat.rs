@@ -12,7 +12,7 @@
 
 use std::fmt;
 use std::io::{self, IsTerminal};
-use std::sync::{mpsc, Arc, Mutex, PoisonError};
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use clap::Args;
@@ -22,14 +22,11 @@ use inet::{
 };
 
 use crate::exit;
-use crate::handoff::{self, Handoff};
-use crate::output::{Sink, StdoutQueue, Target};
+use crate::handoff::{self, Handoff, ToSink};
+use crate::output::{self, Sink, StdoutQueue, Target};
 use crate::progress::{Bars, Show};
 use crate::trace::Tracer;
 use inet::transport::TlsVerify;
-
-/// How many bytes one read asks for.
-const READ_CHUNK: usize = 64 * 1024;
 
 const AFTER_HELP: &str = r#"Output:
   Every body goes to stdout, whole and in URL order: the first streams as it arrives, later ones
@@ -96,49 +93,18 @@ enum Event {
 }
 
 /// One URL's body being read: from its stream into its sink, by whichever thread holds it.
-#[derive(Debug)]
-struct Reading {
-    stream: UrlStream,
-    sink: Sink,
-    stdout: Arc<Mutex<StdoutQueue>>,
-    /// Bytes written so far (the progress line's final count).
-    received: u64,
-}
-
-impl handoff::Body for Reading {
-    type Failure = Failure;
-
-    fn start_read(&mut self) -> inet::Result<handoff::Read> {
-        self.stream.start_read(READ_CHUNK).map(handoff::Read::from)
-    }
-
-    fn write(&mut self, data: &[u8]) -> Result<(), Failure> {
-        self.received = self.received.saturating_add(data.len() as u64);
-        let mut stdout = lock(&self.stdout);
-        self.sink.write(&mut stdout, data).map_err(Failure::Write)
-    }
-}
+type Reading = ToSink<UrlStream, Failure>;
 
 /// The handoff of each URL's body, by context - 1; each reports its end to the driver.
 fn bodies(count: usize, tx: &mpsc::Sender<Event>) -> Vec<Handoff<Reading>> {
-    (1..=count as u64)
-        .map(|ctx| {
-            let tx = tx.clone();
-            Handoff::new(move |reading, outcome| {
-                let _ = tx.send(Event::Ended {
-                    ctx,
-                    reading: Box::new(reading),
-                    outcome,
-                });
-            })
-        })
-        .collect()
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    // The stdout queue is consistent between calls: a panic mid-write leaves bytes unwritten,
-    // which the write's error already reports.
-    m.lock().unwrap_or_else(PoisonError::into_inner)
+    let tx = tx.clone();
+    handoff::per_transfer(count, move |ctx, reading, outcome| {
+        let _ = tx.send(Event::Ended {
+            ctx,
+            reading: Box::new(reading),
+            outcome,
+        });
+    })
 }
 
 /// Run `inet cat`; `t0` is when the program started (the trace's time origin).
@@ -245,16 +211,8 @@ fn session(
             }
             Status::RequestComplete(r) if n.kind != HandleKind::Internet => {
                 // A read of a body being read continues here, on this thread.
-                let body = (n.context.0.checked_sub(1)).and_then(|i| bodies.get(i as usize));
-                if let Some(body) = body {
-                    let read = match r {
-                        Ok(Completion::Data(b)) => Some(Ok(b.clone())),
-                        Ok(_) => None,
-                        Err(e) => Some(Err(e.clone())),
-                    };
-                    if read.is_some_and(|read| body.resume(read)) {
-                        return;
-                    }
+                if handoff::take_completion(&bodies, n.context.0, r) {
+                    return;
                 }
                 // The driver only stops listening once every transfer has finished.
                 let _ = tx.send(Event::Complete {
@@ -305,6 +263,12 @@ enum Failure {
 impl From<Error> for Failure {
     fn from(e: Error) -> Self {
         Failure::Inet(e)
+    }
+}
+
+impl From<io::Error> for Failure {
+    fn from(e: io::Error) -> Self {
+        Failure::Write(e)
     }
 }
 
@@ -506,12 +470,7 @@ impl Driver {
         self.transfers[i].phase = Phase::Reading(stream.clone());
         // From here the body is read by whichever thread holds it — this one until a read goes
         // pending, then the status callback's — and its end comes back as `Event::Ended`.
-        self.bodies[i].start(Reading {
-            stream,
-            sink,
-            stdout: self.stdout.clone(),
-            received: 0,
-        });
+        self.bodies[i].start(Reading::new(stream, sink, self.stdout.clone()));
     }
 
     /// The body of URL `ctx` has ended (or failed): take back its sink and finish.
@@ -539,8 +498,8 @@ impl Driver {
             Phase::Queued | Phase::Done(_) => {}
         }
         let closed = match t.sink.take() {
-            Some(sink) => sink.finish(&mut lock(&self.stdout)),
-            None if t.target == Target::Stdout => lock(&self.stdout).finish(i),
+            Some(sink) => sink.finish(&mut output::lock(&self.stdout)),
+            None if t.target == Target::Stdout => output::lock(&self.stdout).finish(i),
             None => Ok(()),
         };
         if let (Ok(()), Err(e)) = (&outcome, closed) {

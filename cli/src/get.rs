@@ -10,25 +10,22 @@
 use std::fmt;
 use std::io::{self, Read};
 use std::path::PathBuf;
-use std::sync::{mpsc, Arc, Mutex, PoisonError};
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use clap::Args;
 use inet::{
-    Completion, Direction, Error, ErrorKind, HandleKind, HttpRequest, RequestFlags, RequestOptions,
-    Session, Status,
+    Direction, Error, ErrorKind, HandleKind, HttpRequest, RequestFlags, RequestOptions, Session,
+    Status,
 };
 
 use crate::exit;
 use crate::gopher;
-use crate::handoff::{self, Handoff};
-use crate::output::{Sink, StdoutQueue, Target};
+use crate::handoff::{self, Handoff, ToSink};
+use crate::output::{self, Sink, StdoutQueue, Target};
 use crate::progress::{Bars, Show};
 use crate::trace::Tracer;
-
-/// How many bytes one read asks for.
-const READ_CHUNK: usize = 64 * 1024;
 
 const AFTER_HELP: &str = r#"Examples:
   inet get https://example.com/index.html                       (to stdout)
@@ -698,28 +695,7 @@ enum Step {
 
 /// One transfer's body being read: from its request into its sink, by whichever thread holds it
 /// (see `crate::handoff`).
-#[derive(Debug)]
-struct Reading {
-    req: HttpRequest,
-    sink: Sink,
-    stdout: Arc<Mutex<StdoutQueue>>,
-    /// Body bytes written so far (the progress line's final count).
-    received: u64,
-}
-
-impl handoff::Body for Reading {
-    type Failure = Failure;
-
-    fn start_read(&mut self) -> inet::Result<handoff::Read> {
-        self.req.start_read(READ_CHUNK).map(handoff::Read::from)
-    }
-
-    fn write(&mut self, data: &[u8]) -> Result<(), Failure> {
-        self.received = self.received.saturating_add(data.len() as u64);
-        let mut stdout = lock(&self.stdout);
-        self.sink.write(&mut stdout, data).map_err(Failure::Write)
-    }
-}
+type Reading = ToSink<HttpRequest, Failure>;
 
 impl From<Error> for Failure {
     fn from(e: Error) -> Self {
@@ -727,25 +703,21 @@ impl From<Error> for Failure {
     }
 }
 
-/// The handoff of each transfer's body, by context - 1; each reports its end to the driver.
-fn bodies(count: usize, tx: &mpsc::Sender<Event>) -> Vec<Handoff<Reading>> {
-    (1..=count as u64)
-        .map(|ctx| {
-            let tx = tx.clone();
-            Handoff::new(move |reading, outcome| {
-                let _ = tx.send(Event {
-                    ctx,
-                    outcome: Ok(Step::Ended(Box::new(reading), outcome)),
-                });
-            })
-        })
-        .collect()
+impl From<io::Error> for Failure {
+    fn from(e: io::Error) -> Self {
+        Failure::Write(e)
+    }
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    // The stdout queue is consistent between calls: a panic mid-write leaves bytes unwritten,
-    // which the write's error already reports.
-    m.lock().unwrap_or_else(PoisonError::into_inner)
+/// The handoff of each transfer's body, by context - 1; each reports its end to the driver.
+fn bodies(count: usize, tx: &mpsc::Sender<Event>) -> Vec<Handoff<Reading>> {
+    let tx = tx.clone();
+    handoff::per_transfer(count, move |ctx, reading, outcome| {
+        let _ = tx.send(Event {
+            ctx,
+            outcome: Ok(Step::Ended(Box::new(reading), outcome)),
+        });
+    })
 }
 
 /// The session: timeouts, CA file, and the status callback (trace, progress, the bodies' reads,
@@ -771,16 +743,8 @@ fn session(
             }
             Status::RequestComplete(r) if n.kind == HandleKind::HttpRequest => {
                 // A read of a body being read continues here, on this thread.
-                let body = (n.context.0.checked_sub(1)).and_then(|i| bodies.get(i as usize));
-                if let Some(body) = body {
-                    let read = match r {
-                        Ok(Completion::Data(b)) => Some(Ok(b.clone())),
-                        Ok(_) => None,
-                        Err(e) => Some(Err(e.clone())),
-                    };
-                    if read.is_some_and(|read| body.resume(read)) {
-                        return;
-                    }
+                if handoff::take_completion(&bodies, n.context.0, r) {
+                    return;
                 }
                 let outcome = match r {
                     Ok(_) => Ok(Step::Sent),
@@ -1012,12 +976,7 @@ impl Driver {
         t.phase = Phase::Reading;
         // From here the body is read by whichever thread holds it — this one until a read goes
         // pending, then the status callback's — and its end comes back as `Step::Ended`.
-        self.bodies[i].start(Reading {
-            req,
-            sink,
-            stdout: self.stdout.clone(),
-            received: 0,
-        });
+        self.bodies[i].start(Reading::new(req, sink, self.stdout.clone()));
     }
 
     /// End a transfer: close its handle and output, report a failure at once.
@@ -1027,8 +986,8 @@ impl Driver {
             req.close();
         }
         let closed = match t.sink.take() {
-            Some(sink) => sink.finish(&mut lock(&self.stdout)),
-            None if t.job.target == Target::Stdout => lock(&self.stdout).finish(i),
+            Some(sink) => sink.finish(&mut output::lock(&self.stdout)),
+            None if t.job.target == Target::Stdout => output::lock(&self.stdout).finish(i),
             None => Ok(()),
         };
         if let (Ok(()), Err(e)) = (&outcome, closed) {

@@ -13,10 +13,17 @@
 //! completion that finds it in use is left in the slot for the holder to pick up once its
 //! `start_read` has returned: no lock is held across a call into inet, and nothing waits.
 
-use std::sync::{Mutex, PoisonError};
+use std::io;
+use std::marker::PhantomData;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use bytes::Bytes;
 use inet::{Error, Started};
+
+use crate::output::{self, Sink, StdoutQueue};
+
+/// How many bytes one read asks for.
+pub const READ_CHUNK: usize = 64 * 1024;
 
 /// What a `start_read` did.
 pub enum Read {
@@ -45,6 +52,96 @@ pub trait Body: Send {
 
     /// Take the next piece of the body (never empty).
     fn write(&mut self, data: &[u8]) -> Result<(), Self::Failure>;
+}
+
+/// What a body is read from: an HTTP request (`inet get`), a URL's stream of any scheme
+/// (`inet cat`).
+pub trait Source: Send {
+    /// InternetReadFile in callback mode, of at most `max` bytes.
+    fn start_read(&self, max: usize) -> inet::Result<Started<Bytes>>;
+}
+
+impl Source for inet::http::HttpRequest {
+    fn start_read(&self, max: usize) -> inet::Result<Started<Bytes>> {
+        inet::http::HttpRequest::start_read(self, max)
+    }
+}
+
+impl Source for inet::UrlStream {
+    fn start_read(&self, max: usize) -> inet::Result<Started<Bytes>> {
+        inet::UrlStream::start_read(self, max)
+    }
+}
+
+/// A body read from `source` into `sink` (a file, or stdout in URL order), counting the bytes
+/// written; it fails with `F` (the command's failure: an inet error or a write error).
+#[derive(Debug)]
+pub struct ToSink<S, F> {
+    pub source: S,
+    pub sink: Sink,
+    pub stdout: Arc<Mutex<StdoutQueue>>,
+    /// Bytes written so far (the progress line's final count).
+    pub received: u64,
+    failure: PhantomData<fn() -> F>,
+}
+
+impl<S, F> ToSink<S, F> {
+    pub fn new(source: S, sink: Sink, stdout: Arc<Mutex<StdoutQueue>>) -> Self {
+        ToSink {
+            source,
+            sink,
+            stdout,
+            received: 0,
+            failure: PhantomData,
+        }
+    }
+}
+
+impl<S: Source, F: From<Error> + From<io::Error> + Send> Body for ToSink<S, F> {
+    type Failure = F;
+
+    fn start_read(&mut self) -> inet::Result<Read> {
+        self.source.start_read(READ_CHUNK).map(Read::from)
+    }
+
+    fn write(&mut self, data: &[u8]) -> Result<(), F> {
+        self.received = self.received.saturating_add(data.len() as u64);
+        let mut stdout = output::lock(&self.stdout);
+        Ok(self.sink.write(&mut stdout, data)?)
+    }
+}
+
+/// One handoff per transfer, for contexts 1 to `count` (index `ctx - 1`); each tells
+/// `on_end(ctx, body, outcome)` of its end.
+pub fn per_transfer<B: Body + 'static>(
+    count: usize,
+    on_end: impl Fn(u64, B, Result<(), B::Failure>) + Clone + Send + Sync + 'static,
+) -> Vec<Handoff<B>> {
+    (1..=count as u64)
+        .map(|ctx| {
+            let on_end = on_end.clone();
+            Handoff::new(move |body, outcome| on_end(ctx, body, outcome))
+        })
+        .collect()
+}
+
+/// Give a `REQUEST_COMPLETE` of transfer `ctx` (its place in `bodies` counted from 1) to that
+/// transfer's body if it is being read and the completion is a read's (bytes, or an error):
+/// true when it was taken, so the status callback forwards only the others.
+pub fn take_completion<B: Body>(
+    bodies: &[Handoff<B>],
+    ctx: u64,
+    result: &inet::Result<inet::Completion>,
+) -> bool {
+    let Some(body) = ctx.checked_sub(1).and_then(|i| bodies.get(i as usize)) else {
+        return false;
+    };
+    let read = match result {
+        Ok(inet::Completion::Data(b)) => Ok(b.clone()),
+        Ok(_) => return false,
+        Err(e) => Err(e.clone()),
+    };
+    body.resume(read)
 }
 
 /// Where a body is.

@@ -8,6 +8,7 @@ use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 /// Where one transfer's body goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,6 +79,14 @@ impl Sink {
 
 fn annotate(e: io::Error, doing: &str, path: &Path) -> io::Error {
     io::Error::new(e.kind(), format!("{doing} {}: {e}", path.display()))
+}
+
+/// The stdout queue shared by the driver and the threads writing bodies
+/// (`crate::handoff::ToSink`).
+pub fn lock(stdout: &Mutex<StdoutQueue>) -> MutexGuard<'_, StdoutQueue> {
+    // The queue is consistent between calls: a panic mid-write leaves bytes unwritten, which the
+    // write's error already reports.
+    stdout.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Orders the stdout bodies of concurrent transfers (see the module docs).
