@@ -1,17 +1,17 @@
 //! A body read in callback mode, continued on whichever thread a read's completion arrives on.
 //!
-//! `inet get` starts each transfer from its main thread, but once the body is flowing the main
-//! thread has nothing to add: forwarding every `REQUEST_COMPLETE` of a read that went pending to
+//! `inet get` and `inet cat` start each transfer from their main thread, but once the body is
+//! flowing the main thread has nothing to add: forwarding every `REQUEST_COMPLETE` of a read that went pending to
 //! it cost two thread switches and a futex wake-up per pending read (1 GiB over loopback HTTP:
 //! ~5,800 context switches against ~2,000 for the same reads continued in the callback). Here the
 //! status callback writes the piece and starts the next read itself; the main thread hears of the
 //! transfer again only when its body has ended or failed.
 //!
-//! The only subtle part is the handoff. A read that goes pending may complete — on another thread,
-//! or on this one, delivered inline by inet while the reader is still inside `start_read` — before
-//! the reader has put its state down. So whoever holds the [`Body`] is its only user, and a
-//! completion that finds it in use is left in the slot for the holder to pick up once its
-//! `start_read` has returned: no lock is held across a call into inet, and nothing waits.
+//! The only subtle part is the handoff. A read that goes pending may complete on another thread
+//! before the reader, still inside `start_read`, has put its state down. So whoever holds the
+//! [`Body`] is its only user, and a completion that finds it in use is left in the slot for the
+//! holder to pick up once its `start_read` has returned: no lock is held across a call into inet
+//! (whose callbacks may run on the calling thread), and nothing waits.
 
 use std::io;
 use std::marker::PhantomData;
@@ -25,7 +25,8 @@ use crate::output::{self, Sink, StdoutQueue};
 /// How many bytes one read asks for.
 pub const READ_CHUNK: usize = 64 * 1024;
 
-/// What a `start_read` did.
+/// What a `start_read` did ([`Started`] without its token, which only inet can make: the tests
+/// script bodies with this).
 pub enum Read {
     /// Done at once with these bytes (empty: the body has ended).
     Done(Bytes),
