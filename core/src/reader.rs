@@ -212,6 +212,25 @@ impl fmt::Debug for Reader {
 }
 
 impl Reader {
+    /// A reader of a stream that has its connection to itself, none of it read yet, the
+    /// connection closed at its end ([`CloseAtEnd`]): an FTP data connection, a Gopher reply.
+    pub fn dedicated(
+        conn: Conn,
+        framing: Box<dyn Framing>,
+        transform: Option<Box<dyn Transform>>,
+        total: Option<u64>,
+    ) -> Self {
+        Reader::new(
+            conn,
+            Vec::new(),
+            0..0,
+            framing,
+            transform,
+            total,
+            Box::new(CloseAtEnd),
+        )
+    }
+
     /// A reader of the stream on `conn`. `buf[start..end]` holds bytes already read from it (what
     /// came after a response head, say), given as `filled`; `total` is the payload size when known, for progress.
     pub fn new(

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use inet_core::reactor::Async;
 use inet_core::transport::{Conn, Stream};
-use inet_core::{block_on, CloseAtEnd, ErrorKind, Options, Reader, UntilClose};
+use inet_core::{block_on, ErrorKind, Options, Reader, UntilClose};
 use rustix::event::{poll, PollFd, PollFlags, Timespec};
 
 /// A connected pair: (inet's end through the reactor, a second descriptor of that same socket
@@ -75,15 +75,7 @@ fn a_receive_low_water_mark_still_reports_the_peers_close() {
 fn a_reader_of_a_stream_that_runs_to_the_close_sets_the_mark() {
     let (ours, look, mut theirs) = pair();
     let conn = conn_over(ours, Duration::from_secs(30));
-    let _reader = Reader::new(
-        conn,
-        Vec::new(),
-        0..0,
-        Box::<UntilClose>::default(),
-        None,
-        None,
-        Box::new(CloseAtEnd),
-    );
+    let _reader = Reader::dedicated(conn, Box::<UntilClose>::default(), None, None);
     theirs.write_all(&[1u8; 1024]).expect("write");
     assert!(
         !readable_within(&look, 100),

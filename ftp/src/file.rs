@@ -344,14 +344,11 @@ impl FtpConnection {
             let phase = match access {
                 Access::Read => {
                     let total = announced_size(&opened.reply.text);
-                    body.set(Reader::new(
+                    body.set(Reader::dedicated(
                         opened.data,
-                        Vec::new(),
-                        0..0,
                         Box::<inet_core::UntilClose>::default(),
                         transform_for(transfer_type),
                         total,
-                        Box::new(inet_core::CloseAtEnd),
                     ));
                     Phase::Reading
                 }

@@ -171,14 +171,11 @@ impl FtpConnection {
             };
             let mut file = file.map_err(|e| errors::local(&what, &local, e, true))?;
             let total = announced_size(&opened.reply.text);
-            let mut reader = Reader::new(
+            let mut reader = Reader::dedicated(
                 opened.data,
-                Vec::new(),
-                0..0,
                 Box::<inet_core::UntilClose>::default(),
                 transform_for(options.transfer_type),
                 total,
-                Box::new(inet_core::CloseAtEnd),
             );
             let mut buf = vec![0u8; BLOCK];
             let mut written = 0u64;

@@ -205,14 +205,11 @@ impl FtpConnection {
                 .await;
             }
             let opened = opened?;
-            let mut reader = Reader::new(
+            let mut reader = Reader::dedicated(
                 opened.data,
-                Vec::new(),
-                0..0,
                 Box::<inet_core::UntilClose>::default(),
                 None,
                 None,
-                Box::new(inet_core::CloseAtEnd),
             );
             let mut text = Vec::new();
             let mut buf = vec![0u8; 64 * 1024];

@@ -3,7 +3,7 @@
 
 use std::future::Future;
 
-use inet_core::{CloseAtEnd, Error, ErrorKind, Pending, Reader, Result, UntilClose};
+use inet_core::{Error, ErrorKind, Pending, Reader, Result, UntilClose};
 
 use crate::connection::{send_request, GopherConnection};
 use crate::errors;
@@ -69,15 +69,7 @@ impl GopherConnection {
         let (server, h) = self.parts();
         Ok(async move {
             let conn = send_request(&h, &server, &locator, &request).await?;
-            let mut reader = Reader::new(
-                conn,
-                Vec::new(),
-                0..0,
-                Box::<UntilClose>::default(),
-                None,
-                None,
-                Box::new(CloseAtEnd),
-            );
+            let mut reader = Reader::dedicated(conn, Box::<UntilClose>::default(), None, None);
             let mut data = Vec::new();
             let mut buf = vec![0u8; 16 * 1024];
             loop {

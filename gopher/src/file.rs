@@ -7,8 +7,8 @@ use std::future::Future;
 
 use bytes::Bytes;
 use inet_core::{
-    AsyncReader, BlockingReader, CloseAtEnd, Completion, Context, Error, ErrorKind, Framed,
-    Framing, Handle, HandleKind, Incoming, Pending, Reader, Result, Started, UntilClose, Value,
+    AsyncReader, BlockingReader, Completion, Context, Error, ErrorKind, Framed, Framing, Handle,
+    HandleKind, Incoming, Pending, Reader, Result, Started, UntilClose, Value,
 };
 
 use crate::connection::{send_request, GopherConnection};
@@ -204,15 +204,7 @@ impl GopherConnection {
                 true => Box::<AsSent>::default(),
                 false => Box::<UntilClose>::default(),
             };
-            body.set(Reader::new(
-                conn,
-                Vec::new(),
-                0..0,
-                framing,
-                None,
-                None,
-                Box::new(CloseAtEnd),
-            ));
+            body.set(Reader::dedicated(conn, framing, None, None));
             Ok(GopherFile { handle, body })
         })
     }

@@ -7,8 +7,8 @@ use std::future::Future;
 use std::sync::Arc;
 
 use inet_core::{
-    CloseAtEnd, Completion, Context, Error, ErrorKind, Handle, HandleKind, Pending, Reader, Result,
-    Started, UntilClose, Value,
+    Completion, Context, Error, ErrorKind, Handle, HandleKind, Pending, Reader, Result, Started,
+    UntilClose, Value,
 };
 use parking_lot::Mutex;
 
@@ -157,15 +157,7 @@ impl GopherConnection {
         let traced_query = query.map(str::to_string);
         Ok(async move {
             let conn = send_request(&h, &server, &locator, &request).await?;
-            let mut reader = Reader::new(
-                conn,
-                Vec::new(),
-                0..0,
-                Box::<UntilClose>::default(),
-                None,
-                None,
-                Box::new(CloseAtEnd),
-            );
+            let mut reader = Reader::dedicated(conn, Box::<UntilClose>::default(), None, None);
             let mut menu = MenuParser::for_server(locator.host(), locator.port());
             let mut items = VecDeque::new();
             let mut buf = vec![0u8; 64 * 1024];
