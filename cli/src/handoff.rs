@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use bytes::Bytes;
 use inet::{Error, Started};
 
-use crate::output::{self, Sink, StdoutQueue};
+use crate::output::{Sink, StdoutQueue};
 
 /// How many bytes one read asks for.
 pub const READ_CHUNK: usize = 64 * 1024;
@@ -107,8 +107,7 @@ impl<S: Source, F: From<Error> + From<io::Error> + Send> Body for ToSink<S, F> {
 
     fn write(&mut self, data: &[u8]) -> Result<(), F> {
         self.received = self.received.saturating_add(data.len() as u64);
-        let mut stdout = output::lock(&self.stdout);
-        Ok(self.sink.write(&mut stdout, data)?)
+        Ok(self.sink.write(&self.stdout, data)?)
     }
 }
 

@@ -61,10 +61,11 @@ impl Sink {
         }
     }
 
-    pub fn write(&mut self, stdout: &mut StdoutQueue, data: &[u8]) -> io::Result<()> {
+    /// Write `data`; `stdout` is locked only for a stdout sink (a file needs no one else).
+    pub fn write(&mut self, stdout: &Mutex<StdoutQueue>, data: &[u8]) -> io::Result<()> {
         match self {
             Sink::File(f, path) => f.write_all(data).map_err(|e| annotate(e, "writing", path)),
-            Sink::Stdout(job) => stdout.write(*job, data),
+            Sink::Stdout(job) => lock(stdout).write(*job, data),
         }
     }
 
