@@ -45,6 +45,31 @@ fn the_per_host_limit_makes_the_next_checkout_wait_until_a_lease_is_freed() {
 }
 
 #[test]
+fn try_checkout_grants_at_once_within_the_limits_and_gives_the_key_back_beyond_them() {
+    let session = Session::builder()
+        .max_connections_per_host(1)
+        .build()
+        .unwrap();
+    let pool = session.pool();
+    let a = pool
+        .try_checkout(key("a", 1))
+        .expect("no permit with room left");
+    assert_eq!(pool.stats(&key("a", 1)).0, 1);
+    let refused = pool.try_checkout(key("a", 1)).err();
+    assert_eq!(refused, Some(key("a", 1)), "a second permit past the limit");
+    // Refused without queueing: the permit in use stays the only one, and a waiting checkout
+    // gets the freed permit.
+    assert_eq!(pool.in_use(), 1);
+    let mut waiting = Box::pin(pool.checkout(key("a", 1)));
+    assert!(block_on(poll_once(&mut waiting)).is_none());
+    drop(a);
+    let b = block_on(waiting).unwrap();
+    assert_eq!(pool.in_use(), 1);
+    drop(b);
+    assert_eq!(pool.in_use(), 0);
+}
+
+#[test]
 fn waiters_are_served_first_come_first_served() {
     let session = Session::builder()
         .max_connections_per_host(1)

@@ -30,7 +30,8 @@ struct State {
     /// The response headers as an `http::HeaderMap`, built on the first `headers()` call.
     header_map: Option<Arc<HeaderMap>>,
     sent: Option<HeaderList>,
-    upload: Option<Upload>,
+    /// Boxed: an upload is rare and large (~1 KB), and every request's state is allocated.
+    upload: Option<Box<Upload>>,
 }
 
 /// An HTTP request handle.
@@ -258,7 +259,7 @@ impl HttpRequest {
             let upload = exchange::begin_upload(&h, &plan, length).await?;
             let mut st = state.lock();
             st.plan = plan;
-            st.upload = Some(upload);
+            st.upload = Some(Box::new(upload));
             Ok(())
         })
     }
@@ -639,7 +640,7 @@ async fn end_op(h: HandleRef, state: Arc<Mutex<State>>, incoming: Incoming) -> R
         })?;
         (up, st.plan.clone())
     };
-    let response = exchange::end_upload(&h, &mut plan, up).await?;
+    let response = exchange::end_upload(&h, &mut plan, *up).await?;
     store(&state, &incoming, plan, response);
     Ok(())
 }
@@ -657,7 +658,7 @@ struct UploadBody {
 struct LentUpload<'a> {
     h: &'a HandleRef,
     state: &'a Mutex<State>,
-    upload: Option<Upload>,
+    upload: Option<Box<Upload>>,
 }
 
 impl<'a> LentUpload<'a> {
@@ -678,7 +679,7 @@ impl<'a> LentUpload<'a> {
     fn upload(&mut self) -> Result<&mut Upload> {
         // Present until settled or dropped.
         self.upload
-            .as_mut()
+            .as_deref_mut()
             .ok_or_else(|| Error::new(ErrorKind::Internal, "the upload was given back"))
     }
 

@@ -1,9 +1,9 @@
 //! The connection pool of a session: idle keep-alive connections by key, and permits that cap the
 //! connections in use per key and in all. Waiters are served first come, first served.
 //!
-//! A protocol calls [`Pool::checkout`] before it connects. The [`Lease`] it gets is a permit, plus
-//! an idle connection when one was kept ([`Lease::take_idle`]); without one the protocol connects
-//! itself. When done, [`Lease::put_back`] returns a reusable connection; dropping the lease (or
+//! A protocol calls [`Pool::checkout`] (or [`Pool::try_checkout`], which does not wait) before it
+//! connects. The [`Lease`] it gets is a permit; [`Lease::take_idle`] then hands over an idle
+//! connection when one was kept; without one the protocol connects itself. When done, [`Lease::put_back`] returns a reusable connection; dropping the lease (or
 //! [`Lease::discard`]) frees the permit without keeping anything.
 //!
 //! Waiting for a permit is bounded by the session's `pool_wait_timeout`. Idle connections are
@@ -354,13 +354,37 @@ impl Pool {
                 }
             }
         }
-        let idle = self.pop_idle(&key);
-        Ok(Lease {
+        Ok(self.lease(key))
+    }
+
+    /// [`checkout`](Self::checkout) when it need not wait: the lease at once when the limits
+    /// leave room, else `key` back (then `checkout` queues for a permit). Lets a caller skip
+    /// building the waiting future on the common path, a pooled connection ready for reuse.
+    pub fn try_checkout(&self, key: PoolKey) -> std::result::Result<Lease, PoolKey> {
+        let (granted, expired) = {
+            let mut st = self.inner.state.lock();
+            let (expired, _) = st.take_expired(Instant::now(), self.inner.idle_timeout);
+            let granted = st.has_room(&key, self.inner.per_host, self.inner.total);
+            if granted {
+                st.grant(&key);
+            }
+            (granted, expired)
+        };
+        drop(expired);
+        if granted {
+            Ok(self.lease(key))
+        } else {
+            Err(key)
+        }
+    }
+
+    /// The lease for a granted permit.
+    fn lease(&self, key: PoolKey) -> Lease {
+        Lease {
             pool: self.inner.clone(),
             key,
-            idle,
             released: false,
-        })
+        }
     }
 
     fn wait_timed_out(&self, key: &PoolKey, t: Duration) -> Error {
@@ -378,20 +402,6 @@ impl Pool {
                 key.host, key.port
             ),
         )
-    }
-
-    fn pop_idle(&self, key: &PoolKey) -> Option<Conn> {
-        loop {
-            let candidate = self.inner.state.lock().pop_idle(key)?;
-            // Checked outside the lock: looks_alive is a system call.
-            if candidate.idle_since.elapsed() < self.inner.idle_timeout
-                && candidate.stream().looks_alive()
-            {
-                let mut conn = candidate;
-                conn.mark_reused();
-                return Some(conn);
-            }
-        }
     }
 
     /// Connections in use (leased) for `key`, and idle ones kept for it.
@@ -441,6 +451,21 @@ impl Pool {
 }
 
 impl Inner {
+    /// The most recently used idle connection for `key` that is still alive (marked reused).
+    fn pop_idle(&self, key: &PoolKey) -> Option<Conn> {
+        loop {
+            let candidate = self.state.lock().pop_idle(key)?;
+            // Checked outside the lock: looks_alive is a system call.
+            if candidate.idle_since.elapsed() < self.idle_timeout
+                && candidate.stream().looks_alive()
+            {
+                let mut conn = candidate;
+                conn.mark_reused();
+                return Some(conn);
+            }
+        }
+    }
+
     /// Drop the connections idle too long; when the next one left expires.
     fn expire_idle(&self) -> Option<Instant> {
         let (expired, next) = self
@@ -584,18 +609,24 @@ impl Drop for WaitGuard<'_> {
     }
 }
 
-/// A permit to use one connection for a key, with the idle connection the pool had, if any.
+/// A permit to use one connection for a key.
+///
+/// It holds no connection itself (an idle one is taken with [`take_idle`](Self::take_idle)), so
+/// it stays small in the state machines that carry it beside their connection.
 pub struct Lease {
     pool: Arc<Inner>,
     key: PoolKey,
-    idle: Option<Conn>,
     released: bool,
 }
 
 impl Lease {
-    /// The pooled connection this lease came with (marked reused), if any. Without one, connect.
+    /// The pool's most recently used idle connection for this key that is still alive (marked
+    /// reused), if any. Without one, connect.
     pub fn take_idle(&mut self) -> Option<Conn> {
-        self.idle.take()
+        if self.released {
+            return None;
+        }
+        self.pool.pop_idle(&self.key)
     }
 
     /// The key this lease is for.
@@ -621,7 +652,6 @@ impl Lease {
             return;
         }
         self.released = true;
-        let unused = self.idle.take();
         let kept = conn.is_some();
         let (served, rejected, expired) = {
             let mut st = self.pool.state.lock();
@@ -635,7 +665,7 @@ impl Lease {
             let served = st.serve_waiters(self.pool.per_host, self.pool.total);
             (served, rejected, expired)
         };
-        drop((unused, rejected, expired));
+        drop((rejected, expired));
         for w in served {
             w.event.notify(1);
         }
@@ -655,7 +685,7 @@ impl fmt::Debug for Lease {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Lease")
             .field("key", &self.key)
-            .field("idle", &self.idle.is_some())
+            .field("released", &self.released)
             .finish()
     }
 }

@@ -57,10 +57,11 @@ pub(super) async fn exchange(h: &HandleRef, plan: &Plan, body: Option<&Bytes>) -
     let to = Target::of(&plan.method, &plan.url, h.options().proxy.as_ref())?;
     let mut retried = false;
     loop {
-        // Boxed: nested async state machines add up, and futures are moved around by executors.
-        let (conn, lease) = Box::pin(obtain(h, plan, &to)).await?;
+        // Not boxed: obtain boxes its own rare, large parts (waiting for a permit, connecting).
+        let (conn, lease) = obtain(h, plan, &to).await?;
         let reused = conn.is_reused();
-        match Box::pin(attempt(h, plan, &to, conn, lease, body)).await {
+        // Not boxed: the whole send is one allocation (`HttpRequest::send`'s), not one per layer.
+        match attempt(h, plan, &to, conn, lease, body).await {
             Ok(r) => return Ok(r),
             Err(f) if f.retry && reused && !retried => retried = true,
             Err(f) => return Err(f.error),
@@ -122,17 +123,17 @@ async fn attempt(
     match write {
         BodyWrite::None | BodyWrite::WithHead(_) => {}
         BodyWrite::AfterHead(b) => {
-            write_body(h, &mut conn, b).await?;
+            Box::pin(write_body(h, &mut conn, b)).await?;
             sent += b.len() as u64;
         }
         BodyWrite::AfterContinue(b) => {
             h.notify(Status::RequestSent(sent));
             let until = Instant::now() + CONTINUE_WAIT;
-            match read_until_continue(h, plan, &mut conn, &mut rx, until).await {
+            match Box::pin(read_until_continue(h, plan, &mut conn, &mut rx, until)).await {
                 Err(f) => return Err(only_if_idempotent(f)),
                 Ok(Continue::Go) => {
                     h.notify(Status::SendingRequest);
-                    write_body(h, &mut conn, b).await?;
+                    Box::pin(write_body(h, &mut conn, b)).await?;
                     sent += b.len() as u64;
                 }
                 Ok(Continue::Answered(head)) => early = Some(head),

@@ -72,7 +72,10 @@ pub(crate) async fn send(
     body: Option<Bytes>,
 ) -> Result<(Plan, Response)> {
     plan.start_clock();
-    let response = Box::pin(attempt::exchange(h, &plan, body.as_ref())).await?;
+    let response = attempt::exchange(h, &plan, body.as_ref()).await?;
+    if !redirect::may_follow(&plan, &response, false) {
+        return Ok((plan, response));
+    }
     Box::pin(redirect::follow(h, &mut plan, response, body, false))
         .await
         .map(|r| (plan, r))

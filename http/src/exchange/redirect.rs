@@ -11,7 +11,7 @@ use crate::errors::proto_error;
 use crate::options::RequestFlags;
 use crate::proto::{
     drop_origin_bound_headers, is_downgrade, redirect_method, resolve_location, same_origin,
-    without_userinfo,
+    without_userinfo, RedirectRule,
 };
 
 /// A redirect response's body is read and dropped, to keep the connection, up to this size.
@@ -28,19 +28,10 @@ pub(crate) async fn follow(
 ) -> Result<Response> {
     let mut followed = 0;
     loop {
-        if plan.options.flags.contains(RequestFlags::NO_AUTO_REDIRECT) {
-            return Ok(response);
-        }
-        let Some(rule) = redirect_method(&plan.method, response.head.status) else {
+        let Some((rule, location)) = wanted(plan, &response, streamed) else {
             return Ok(response);
         };
-        let Some(location) = response.head.headers.get("location", 0).map(str::to_string) else {
-            return Ok(response);
-        };
-        if rule.keep_body && streamed {
-            // 307/308 must resend the body, and a streamed one cannot be: the caller decides.
-            return Ok(response);
-        }
+        let location = location.to_string();
         if followed >= plan.options.max_redirects {
             return Err(Error::new(
                 ErrorKind::RedirectFailed,
@@ -86,6 +77,27 @@ pub(crate) async fn follow(
         followed += 1;
         response = Box::pin(exchange(h, plan, body.as_ref())).await?;
     }
+}
+
+/// Whether `response` is a redirect that [`follow`] takes (before the redirect limit and the
+/// checks of its target): the caller skips building `follow`'s future when it is not.
+pub(crate) fn may_follow(plan: &Plan, response: &Response, streamed: bool) -> bool {
+    wanted(plan, response, streamed).is_some()
+}
+
+/// The rule for the next hop and its `Location`, when `response` is a redirect to follow.
+fn wanted<'r>(
+    plan: &Plan,
+    response: &'r Response,
+    streamed: bool,
+) -> Option<(RedirectRule, &'r str)> {
+    if plan.options.flags.contains(RequestFlags::NO_AUTO_REDIRECT) {
+        return None;
+    }
+    let rule = redirect_method(&plan.method, response.head.status)?;
+    let location = response.head.headers.get("location", 0)?;
+    // 307/308 must resend the body, and a streamed one cannot be: the caller decides.
+    (!(rule.keep_body && streamed)).then_some((rule, location))
 }
 
 /// Read and drop a redirect response's body so its connection can serve the next hop; a long

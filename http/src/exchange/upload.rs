@@ -81,7 +81,7 @@ pub(crate) async fn begin_upload(h: &HandleRef, plan: &Plan, length: BodyLength)
     let plan = &plan;
     let to = Target::of(&plan.method, &plan.url, h.options().proxy.as_ref())?;
     let (sent, wire, decode) = plan.head(h, &to, Some(length), false)?;
-    let (mut conn, lease) = Box::pin(obtain(h, plan, &to)).await?;
+    let (mut conn, lease) = obtain(h, plan, &to).await?;
     h.notify(Status::SendingRequest);
     conn.write_all(&wire).await?;
     h.notify(Status::RequestSent(wire.len() as u64));
