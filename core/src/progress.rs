@@ -15,7 +15,10 @@ pub struct ProgressMeter {
     total: Option<u64>,
     done: u64,
     reported: Option<u64>,
-    last: Instant,
+    /// When the last report went out, or the first bytes came (None before any): the clock is
+    /// read once per [`add`](Self::add) and not at all for the rest, as a small transfer is
+    /// one or two adds.
+    last: Option<Instant>,
 }
 
 impl ProgressMeter {
@@ -26,7 +29,7 @@ impl ProgressMeter {
             total,
             done: 0,
             reported: None,
-            last: Instant::now(),
+            last: None,
         }
     }
 
@@ -38,7 +41,10 @@ impl ProgressMeter {
     /// Count `n` more bytes; notify `handle` if the last report is 50 ms old.
     pub fn add(&mut self, handle: &HandleRef, n: u64) {
         self.done += n;
-        if self.last.elapsed() >= INTERVAL {
+        let now = Instant::now();
+        let last = *self.last.get_or_insert(now);
+        if now.saturating_duration_since(last) >= INTERVAL {
+            self.last = Some(now);
             self.report(handle);
         }
     }
@@ -51,7 +57,6 @@ impl ProgressMeter {
     }
 
     fn report(&mut self, handle: &HandleRef) {
-        self.last = Instant::now();
         self.reported = Some(self.done);
         handle.notify(Status::Progress(Progress {
             direction: self.direction,

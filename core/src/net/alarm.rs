@@ -64,10 +64,11 @@ impl Alarm {
         }
     }
 
-    /// Make the alarm go off at `at`, or a little earlier (see the module docs).
-    pub(crate) fn set(&mut self, at: Instant) {
+    /// Make the alarm go off at `at`, or a little earlier (see the module docs); `now` is the
+    /// caller's reading of the clock.
+    pub(crate) fn set(&mut self, at: Instant, now: Instant) {
         if let Some(current) = self.armed {
-            let left = at.saturating_duration_since(Instant::now());
+            let left = at.saturating_duration_since(now);
             let slack = (left / 16).min(Duration::from_secs(1));
             if current <= at && at.duration_since(current) <= slack {
                 return;
@@ -121,7 +122,7 @@ mod tests {
     fn goes_off_at_the_time_set_and_is_quiet_after() {
         let mut alarm = Alarm::new();
         let t0 = Instant::now();
-        alarm.set(t0 + Duration::from_millis(20));
+        alarm.set(t0 + Duration::from_millis(20), t0);
         crate::reactor::block_on(alarm.ring());
         assert!(t0.elapsed() >= Duration::from_millis(20));
         let quiet = crate::reactor::block_on(futures_lite::future::poll_once(alarm.ring()));
@@ -131,21 +132,23 @@ mod tests {
     #[test]
     fn a_slightly_later_time_keeps_the_earlier_one_and_a_much_later_one_moves_it() {
         let mut alarm = Alarm::new();
-        let base = Instant::now() + Duration::from_secs(60);
-        alarm.set(base);
-        alarm.set(base + Duration::from_millis(500));
+        let now = Instant::now();
+        let base = now + Duration::from_secs(60);
+        alarm.set(base, now);
+        alarm.set(base + Duration::from_millis(500), now);
         assert_eq!(alarm.armed, Some(base));
-        alarm.set(base + Duration::from_secs(5));
+        alarm.set(base + Duration::from_secs(5), now);
         assert_eq!(alarm.armed, Some(base + Duration::from_secs(5)));
         // Earlier than set: always moved, so that it never goes off late.
-        alarm.set(base);
+        alarm.set(base, now);
         assert_eq!(alarm.armed, Some(base));
     }
 
     #[test]
     fn wakes_the_task_waiting_now_not_the_one_that_set_it() {
         let mut alarm = Alarm::new();
-        alarm.set(Instant::now() + Duration::from_millis(30));
+        let now = Instant::now();
+        alarm.set(now + Duration::from_millis(30), now);
         // A first "task" polls once and goes away.
         assert!(crate::reactor::block_on(futures_lite::future::poll_once(alarm.ring())).is_none());
         // Another one (another thread, another waker) waits for it.

@@ -252,7 +252,7 @@ impl Conn {
     /// passes.
     pub async fn read(&mut self, buf: &mut [u8]) -> Result<usize> {
         let Conn { stream, link, .. } = self;
-        link.check_deadline(Instant::now(), Direction::Receive)?;
+        link.check_deadline(Direction::Receive)?;
         // Bytes already waiting in the socket need no timer: on bulk transfers that is most reads,
         // and arming a timer costs a trip through the reactor.
         let ready = match futures_lite::future::poll_once(stream.read(buf)).await {
@@ -307,7 +307,7 @@ impl Conn {
     /// A TLS stream that already holds decrypted bytes returns at once.
     pub async fn wait_readable(&mut self) -> Result<()> {
         let Conn { stream, link, .. } = self;
-        link.check_deadline(Instant::now(), Direction::Receive)?;
+        link.check_deadline(Direction::Receive)?;
         let tcp = match stream {
             Stream::Tcp(tcp) => &*tcp,
             Stream::Tls(tls) if tls.buffered() == 0 => tls.get_ref(),
@@ -325,7 +325,7 @@ impl Conn {
     /// follows with [`wait_socket_readable`](Self::wait_socket_readable), where the timeouts apply.
     pub fn poll_read(&mut self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<Result<usize>> {
         let Conn { stream, link, .. } = self;
-        link.check_deadline(Instant::now(), Direction::Receive)?;
+        link.check_deadline(Direction::Receive)?;
         match Pin::new(&mut *stream).poll_read(cx, buf) {
             Poll::Ready(ready) => {
                 let n = link.account(ready, Direction::Receive)?;
@@ -342,7 +342,7 @@ impl Conn {
     /// `Pending` from a read means what the TLS layer holds is not a whole record yet.
     pub async fn wait_socket_readable(&mut self) -> Result<()> {
         let Conn { stream, link, .. } = self;
-        link.check_deadline(Instant::now(), Direction::Receive)?;
+        link.check_deadline(Direction::Receive)?;
         // `poll_readable`, not `readable()`: the read that found nothing registered through it, so
         // an event that came since counts, and no extra trip through the reactor is needed.
         let tcp = stream.tcp();
@@ -376,7 +376,7 @@ impl Conn {
     /// stream must be given the same bytes again after `Pending`.
     pub fn poll_write(&mut self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<Result<usize>> {
         let Conn { stream, link, .. } = self;
-        link.check_deadline(Instant::now(), Direction::Send)?;
+        link.check_deadline(Direction::Send)?;
         let ready = match Pin::new(stream).poll_write(cx, buf) {
             Poll::Ready(ready) => ready,
             Poll::Pending => return Poll::Pending,
@@ -395,7 +395,7 @@ impl Conn {
     /// One flush attempt without a timer (see [`poll_write`](Self::poll_write)).
     pub fn poll_flush(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
         let Conn { stream, link, .. } = self;
-        link.check_deadline(Instant::now(), Direction::Send)?;
+        link.check_deadline(Direction::Send)?;
         Pin::new(stream)
             .poll_flush(cx)
             .map_err(|e| Error::io(e, format!("sending to {}", link.label)))
@@ -406,7 +406,7 @@ impl Conn {
     /// [`poll_flush`](Self::poll_flush) returned `Pending`.
     pub async fn wait_socket_writable(&mut self) -> Result<()> {
         let Conn { stream, link, .. } = self;
-        link.check_deadline(Instant::now(), Direction::Send)?;
+        link.check_deadline(Direction::Send)?;
         let tcp = stream.tcp();
         link.bounded(
             link.send_timeout,
@@ -421,7 +421,7 @@ impl Conn {
     /// limit and the deadline.
     pub async fn write_all(&mut self, mut data: &[u8]) -> Result<()> {
         let Conn { stream, link, .. } = self;
-        link.check_deadline(Instant::now(), Direction::Send)?;
+        link.check_deadline(Direction::Send)?;
         while !data.is_empty() {
             let ready = link
                 .bounded(link.send_timeout, Direction::Send, stream.write(data))
@@ -447,7 +447,7 @@ impl Conn {
     /// truncated); the server's verdict comes on another connection.
     pub async fn finish_sending(&mut self) -> Result<()> {
         let Conn { stream, link, .. } = self;
-        link.check_deadline(Instant::now(), Direction::Send)?;
+        link.check_deadline(Direction::Send)?;
         link.bounded(link.send_timeout, Direction::Send, stream.close())
             .await?
             .map_err(|e| Error::io(e, format!("closing the connection to {}", link.label)))?;
@@ -467,6 +467,12 @@ impl Link {
         direction: Direction,
         io: impl std::future::Future<Output = T>,
     ) -> Result<T> {
+        // Most steps are done at the first try (a write the socket takes, a flush with nothing
+        // buffered): they need neither the clock nor the alarm.
+        let mut io = std::pin::pin!(io);
+        if let Some(v) = futures_lite::future::poll_once(io.as_mut()).await {
+            return Ok(v);
+        }
         match self.step(Step::start(timeout), None, direction, io).await? {
             Stepped::Done(v) => Ok(v),
             // `step` ends so only when given a cap, and none was given.
@@ -487,16 +493,18 @@ impl Link {
         io: impl std::future::Future<Output = T>,
     ) -> Result<Stepped<T>> {
         let mut io = std::pin::pin!(io);
+        let mut now = step.started;
         loop {
             let outcome = match [self.next_check(step), cap_at].into_iter().flatten().min() {
                 None => Raced::Done(io.as_mut().await),
-                Some(at) => race(&mut self.alarm, at, io.as_mut()).await,
+                Some(at) => race(&mut self.alarm, at, now, io.as_mut()).await,
             };
             match outcome {
                 Raced::Done(v) => return Ok(Stepped::Done(v)),
                 Raced::TimerFired => {
                     self.on_timer(step, direction)?;
-                    if cap_at.is_some_and(|at| Instant::now() >= at) {
+                    now = Instant::now();
+                    if cap_at.is_some_and(|at| now >= at) {
                         return Ok(Stepped::CapPassed);
                     }
                 }
@@ -565,7 +573,7 @@ impl Link {
     /// the low-speed window ended too slow; else the step goes on.
     fn on_timer(&mut self, step: Step, direction: Direction) -> Result<()> {
         let now = Instant::now();
-        self.check_deadline(now, direction)?;
+        self.check_deadline_at(now, direction)?;
         if step.timeout_at.is_some_and(|at| now >= at) {
             let what = match direction {
                 Direction::Receive => "nothing arrived",
@@ -584,8 +592,16 @@ impl Link {
         self.check_speed(now, direction)
     }
 
-    /// Fail once the deadline has passed.
-    fn check_deadline(&self, now: Instant, direction: Direction) -> Result<()> {
+    /// Fail once the deadline has passed (the clock is read only when there is one).
+    fn check_deadline(&self, direction: Direction) -> Result<()> {
+        match self.deadline {
+            Some(_) => self.check_deadline_at(Instant::now(), direction),
+            None => Ok(()),
+        }
+    }
+
+    /// [`check_deadline`](Self::check_deadline) at `now`.
+    fn check_deadline_at(&self, now: Instant, direction: Direction) -> Result<()> {
         match self.deadline {
             Some(d) if now >= d => Err(Error::new(
                 ErrorKind::Timeout,
@@ -667,13 +683,17 @@ impl Direction {
 struct Step {
     timeout: Option<Duration>,
     timeout_at: Option<Instant>,
+    /// When the step started (the alarm measures its slack from it on the first wait).
+    started: Instant,
 }
 
 impl Step {
     fn start(timeout: Option<Duration>) -> Step {
+        let started = Instant::now();
         Step {
             timeout,
-            timeout_at: timeout.and_then(|t| Instant::now().checked_add(t)),
+            timeout_at: timeout.and_then(|t| started.checked_add(t)),
+            started,
         }
     }
 }
@@ -683,9 +703,10 @@ impl Step {
 async fn race<T>(
     alarm: &mut Alarm,
     at: Instant,
+    now: Instant,
     io: impl std::future::Future<Output = T>,
 ) -> Raced<T> {
-    alarm.set(at);
+    alarm.set(at, now);
     async { Raced::Done(io.await) }
         .or(async {
             alarm.ring().await;
