@@ -60,10 +60,10 @@ pub fn open_method(
     url: &str,
     mut options: RequestOptions,
 ) -> Result<HttpRequest> {
-    // Messages name the URL, never its password.
-    let shown = proto::without_userinfo(url);
+    // Messages name the URL, never its password (made only when a message needs it).
+    let shown = || proto::without_userinfo(url);
     let parsed = url::Url::parse(url).map_err(|e| {
-        Error::new(ErrorKind::InvalidUrl, format!("opening {shown:?}")).with_source(e)
+        Error::new(ErrorKind::InvalidUrl, format!("opening {:?}", shown())).with_source(e)
     })?;
     let secure = match parsed.scheme() {
         "http" => false,
@@ -71,17 +71,19 @@ pub fn open_method(
         other => {
             return Err(Error::new(
                 ErrorKind::UnrecognizedScheme,
-                format!("opening {shown}: {other} is not http or https"),
+                format!("opening {}: {other} is not http or https", shown()),
             ))
         }
     };
     if secure {
         options.flags |= RequestFlags::SECURE;
     }
-    let host = parsed
-        .host_str()
-        .filter(|h| !h.is_empty())
-        .ok_or_else(|| Error::new(ErrorKind::InvalidUrl, format!("opening {shown}: no host")))?;
+    let host = parsed.host_str().filter(|h| !h.is_empty()).ok_or_else(|| {
+        Error::new(
+            ErrorKind::InvalidUrl,
+            format!("opening {}: no host", shown()),
+        )
+    })?;
     let port = parsed
         .port_or_known_default()
         .unwrap_or(if secure { 443 } else { 80 });
@@ -93,18 +95,26 @@ pub fn open_method(
     let method = method.into_method().map_err(|given| {
         Error::new(
             ErrorKind::InvalidParameter,
-            format!("opening {shown}: {given} is not an HTTP method"),
+            format!("opening {}: {given} is not an HTTP method", shown()),
         )
     })?;
     // The request's URL carries neither credentials (they went to the connection) nor fragment.
+    // (Each setter rewrites the URL's string: only called when there is something to take out.)
     let mut target = parsed;
-    let _ = target.set_username("");
-    let _ = target.set_password(None);
-    target.set_fragment(None);
+    if !target.username().is_empty() || target.password().is_some() {
+        let _ = target.set_username("");
+        let _ = target.set_password(None);
+    }
+    if target.fragment().is_some() {
+        target.set_fragment(None);
+    }
     conn.open_url(method, target, options)
 }
 
 fn percent_decode(s: &str) -> String {
+    if !s.contains('%') {
+        return s.to_string();
+    }
     url::form_urlencoded::parse(format!("x={}", s.replace('+', "%2B")).as_bytes())
         .next()
         .map(|(_, v)| v.into_owned())

@@ -279,6 +279,14 @@ impl HeaderList {
     }
 
     /// Appends a pair that the caller has already validated.
+    /// Appends a header that a parser has already checked (`httparse` accepts only token names
+    /// and values free of control bytes but HTAB: what [`push`](Self::push) checks).
+    pub(crate) fn push_parsed(&mut self, name: &str, value: &str) {
+        let value = trim_ows(value);
+        debug_assert!(validate(name, value).is_ok(), "{name:?}: {value:?}");
+        self.push_unchecked(name, value);
+    }
+
     fn push_unchecked(&mut self, name: &str, value: &str) {
         let entry = Entry {
             name: self.append(name),

@@ -204,9 +204,7 @@ fn build_head(
         .sum();
     let mut headers = HeaderList::with_capacity(response.headers.len(), text);
     for header in response.headers.iter() {
-        headers
-            .push(header.name, &bytes_to_text(header.value))
-            .map_err(|err| invalid(&err.to_string()))?;
+        headers.push_parsed(header.name, &bytes_to_text(header.value));
     }
 
     let status_line = head_lines(head).next().unwrap_or_default();
@@ -214,14 +212,7 @@ fn build_head(
     // Taken from the raw bytes rather than `httparse`, which drops a non-UTF-8 reason.
     let reason = bytes_to_text(status_line.get(13..).unwrap_or_default()).into_owned();
 
-    // Each line gains at most one byte (an LF-only line's CR), plus the blank line.
-    let lines = head_lines(head).count();
-    let mut raw = String::with_capacity(head.len() + lines + 2);
-    for line in head_lines(head) {
-        raw.push_str(&bytes_to_text(line));
-        raw.push_str("\r\n");
-    }
-    raw.push_str("\r\n");
+    let raw = raw_head(head);
 
     Ok(ResponseHead {
         version,
@@ -230,6 +221,35 @@ fn build_head(
         headers,
         raw,
     })
+}
+
+/// The head as WinINet's raw headers give it: from the status line to the blank line, every line
+/// ending in CRLF. Most heads are that already (valid UTF-8, CRLF only) and are copied as they
+/// are; others are rebuilt line by line.
+fn raw_head(head: &[u8]) -> String {
+    let start = head
+        .iter()
+        .position(|&b| b != b'\r' && b != b'\n')
+        .unwrap_or(head.len());
+    let body = &head[start..];
+    let crlf_only = body
+        .iter()
+        .enumerate()
+        .all(|(i, &b)| b != b'\n' || (i > 0 && body[i - 1] == b'\r'));
+    if crlf_only && body.ends_with(b"\r\n\r\n") {
+        if let Ok(text) = std::str::from_utf8(body) {
+            return text.to_owned();
+        }
+    }
+    // Each line gains at most one byte (an LF-only line's CR), plus the blank line.
+    let lines = head_lines(head).count();
+    let mut raw = String::with_capacity(head.len() + lines + 2);
+    for line in head_lines(head) {
+        raw.push_str(&bytes_to_text(line));
+        raw.push_str("\r\n");
+    }
+    raw.push_str("\r\n");
+    raw
 }
 
 /// The status line and header lines of a complete head, without line endings, without the
