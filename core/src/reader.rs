@@ -889,11 +889,15 @@ impl Incoming {
             taken: 0,
             finished: false,
         };
-        let result = self.collect(expected, limit, &mut collecting.taken).await;
+        // One operation for the whole body, not one per read: a small body is then one
+        // registration and one allocation, and no other read can slip in between its reads.
+        let collect = self.collect(expected, limit, &mut collecting.taken);
+        let result = self.handle.run(Box::pin(collect)).await;
         collecting.finished = result.is_ok();
         result
     }
 
+    /// The reads of [`read_to_end`](Self::read_to_end), run as its one operation.
     async fn collect(
         &self,
         expected: Option<u64>,
@@ -919,7 +923,7 @@ impl Incoming {
                 // buffer. (When the size was a compressed one, more comes, and `extend` grows the
                 // buffer by doubling.)
                 let mut probe = [0u8; 64];
-                let n = self.read(&mut probe).await?;
+                let n = read_into(self, &mut probe).await?;
                 if n == 0 {
                     return Ok(out);
                 }
@@ -933,7 +937,7 @@ impl Incoming {
                 // Read into the spare room, but never further than one byte past the limit.
                 let room = (out.capacity() - len).min(cap.saturating_add(1) - len.min(cap));
                 out.resize(len + room.max(1), 0);
-                let n = self.read(&mut out[len..]).await?;
+                let n = read_into(self, &mut out[len..]).await?;
                 out.truncate(len + n);
                 *taken = out.len();
                 if n == 0 {
