@@ -156,19 +156,21 @@ pub fn compose(spec: &RequestSpec<'_>) -> Result<Composed, HeaderError> {
             None => headers.push("Host", host)?,
         }
     }
+    // A header list holds only checked headers: the caller's go in as they are.
     for (name, value) in spec.headers.iter() {
-        headers.push(name, value)?;
+        headers.push_parsed(name, value);
     }
     headers.insert_default("User-Agent", spec.user_agent)?;
-    let accept: std::borrow::Cow<'_, str> = if spec.accept_types.is_empty() {
-        "*/*".into()
+    if spec.accept_types.is_empty() {
+        if !headers.contains("accept") {
+            headers.push_parsed("Accept", "*/*");
+        }
     } else {
-        spec.accept_types.join(", ").into()
-    };
-    headers.insert_default("Accept", &accept)?;
+        headers.insert_default("Accept", &spec.accept_types.join(", "))?;
+    }
     let decode = spec.auto_decompress && !spec.headers.contains("accept-encoding");
     if decode {
-        headers.push("Accept-Encoding", "gzip, deflate")?;
+        headers.push_parsed("Accept-Encoding", "gzip, deflate");
     }
     if let Some(r) = spec.referrer {
         headers.insert_default("Referer", r)?;

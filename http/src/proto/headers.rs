@@ -279,8 +279,9 @@ impl HeaderList {
     }
 
     /// Appends a pair that the caller has already validated.
-    /// Appends a header that a parser has already checked (`httparse` accepts only token names
-    /// and values free of control bytes but HTAB: what [`push`](Self::push) checks).
+    /// Appends a header already checked: by a parser (`httparse` accepts only token names and
+    /// values free of control bytes but HTAB: what [`push`](Self::push) checks), by another
+    /// header list, or a constant.
     pub(crate) fn push_parsed(&mut self, name: &str, value: &str) {
         let value = trim_ows(value);
         debug_assert!(validate(name, value).is_ok(), "{name:?}: {value:?}");
