@@ -16,7 +16,7 @@
 //! `reader` or `session`.
 
 use std::fmt;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 
 use parking_lot::Mutex;
@@ -50,6 +50,7 @@ pub(crate) fn new_root(
         shared: shared.clone(),
         context: AtomicU64::new(context.0),
         owners: AtomicUsize::new(1),
+        quiet: AtomicBool::new(callback.is_none()),
         state: Mutex::new(State::new(callback, None)),
         #[cfg(feature = "tracing")]
         span: crate::trace::handle_span(HandleKind::Internet, id, None, context),
@@ -107,7 +108,10 @@ impl HandleRef {
     /// Replace this handle's status callback (WinINet: InternetSetStatusCallback); `None` silences
     /// it. Children created from now on inherit the new one; existing children keep theirs.
     pub fn set_status_callback(&self, callback: Option<StatusCallback>) -> Option<StatusCallback> {
-        std::mem::replace(&mut self.rec.state.lock().callback, callback)
+        let mut st = self.rec.state.lock();
+        let old = std::mem::replace(&mut st.callback, callback);
+        self.rec.update_quiet(&st);
+        old
     }
 
     /// Record the URL this handle works on in its `tracing` span (feature `tracing`; `url` is
@@ -181,6 +185,7 @@ impl HandleRef {
             shared: shared.clone(),
             context: AtomicU64::new(context.0),
             owners: AtomicUsize::new(1),
+            quiet: AtomicBool::new(callback.is_none()),
             state: Mutex::new(State::new(callback, Some(parent_owner))),
             #[cfg(feature = "tracing")]
             span: crate::trace::handle_span(kind, id, Some(self.rec.id), context),

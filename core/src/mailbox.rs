@@ -74,6 +74,11 @@ impl<N> Mailbox<N> {
 
     /// The deliverer's next note, in push order; `None` ends its delivery (the next push delivers
     /// at once again). Only the deliverer calls it.
+    /// True while a deliverer is draining the queue (notes pushed now are queued for it).
+    pub(crate) fn is_delivering(&self) -> bool {
+        self.delivering
+    }
+
     /// True once the last note was pushed: later ones are dropped.
     #[cfg(feature = "tracing")]
     pub(crate) fn is_sealed(&self) -> bool {

@@ -12,6 +12,8 @@
 //! Uses the record and status types; must not use the handle tree (`handle`) or anything above.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
+#[cfg(not(feature = "tracing"))]
+use std::sync::atomic::Ordering;
 
 use parking_lot::MutexGuard;
 
@@ -49,6 +51,12 @@ pub(crate) trait Deliver {
 
 impl Deliver for Record {
     fn push(&self, status: Status) {
+        // Nobody to tell: dropped without the lock, as the mailbox would drop it (see `quiet`).
+        // A `tracing` subscriber may want it: then it goes the long way.
+        #[cfg(not(feature = "tracing"))]
+        if self.quiet.load(Ordering::Acquire) {
+            return;
+        }
         self.push_locked(self.state.lock(), status);
     }
 
@@ -148,6 +156,8 @@ fn deliver(rec: &Record, mut st: MutexGuard<'_, State>, first: Notification) {
         });
         next = st.mailbox.next();
     }
+    // The callback may have gone while this delivery ran: the handle may be quiet now.
+    rec.update_quiet(&st);
     // Delivery has ended; if it ended with HANDLE_CLOSING, whatever waited for it runs now.
     let after = st.after_last.take();
     drop(st);

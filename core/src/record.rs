@@ -6,7 +6,7 @@
 //! record. `status` closes that loop once, naming `Record = Node<Notification, Handle>`; being
 //! generic lets this module sit below it. It must not use `status`, `handle` or anything above.
 
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
@@ -83,6 +83,11 @@ pub(crate) struct Node<N, O> {
     pub(crate) context: AtomicU64,
     /// How many `Handle`s own this record; the last one's drop closes the handle.
     pub(crate) owners: AtomicUsize,
+    /// True while no note pushed now can reach anyone: no callback, and nobody delivering.
+    /// Written only under `state`'s lock (see `NodeState::update_quiet`); read without it by
+    /// `notify`, which then drops a note without taking the lock — most handles of a
+    /// future-form user have no callback and get ~10 notes per request.
+    pub(crate) quiet: AtomicBool,
     pub(crate) state: Mutex<NodeState<N, O>>,
     /// The handle's span (feature `tracing`).
     #[cfg(feature = "tracing")]
@@ -90,6 +95,12 @@ pub(crate) struct Node<N, O> {
 }
 
 impl<N, O> Node<N, O> {
+    /// Set [`quiet`](Self::quiet) from `st` (the locked state of this node).
+    pub(crate) fn update_quiet(&self, st: &NodeState<N, O>) {
+        let quiet = st.callback.is_none() && !st.mailbox.is_delivering();
+        self.quiet.store(quiet, Ordering::Release);
+    }
+
     pub(crate) fn parent_id(&self) -> Option<HandleId> {
         self.parent.as_ref().map(|p| p.id)
     }

@@ -141,6 +141,41 @@ fn a_child_takes_its_parents_callback_at_creation_only() {
 }
 
 #[test]
+fn a_handle_without_a_callback_reports_again_once_given_one_and_stops_once_it_is_taken() {
+    let rec = Recorder::default();
+    let session = Session::builder().build().unwrap();
+    let req = session
+        .create_child(HandleKind::HttpRequest, Context(1))
+        .unwrap();
+    // Nobody listens: dropped (without the handle's lock).
+    req.notify(Status::SendingRequest);
+    req.set_status_callback(Some(Arc::new(rec.callback())));
+    req.notify(Status::RequestSent(10));
+    assert_eq!(rec.codes(req.id()), vec![31]);
+    req.set_status_callback(None);
+    req.notify(Status::ReceivingResponse);
+    assert_eq!(rec.codes(req.id()), vec![31]);
+    // A callback that takes itself away while being called: nothing reaches it after that
+    // (a note it pushes meanwhile is the delivery's, which has no callback any more), and a
+    // callback given later hears the notes that follow.
+    let seen = Arc::new(parking_lot::Mutex::new(Vec::new()));
+    let (s, r) = (seen.clone(), (*req).clone());
+    req.set_status_callback(Some(Arc::new(move |n: &inet_core::Notification| {
+        s.lock().push(n.status.code());
+        if n.status.code() == 40 {
+            r.set_status_callback(None);
+            r.notify(Status::ResponseReceived(5));
+        }
+    })));
+    req.notify(Status::ReceivingResponse);
+    req.notify(Status::ResponseReceived(6));
+    assert_eq!(*seen.lock(), vec![40]);
+    req.set_status_callback(Some(Arc::new(rec.callback())));
+    req.notify(Status::ResponseReceived(7));
+    assert_eq!(rec.codes(req.id()), vec![31, 41]);
+}
+
+#[test]
 fn one_handles_notifications_arrive_in_order_and_never_concurrently() {
     let inside = Arc::new(AtomicBool::new(false));
     let overlaps = Arc::new(AtomicUsize::new(0));
