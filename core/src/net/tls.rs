@@ -294,7 +294,10 @@ impl AsyncRead for TlsStream {
         let mut n = ready!(this.poll_io(cx, |s| s.read(buf)))?;
         // One TLS record is at most 16 KiB: keep filling a large buffer with what is already here,
         // so that bulk reads cost one trip through the layers above per buffer, not per record.
-        while n > 0 && n < buf.len() {
+        // Only while something is here (decrypted, or read ahead by the bridge): a read past that
+        // would go to the socket — after a small response, a system call that finds nothing and
+        // a trip through OpenSSL's error path, on every request.
+        while n > 0 && n < buf.len() && this.buffered() > 0 {
             match this.inner.read(&mut buf[n..]) {
                 Ok(0) => break,
                 Ok(more) => n += more,
