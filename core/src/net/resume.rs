@@ -451,11 +451,13 @@ impl AsyncRead for ResumableTlsStream {
                 r => return Poll::Ready(r),
             }
         };
-        // As in `tls.rs`: keep filling a large buffer with what is already here.
+        // As in `tls.rs`: keep filling a large buffer with what is already here — only that: with
+        // nothing read ahead, more would take a system call that finds nothing after a reply.
         while n < buf.len() {
             match this.take(&mut buf[n..]) {
                 Ok(0) => break,
                 Ok(more) => n += more,
+                Err(_) if this.bridge.held() == 0 => break,
                 Err(_) => match this.receive() {
                     Ok(()) if this.plaintext > 0 => {}
                     // Nothing more now, or the end, or an error: the next read sees them.
