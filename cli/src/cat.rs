@@ -113,7 +113,13 @@ pub fn run(args: CatArgs, t0: Instant) -> u8 {
         .urls
         .iter()
         .enumerate()
-        .map(|(i, u)| (i as u64 + 1, u.clone()))
+        // Progress names the URL, never its password.
+        .map(|(i, u)| {
+            (
+                i as u64 + 1,
+                inet::http::proto::without_userinfo(u).into_owned(),
+            )
+        })
         .collect();
     // Bars on stderr would mix with the bodies on a terminal's stdout.
     let show = if io::stdout().is_terminal() {
@@ -310,7 +316,7 @@ enum Phase {
 
 #[derive(Debug)]
 struct Transfer {
-    /// The URL as given (for messages).
+    /// The URL as given, without its password (for messages).
     url: String,
     /// The URL opened: with `--user` or a netrc entry put into its user-info.
     open: String,
@@ -351,7 +357,8 @@ impl Driver {
                     crate::netrc::user_for(url, run.t.user.as_deref())
                 };
                 Transfer {
-                    url: url.clone(),
+                    // For messages: the URL without its password.
+                    url: inet::http::proto::without_userinfo(url).into_owned(),
                     open: crate::get::with_user(url, user.as_deref()),
                     target: target.clone(),
                     sink: None,

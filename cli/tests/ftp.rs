@@ -639,6 +639,24 @@ fn cat_of_a_missing_ftp_file_exits_1_with_the_servers_550() {
 }
 
 #[test]
+fn cat_names_a_url_without_its_password_in_errors_and_progress() {
+    let secret = format!(":{}@", ftp().password);
+    let missing = ftp().user_url("/data/no-such-file");
+    let found = ftp().user_url("/data/hello.txt");
+    assert!(missing.contains(&secret) && found.contains(&secret));
+    let out = inet(&["cat", &missing, &found]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(out.stdout, data("hello.txt"), "the other URL is written");
+    let err = stderr(&out);
+    assert!(error_line(&out).contains("550"), "{err}");
+    assert!(
+        err.contains("no-such-file"),
+        "the failed URL is named: {err}"
+    );
+    assert!(!err.contains(&secret), "a password on stderr: {err}");
+}
+
+#[test]
 fn cat_user_logs_in_instead_of_the_urls_anonymous_default() {
     // The right password reads the file, a wrong one is refused: --user is the login used.
     let user = format!("{}:{}", ftp().user, ftp().password);
