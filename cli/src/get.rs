@@ -325,14 +325,16 @@ fn run_page(args: &GetArgs, t0: Instant) -> u8 {
         }
     };
     let started = Instant::now();
+    // Messages name URLs without their password.
+    let shown = |u: &str| inet::http::proto::without_userinfo(u).into_owned();
     if let Err(e) = fetch.start(&session) {
-        eprintln!("inet: get {url}: {e}");
+        eprintln!("inet: get {}: {e}", shown(url));
         return exit::INET;
     }
     let fetched = match fetch.collect(Duration::from_secs(300)) {
         Ok(f) => f,
         Err(e) => {
-            eprintln!("inet: get {url}: {e}");
+            eprintln!("inet: get {}: {e}", shown(url));
             return exit::INET;
         }
     };
@@ -357,7 +359,8 @@ fn run_page(args: &GetArgs, t0: Instant) -> u8 {
                     .map_or(Ok(()), std::fs::create_dir_all)
                     .and_then(|()| std::fs::write(&file, &body));
                 if let Err(e) = written {
-                    eprintln!("inet: get {}: writing {}: {e}", f.url, file.display());
+                    let (url, file) = (shown(&f.url), file.display());
+                    eprintln!("inet: get {url}: writing {file}: {e}");
                     code = exit::WRITE;
                     continue;
                 }
@@ -366,11 +369,11 @@ fn run_page(args: &GetArgs, t0: Instant) -> u8 {
                     ms(f.started),
                     ms(f.done),
                     body.len(),
-                    f.url
+                    shown(&f.url)
                 );
             }
             Err(e) => {
-                eprintln!("inet: get {}: {e}", f.url);
+                eprintln!("inet: get {}: {e}", shown(&f.url));
                 if code == exit::OK {
                     code = exit::INET;
                 }

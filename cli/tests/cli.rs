@@ -853,6 +853,23 @@ fn get_page_fetches_the_page_and_its_same_origin_resources_into_a_directory() {
     }
     assert!(text.lines().all(|l| l.contains(" ms -> ")), "{text}");
     let _ = std::fs::remove_dir_all(&dir);
+    // A page URL with a password: the lines name every URL without it.
+    let with_password = url.replacen("http://", "http://user:pagesecret@", 1);
+    let out = inet(&[
+        "get",
+        "--page",
+        &with_password,
+        "--output-dir",
+        dir.to_str().expect("utf-8 path"),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert_eq!(text.lines().count(), 5, "{text}");
+    assert!(
+        !text.contains("pagesecret") && !stderr(&out).contains("pagesecret"),
+        "{text}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
     let out = inet(&["get", "--page", &url, "-o", "x"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
 }
