@@ -183,7 +183,9 @@ impl Call<'_> {
         let guard = self.handle.begin_operation_in(self.context)?;
         let cancelled = guard.cancel_signal();
         let mut fut: Pin<Box<dyn Future<Output = Result<T>> + Send>> =
-            Box::pin(async move { cancelled.race(op).await });
+            // Boxed as it is made: `op` is copied once (into the box), not again into the race on
+            // the first poll, as an async block around the race would.
+            Box::pin(cancelled.race(op));
         let parked = Arc::new(Parked {
             state: Mutex::new(Park::Polling),
         });
