@@ -178,11 +178,13 @@ fn callback_mode_reads_an_item_and_the_future_form_a_menu() {
     let fid = f.handle().id();
     let mut total = 0u64;
     loop {
+        // Counted before the read starts: a pending read's completion may arrive (on another
+        // thread) before `start_read` has returned.
+        let before = rec.completions(fid).len();
         match f.start_read(64 * 1024).expect("read") {
             Started::Done(b) if b.is_empty() => break,
             Started::Done(b) => total += b.len() as u64,
             Started::Pending(_) => {
-                let before = rec.completions(fid).len();
                 assert!(rec.wait_for(Duration::from_secs(10), |s| s
                     .iter()
                     .filter(|n| n.handle == fid && n.code == REQUEST_COMPLETE)
