@@ -827,13 +827,11 @@ fn get_page_fetches_the_page_and_its_same_origin_resources_into_a_directory() {
     let dir = std::env::temp_dir().join(format!("inet-cli-page-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let url = nginx.http_url("/data/page/index.html");
-    let out = inet(&[
-        "get",
-        "--page",
-        &url,
-        "--output-dir",
-        dir.to_str().expect("utf-8 path"),
-    ]);
+    let get_page = |url: &str| {
+        let dir = dir.to_str().expect("utf-8 path");
+        inet(&["get", "--page", url, "--output-dir", dir])
+    };
+    let out = get_page(&url);
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
     // The page and the four resources on its origin, one line each; the link elsewhere is not
@@ -854,14 +852,7 @@ fn get_page_fetches_the_page_and_its_same_origin_resources_into_a_directory() {
     assert!(text.lines().all(|l| l.contains(" ms -> ")), "{text}");
     let _ = std::fs::remove_dir_all(&dir);
     // A page URL with a password: the lines name every URL without it.
-    let with_password = url.replacen("http://", "http://user:pagesecret@", 1);
-    let out = inet(&[
-        "get",
-        "--page",
-        &with_password,
-        "--output-dir",
-        dir.to_str().expect("utf-8 path"),
-    ]);
+    let out = get_page(&url.replacen("http://", "http://user:pagesecret@", 1));
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
     assert_eq!(text.lines().count(), 5, "{text}");
