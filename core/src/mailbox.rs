@@ -72,8 +72,6 @@ impl<N> Mailbox<N> {
         pushed
     }
 
-    /// The deliverer's next note, in push order; `None` ends its delivery (the next push delivers
-    /// at once again). Only the deliverer calls it.
     /// True while a deliverer is draining the queue (notes pushed now are queued for it).
     pub(crate) fn is_delivering(&self) -> bool {
         self.delivering
@@ -85,6 +83,8 @@ impl<N> Mailbox<N> {
         self.sealed
     }
 
+    /// The deliverer's next note, in push order; `None` ends its delivery (the next push delivers
+    /// at once again). Only the deliverer calls it.
     pub(crate) fn next(&mut self) -> Option<N> {
         let next = self.queue.pop_front();
         if next.is_none() {

@@ -3,8 +3,9 @@
 //!
 //! A protocol calls [`Pool::checkout`] (or [`Pool::try_checkout`], which does not wait) before it
 //! connects. The [`Lease`] it gets is a permit; [`Lease::take_idle`] then hands over an idle
-//! connection when one was kept; without one the protocol connects itself. When done, [`Lease::put_back`] returns a reusable connection; dropping the lease (or
-//! [`Lease::discard`]) frees the permit without keeping anything.
+//! connection when one was kept; without one the protocol connects itself. When done,
+//! [`Lease::put_back`] returns a reusable connection; dropping the lease (or [`Lease::discard`])
+//! frees the permit without keeping anything.
 //!
 //! Waiting for a permit is bounded by the session's `pool_wait_timeout`. Idle connections are
 //! capped per key and in all (`max_idle_connections`, oldest dropped first), and dropped once

@@ -278,7 +278,6 @@ impl HeaderList {
         }
     }
 
-    /// Appends a pair that the caller has already validated.
     /// Appends a header already checked: by a parser (`httparse` accepts only token names and
     /// values free of control bytes but HTAB: what [`push`](Self::push) checks), by another
     /// header list, or a constant.
@@ -288,6 +287,7 @@ impl HeaderList {
         self.push_unchecked(name, value);
     }
 
+    /// Appends a pair that the caller has already validated.
     fn push_unchecked(&mut self, name: &str, value: &str) {
         let entry = Entry {
             name: self.append(name),
