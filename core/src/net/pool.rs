@@ -315,20 +315,7 @@ impl Pool {
     /// Waiting is bounded by the session's `pool_wait_timeout`: when every connection the limits
     /// allow stays in use that long, this fails with `ERROR_INTERNET_TIMEOUT` (12002).
     pub async fn checkout(&self, key: PoolKey) -> Result<Lease> {
-        let (waiter, expired) = {
-            let mut st = self.inner.state.lock();
-            // Any pool operation sweeps, so expiry does not wait for the sweeper's timer.
-            let (expired, _) = st.take_expired(Instant::now(), self.inner.idle_timeout);
-            let waiter = if st.has_room(&key, self.inner.per_host, self.inner.total) {
-                st.grant(&key);
-                None
-            } else {
-                Some(st.waiters.add(&key))
-            };
-            (waiter, expired)
-        };
-        drop(expired);
-        if let Some(w) = waiter {
+        if let Admission::Queued(w) = self.inner.admit(&key, true) {
             let mut guard = WaitGuard {
                 pool: &self.inner,
                 waiter: w,
@@ -362,20 +349,9 @@ impl Pool {
     /// leave room, else `key` back (then `checkout` queues for a permit). Lets a caller skip
     /// building the waiting future on the common path, a pooled connection ready for reuse.
     pub fn try_checkout(&self, key: PoolKey) -> std::result::Result<Lease, PoolKey> {
-        let (granted, expired) = {
-            let mut st = self.inner.state.lock();
-            let (expired, _) = st.take_expired(Instant::now(), self.inner.idle_timeout);
-            let granted = st.has_room(&key, self.inner.per_host, self.inner.total);
-            if granted {
-                st.grant(&key);
-            }
-            (granted, expired)
-        };
-        drop(expired);
-        if granted {
-            Ok(self.lease(key))
-        } else {
-            Err(key)
+        match self.inner.admit(&key, false) {
+            Admission::Granted => Ok(self.lease(key)),
+            Admission::Queued(_) | Admission::Refused => Err(key),
         }
     }
 
@@ -451,7 +427,40 @@ impl Pool {
     }
 }
 
+/// What [`Inner::admit`] did for a checkout.
+enum Admission {
+    /// A permit was granted.
+    Granted,
+    /// The limits leave no room: queued for the next free permit.
+    Queued(Arc<Waiter>),
+    /// The limits leave no room, and the caller did not want to wait.
+    Refused,
+}
+
 impl Inner {
+    /// Under one lock (so no permit freed meanwhile is missed): drop the idle connections that
+    /// expired, then grant a permit for `key` if the limits leave room, else queue a waiter when
+    /// `queue` says so. The expired connections are dropped after the lock (closing a TLS
+    /// connection writes).
+    fn admit(&self, key: &PoolKey, queue: bool) -> Admission {
+        let (admission, expired) = {
+            let mut st = self.state.lock();
+            // Any pool operation sweeps, so expiry does not wait for the sweeper's timer.
+            let (expired, _) = st.take_expired(Instant::now(), self.idle_timeout);
+            let admission = if st.has_room(key, self.per_host, self.total) {
+                st.grant(key);
+                Admission::Granted
+            } else if queue {
+                Admission::Queued(st.waiters.add(key))
+            } else {
+                Admission::Refused
+            };
+            (admission, expired)
+        };
+        drop(expired);
+        admission
+    }
+
     /// The most recently used idle connection for `key` that is still alive (marked reused).
     fn pop_idle(&self, key: &PoolKey) -> Option<Conn> {
         loop {
