@@ -227,11 +227,7 @@ fn build_head(
 /// ending in CRLF. Most heads are that already (valid UTF-8, CRLF only) and are copied as they
 /// are; others are rebuilt line by line.
 fn raw_head(head: &[u8]) -> String {
-    let start = head
-        .iter()
-        .position(|&b| b != b'\r' && b != b'\n')
-        .unwrap_or(head.len());
-    let body = &head[start..];
+    let body = without_leading_blank_lines(head);
     let crlf_only = body
         .iter()
         .enumerate()
@@ -255,14 +251,19 @@ fn raw_head(head: &[u8]) -> String {
 /// The status line and header lines of a complete head, without line endings, without the
 /// leading empty lines `httparse` skips and without the final blank line.
 fn head_lines(head: &[u8]) -> impl Iterator<Item = &[u8]> {
+    without_leading_blank_lines(head)
+        .split(|&b| b == b'\n')
+        .map(|line| line.strip_suffix(b"\r").unwrap_or(line))
+        .take_while(|line| !line.is_empty())
+}
+
+/// `head` from its status line on: without the empty lines before it, which `httparse` skips.
+fn without_leading_blank_lines(head: &[u8]) -> &[u8] {
     let start = head
         .iter()
         .position(|&b| b != b'\r' && b != b'\n')
         .unwrap_or(head.len());
-    head[start..]
-        .split(|&b| b == b'\n')
-        .map(|line| line.strip_suffix(b"\r").unwrap_or(line))
-        .take_while(|line| !line.is_empty())
+    &head[start..]
 }
 
 /// A readable reason for an `httparse` error.
