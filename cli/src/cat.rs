@@ -114,12 +114,7 @@ pub fn run(args: CatArgs, t0: Instant) -> u8 {
         .iter()
         .enumerate()
         // Progress names the URL, never its password.
-        .map(|(i, u)| {
-            (
-                i as u64 + 1,
-                inet::http::proto::without_userinfo(u).into_owned(),
-            )
-        })
+        .map(|(i, u)| (i as u64 + 1, crate::get::shown(u)))
         .collect();
     // Bars on stderr would mix with the bodies on a terminal's stdout.
     let show = if io::stdout().is_terminal() {
@@ -357,8 +352,7 @@ impl Driver {
                     crate::netrc::user_for(url, run.t.user.as_deref())
                 };
                 Transfer {
-                    // For messages: the URL without its password.
-                    url: inet::http::proto::without_userinfo(url).into_owned(),
+                    url: crate::get::shown(url),
                     open: crate::get::with_user(url, user.as_deref()),
                     target: target.clone(),
                     sink: None,

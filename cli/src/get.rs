@@ -325,8 +325,6 @@ fn run_page(args: &GetArgs, t0: Instant) -> u8 {
         }
     };
     let started = Instant::now();
-    // Messages name URLs without their password.
-    let shown = |u: &str| inet::http::proto::without_userinfo(u).into_owned();
     if let Err(e) = fetch.start(&session) {
         eprintln!("inet: get {}: {e}", shown(url));
         return exit::INET;
@@ -597,6 +595,11 @@ fn job_headers(common: Option<&str>, resume_from: u64) -> Option<String> {
         Some(h) => format!("{h}\r\n{range}"),
         None => range,
     })
+}
+
+/// `url` as messages and progress name it: without its password.
+pub(crate) fn shown(url: &str) -> String {
+    inet::http::proto::without_userinfo(url).into_owned()
 }
 
 /// Put `user:password` into the URL's user-info, which `inet::http::open` turns into
