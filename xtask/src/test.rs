@@ -2,13 +2,18 @@
 //! ones (one run shows every problem); the servers are stopped in any case.
 
 use crate::servers::TestServers;
-use crate::steps::{cargo, Steps, Stream};
+use crate::steps::{cargo, root, target_dir, Steps, Stream};
 use crate::Failure;
+
+/// What a run from a fresh clone writes under `target/`, in GB: 2.5 with `CARGO_INCREMENTAL=0` (as
+/// `.ci/run` sets), 4.4 with incremental builds, measured on 2026-12-01.
+const FRESH_RUN_GB: f64 = 4.4;
 
 pub fn run(args: &[String]) -> Result<(), Failure> {
     if !args.is_empty() {
         return Err(Failure::usage("`cargo xtask test` takes no arguments"));
     }
+    warn_if_disk_is_short();
     let mut steps = Steps::new("test");
     steps.run(&mut cargo(["fmt", "--all", "--", "--check"]));
     steps.run(&mut cargo([
@@ -113,6 +118,37 @@ pub fn run(args: &[String]) -> Result<(), Failure> {
     outcome
 }
 
+/// A full disk fails the build deep inside rustc ("LLVM ERROR: IO failure on output stream"): say
+/// so up front, in words, when there may not be room. Only a warning — a warm `target/` needs far
+/// less.
+fn warn_if_disk_is_short() {
+    let target = target_dir();
+    // `df` needs a path that exists; a fresh clone has no `target/` yet.
+    let probe = if target.exists() { target } else { root() };
+    let Some(free_kib) = std::process::Command::new("df")
+        .arg("-Pk")
+        .arg(&probe)
+        .output()
+        .ok()
+        .and_then(|out| free_kib_from_df(&String::from_utf8_lossy(&out.stdout)))
+    else {
+        return;
+    };
+    let free_gb = free_kib as f64 * 1024.0 / 1e9;
+    if free_gb < FRESH_RUN_GB {
+        println!(
+            "warning: {free_gb:.1} GB free on the disk of {}; a run from a fresh clone writes up to \
+             {FRESH_RUN_GB} GB there (2.5 GB with CARGO_INCREMENTAL=0)",
+            probe.display()
+        );
+    }
+}
+
+/// The "Available" column of `df -Pk PATH`'s one data line, in KiB.
+fn free_kib_from_df(out: &str) -> Option<u64> {
+    out.lines().nth(1)?.split_whitespace().nth(3)?.parse().ok()
+}
+
 /// Sums libtest's `test result: ok. 18 passed; 0 failed; 1 ignored; …` lines.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 struct TestCounts {
@@ -146,7 +182,16 @@ impl TestCounts {
 
 #[cfg(test)]
 mod tests {
-    use super::TestCounts;
+    use super::{free_kib_from_df, TestCounts};
+
+    #[test]
+    fn free_space_is_read_from_dfs_available_column() {
+        let out = "Filesystem     1024-blocks      Used Available Capacity Mounted on\n\
+                   /dev/vda         263174212  25041936  71349800      27% /\n";
+        assert_eq!(free_kib_from_df(out), Some(71_349_800));
+        assert_eq!(free_kib_from_df("Filesystem 1024-blocks\n"), None);
+        assert_eq!(free_kib_from_df(""), None);
+    }
 
     #[test]
     fn counts_add_up_over_result_lines_and_skip_other_lines() {
