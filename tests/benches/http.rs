@@ -17,7 +17,9 @@
 //! before each run; the table (markdown) shows medians, the peak RSS of every streamed download,
 //! callback mode's reads done at once, and whether inet meets the issues' goals.
 //!
-//! - `INET_BENCH_ROUNDS=N`: rounds per workload (default 5).
+//! - `INET_BENCH_ROUNDS=N`: rounds per workload (default 5 for the 1 GiB GETs, 15 for the others:
+//!   a run of theirs takes half a second, and on a shared machine one run's CPU per request
+//!   varies ±20% from the next, so their medians need more runs to settle).
 //! - `INET_BENCH_ONLY=bulk,parallel,sequential`: the workloads to run (default all).
 //!
 //! - `INET_BENCH_SMOKE=1`: a smoke run even under `cargo bench` (e.g. `INET_BENCH_SMOKE=1 cargo
@@ -111,13 +113,15 @@ fn bench(full: bool) -> Result<bool> {
     };
 
     println!(
-        "http bench{}: nginx on 127.0.0.1, {} round(s), a {} s pause before each run",
+        "http bench{}: nginx on 127.0.0.1, {} round(s) of the 1 GiB GETs and {} of the others, a \
+         {} s pause before each run",
         if full {
             ""
         } else {
             " (smoke run: goals not judged)"
         },
-        settings.rounds,
+        settings.rounds.bulk,
+        settings.rounds.many,
         settings.pause.as_secs_f64()
     );
     println!(
@@ -150,7 +154,8 @@ fn bench(full: bool) -> Result<bool> {
             settings.startup_runs,
             startups.join(", ")
         );
-        for round in 0..settings.rounds {
+        let rounds = settings.rounds.of(&w.job);
+        for round in 0..rounds {
             for k in 0..tools.len() {
                 let tool = tools[(round + k) % tools.len()];
                 thread::sleep(settings.pause);
@@ -159,7 +164,7 @@ fn bench(full: bool) -> Result<bool> {
                     "  [{}] round {}/{} {:<8} {}",
                     w.label,
                     round + 1,
-                    settings.rounds,
+                    rounds,
                     tool.name(),
                     describe(w, &outcome)
                 );
@@ -170,11 +175,12 @@ fn bench(full: bool) -> Result<bool> {
 
     println!();
     println!(
-        "medians of {} round(s). CPU: user + system of the whole client process (exec to exit, \
+        "medians of {} round(s) of the 1 GiB GETs and {} of the others. CPU: user + system of the whole client process (exec to exit, \
          every tool alike); \"above start-up\" takes off the median CPU of the same tool doing \
          one small GET over the same scheme. Context switches: the process's, per 64 KiB of body \
          or per request.",
-        settings.rounds
+        settings.rounds.bulk,
+        settings.rounds.many
     );
     println!();
     print!("{}", report::table(&workloads, full));
@@ -195,7 +201,7 @@ fn bench(full: bool) -> Result<bool> {
 /// What the environment asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Settings {
-    rounds: usize,
+    rounds: Rounds,
     /// Start-up runs per tool and workload (see `Workload::startup`).
     startup_runs: usize,
     pause: Duration,
@@ -213,9 +219,10 @@ impl Settings {
                 .parse()
                 .ok()
                 .filter(|n| *n > 0)
+                .map(|n| Rounds { bulk: n, many: n })
                 .ok_or_else(|| format!("INET_BENCH_ROUNDS={n} is not a positive number"))?,
-            Err(_) if full => 5,
-            Err(_) => 1,
+            Err(_) if full => Rounds { bulk: 5, many: 15 },
+            Err(_) => Rounds { bulk: 1, many: 1 },
         };
         let only = env::var("INET_BENCH_ONLY").unwrap_or_default();
         let names: Vec<&str> = only
@@ -246,6 +253,22 @@ impl Settings {
             sequential: wanted("sequential"),
             full,
         })
+    }
+}
+
+/// Rounds per workload: the 1 GiB GETs, and the many small GETs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Rounds {
+    bulk: usize,
+    many: usize,
+}
+
+impl Rounds {
+    fn of(self, job: &Job) -> usize {
+        match job {
+            Job::Stream { .. } => self.bulk,
+            Job::Many { .. } => self.many,
+        }
     }
 }
 
