@@ -13,7 +13,7 @@ use inet_core::{Context, HandleKind, Session, Spawn, Task};
 
 fn key(host: &str, port: u16) -> PoolKey {
     PoolKey {
-        scheme: "test".into(),
+        scheme: "test",
         host: host.into(),
         port,
         proxy: None,

@@ -218,7 +218,7 @@ fn a_session_with_every_duration_at_max_connects_checks_out_and_refuses() {
         .create_child(HandleKind::ConnectHttp, Context(0))
         .unwrap();
     let key = inet_core::transport::PoolKey {
-        scheme: "test".into(),
+        scheme: "test",
         host: "127.0.0.1".into(),
         port: echo.port(),
         proxy: None,

@@ -5,6 +5,7 @@
 //! reads, owned reads, progress and the three forms of read live in `inet_core::reader`.
 
 use std::ops::Range;
+use std::sync::Arc;
 
 use inet_core::transport::{Conn, Lease};
 use inet_core::{Ending, Error, ErrorKind, Framed, Framing, HandleRef, Reader, Result, Transform};
@@ -25,7 +26,7 @@ pub(crate) fn reader(
     content: Option<ContentDecoder>,
     total: Option<u64>,
 ) -> Reader {
-    let label = conn.label().to_string();
+    let label = conn.shared_label();
     let transform = content.map(|decoder| {
         Box::new(Content {
             decoder,
@@ -49,7 +50,7 @@ pub(crate) fn reader(
 /// HTTP's message framing, for core's reader.
 struct Frames {
     decoder: BodyDecoder,
-    label: String,
+    label: Arc<str>,
 }
 
 impl Frames {
@@ -87,7 +88,7 @@ impl Framing for Frames {
 /// `Content-Encoding` decoding, for core's reader.
 struct Content {
     decoder: ContentDecoder,
-    label: String,
+    label: Arc<str>,
 }
 
 impl Transform for Content {

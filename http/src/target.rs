@@ -4,6 +4,7 @@
 //! ([`Server`]). Holds no connection and sends nothing; uses no module of this crate (it sits
 //! below the driver and the handles, which both read it).
 
+use std::borrow::Cow;
 use std::fmt;
 
 use http::Method;
@@ -32,8 +33,9 @@ impl fmt::Debug for Server {
 /// Where one exchange goes.
 #[derive(Debug)]
 pub(crate) struct Target<'a> {
-    /// The URL's host: lower case, IPv6 without brackets.
-    pub host: String,
+    /// The URL's host: lower case, IPv6 without brackets. Borrowed from the URL: the `url`
+    /// crate lower-cases the hosts of http and https URLs already.
+    pub host: Cow<'a, str>,
     pub port: u16,
     pub https: bool,
     /// The session's proxy, if any.
@@ -43,7 +45,7 @@ pub(crate) struct Target<'a> {
 impl<'a> Target<'a> {
     /// The target of a request's URL (`method` only names it in errors); only http and https
     /// are accepted.
-    pub fn of(method: &Method, url: &Url, proxy: Option<&'a Proxy>) -> Result<Target<'a>> {
+    pub fn of(method: &Method, url: &'a Url, proxy: Option<&'a Proxy>) -> Result<Target<'a>> {
         let https = match url.scheme() {
             "https" => true,
             "http" => false,
@@ -58,8 +60,12 @@ impl<'a> Target<'a> {
             .host_str()
             .ok_or_else(|| Error::new(ErrorKind::InvalidUrl, format!("{url}: no host")))?
             .trim_start_matches('[')
-            .trim_end_matches(']')
-            .to_ascii_lowercase();
+            .trim_end_matches(']');
+        let host = if host.bytes().any(|b| b.is_ascii_uppercase()) {
+            Cow::Owned(host.to_ascii_lowercase())
+        } else {
+            Cow::Borrowed(host)
+        };
         let port = url
             .port_or_known_default()
             .unwrap_or(if https { 443 } else { 80 });
@@ -74,8 +80,8 @@ impl<'a> Target<'a> {
     /// The pool key of connections that can serve this target with these TLS settings.
     pub fn pool_key(&self, verify: TlsVerify) -> PoolKey {
         PoolKey {
-            scheme: if self.https { "https" } else { "http" }.to_string(),
-            host: self.host.clone(),
+            scheme: if self.https { "https" } else { "http" },
+            host: self.host.clone().into_owned(),
             port: self.port,
             proxy: self.proxy.map(|p| (p.host.clone(), p.port)),
             tls: self.https.then_some(verify),

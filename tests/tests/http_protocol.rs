@@ -714,7 +714,7 @@ fn a_fully_read_response_puts_its_connection_back_in_the_session_pool() {
     let rec = Recorder::new();
     let s = session(&rec);
     let key = PoolKey {
-        scheme: "http".into(),
+        scheme: "http",
         host: "127.0.0.1".into(),
         port: n.http_port,
         proxy: None,

@@ -114,7 +114,7 @@ fn a_relaxed_connection_is_never_reused_by_a_strict_request() {
     relaxed.send_blocking(None, None).expect("send");
     relaxed.read_to_end_blocking().expect("body");
     let relaxed_key = PoolKey {
-        scheme: "https".into(),
+        scheme: "https",
         host: "127.0.0.1".into(),
         port: n.https_port,
         proxy: None,

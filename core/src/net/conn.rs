@@ -6,6 +6,7 @@
 use std::fmt;
 use std::net::SocketAddr;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -31,7 +32,8 @@ pub struct Conn {
 /// What inet knows and keeps about a connection besides its stream.
 struct Link {
     peer: SocketAddr,
-    label: String,
+    /// Shared: a response's body reader keeps a copy for its messages (no allocation each).
+    label: Arc<str>,
     send_timeout: Option<Duration>,
     receive_timeout: Option<Duration>,
     low_speed: Option<LowSpeed>,
@@ -99,7 +101,7 @@ impl Conn {
             stream,
             link: Link {
                 peer,
-                label: label.into(),
+                label: Arc::from(label.into()),
                 send_timeout: options.send_timeout,
                 receive_timeout: options.receive_timeout,
                 low_speed: options.low_speed,
@@ -127,6 +129,11 @@ impl Conn {
     /// "host:port", as used in error messages.
     pub fn label(&self) -> &str {
         &self.link.label
+    }
+
+    /// [`label`](Self::label), to keep: a count on the connection's own copy.
+    pub fn shared_label(&self) -> Arc<str> {
+        self.link.label.clone()
     }
 
     /// The connection's read buffer, at least `min_len` long (contents unspecified). It travels

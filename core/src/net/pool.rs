@@ -32,7 +32,7 @@ use crate::spawn::Task;
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct PoolKey {
     /// The protocol ("http", "https", "ftp"…); core does not interpret it.
-    pub scheme: String,
+    pub scheme: &'static str,
     /// Host name as the user gave it (lower-cased by the protocol).
     pub host: String,
     /// Port.
