@@ -2,24 +2,39 @@
 //! future against it ([`CancelSignal`]). Knows no handle (the handle's state holds the signal), so
 //! it sits below the handle tree.
 
+use std::future::poll_fn;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
 
-use event_listener::Event;
+use parking_lot::Mutex;
 
 use crate::error::{Error, Result};
 
 /// The cancellation signal of one pending operation, set when its handle closes.
+///
+/// Every operation that waits makes one, so waiting on it allocates nothing: the usual single
+/// waiter (the operation's own race) is kept inline. (An `event_listener::Event` cost two
+/// allocations per waiting operation: its shared list, made on the first listen, and the
+/// listener.)
 pub(crate) struct OpSignal {
     cancelled: AtomicBool,
-    event: Event,
+    waiters: Mutex<Waiters>,
+}
+
+/// Who to wake on cancel. A waiter whose future was dropped stays until then: a spurious wakeup
+/// at most, and the signal lives only as long as its operation.
+enum Waiters {
+    None,
+    One(Waker),
+    Many(Vec<Waker>),
 }
 
 impl Default for OpSignal {
     fn default() -> Self {
         OpSignal {
             cancelled: AtomicBool::new(false),
-            event: Event::new(),
+            waiters: Mutex::new(Waiters::None),
         }
     }
 }
@@ -27,24 +42,46 @@ impl Default for OpSignal {
 impl OpSignal {
     pub(crate) fn cancel(&self) {
         self.cancelled.store(true, Ordering::Release);
-        self.event.notify(usize::MAX);
+        // Taken after the flag is set: a waiter that registers later saw the flag (below).
+        let waiters = std::mem::replace(&mut *self.waiters.lock(), Waiters::None);
+        match waiters {
+            Waiters::None => {}
+            Waiters::One(w) => w.wake(),
+            Waiters::Many(ws) => ws.into_iter().for_each(Waker::wake),
+        }
     }
 
     pub(crate) fn is_cancelled(&self) -> bool {
         self.cancelled.load(Ordering::Acquire)
     }
 
-    pub(crate) async fn cancelled(&self) {
-        loop {
-            if self.is_cancelled() {
-                return;
-            }
-            let listener = self.event.listen();
-            if self.is_cancelled() {
-                return;
-            }
-            listener.await;
+    /// Ready once cancelled; else `cx` is woken by [`cancel`](Self::cancel).
+    fn poll_cancelled(&self, cx: &mut Context<'_>) -> Poll<()> {
+        if self.is_cancelled() {
+            return Poll::Ready(());
         }
+        let mut waiters = self.waiters.lock();
+        // Again under the lock: a `cancel` that set the flag after the look above takes the
+        // waiters only after this registration, so it cannot be missed.
+        if self.is_cancelled() {
+            return Poll::Ready(());
+        }
+        let waker = cx.waker();
+        match &mut *waiters {
+            Waiters::None => *waiters = Waiters::One(waker.clone()),
+            Waiters::One(old) if old.will_wake(waker) => {}
+            Waiters::One(old) => *waiters = Waiters::Many(vec![old.clone(), waker.clone()]),
+            Waiters::Many(ws) => {
+                if !ws.iter().any(|w| w.will_wake(waker)) {
+                    ws.push(waker.clone());
+                }
+            }
+        }
+        Poll::Pending
+    }
+
+    pub(crate) async fn cancelled(&self) {
+        poll_fn(|cx| self.poll_cancelled(cx)).await
     }
 }
 
