@@ -6,7 +6,9 @@
 //! - **callback mode** ([`HandleRef::start`], [`HandleRef::start_now`]): WinINet's async mode. The
 //!   call polls the operation once on the caller's thread — a read whose bytes are already there
 //!   finishes right there, as WinINet's InternetReadFile returns TRUE — and only an operation that
-//!   would wait is left running; it then ends with `REQUEST_COMPLETE` on the handle;
+//!   would wait is left running; it then ends with `REQUEST_COMPLETE` on the handle.
+//!   [`HandleRef::try_then_start`] goes one step further for reads: a plain function tries first,
+//!   and the future is built only when that would wait;
 //! - **blocking** ([`HandleRef::block`]).
 //!
 //! A callback-mode operation that has to wait is not handed to the executor at once: it sits
@@ -127,6 +129,24 @@ impl HandleRef {
         self.call().start_now(op)
     }
 
+    /// [`start_now`](Self::start_now) for an operation that can often finish without waiting
+    /// (a read whose bytes are there): `try_now` runs first, on this thread, as the registered
+    /// operation — `Some(outcome)` ends it there (`Started::Done`, or the error), with no future
+    /// built and nothing allocated for one. `None` ("it would have to wait") goes on with the
+    /// future `make_op` builds, started as [`start_now`](Self::start_now) starts one, in the
+    /// same registration: no other call can slip in between.
+    pub fn try_then_start<T, F>(
+        &self,
+        try_now: impl FnOnce() -> Option<Result<T>>,
+        make_op: impl FnOnce() -> F,
+    ) -> Result<Started<T>>
+    where
+        F: Future<Output = Result<T>> + Send + 'static,
+        T: Into<Completion> + Send + 'static,
+    {
+        self.call().try_then_start(try_now, make_op)
+    }
+
     /// Blocking form: run `op` on this thread until it finishes.
     pub fn block<T>(&self, op: impl Future<Output = Result<T>>) -> Result<T> {
         self.call().block(op)
@@ -167,6 +187,43 @@ impl Call<'_> {
         }
     }
 
+    /// [`HandleRef::try_then_start`] with this call's context.
+    pub fn try_then_start<T, F>(
+        &self,
+        try_now: impl FnOnce() -> Option<Result<T>>,
+        make_op: impl FnOnce() -> F,
+    ) -> Result<Started<T>>
+    where
+        F: Future<Output = Result<T>> + Send + 'static,
+        T: Into<Completion> + Send + 'static,
+    {
+        // As in `launch`: an operation that may have to wait needs the executor.
+        self.handle.rec.shared.check_spawn()?;
+        let guard = self.handle.begin_operation_in(self.context)?;
+        if guard.is_cancelled() {
+            return Err(Error::cancelled());
+        }
+        let tried = match catch_unwind(AssertUnwindSafe(try_now)) {
+            Ok(tried) => tried,
+            Err(_) => Some(Err(panicked(self.handle))),
+        };
+        if let Some(result) = tried {
+            drop(guard);
+            return result.map(Started::Done);
+        }
+        let op = match catch_unwind(AssertUnwindSafe(make_op)) {
+            Ok(op) => op,
+            Err(_) => return Err(panicked(self.handle)),
+        };
+        match self.launch_in(guard, op) {
+            Launched::Done(guard, result) => {
+                drop(guard);
+                result.map(Started::Done)
+            }
+            Launched::Pending => Ok(Started::Pending(Pending(()))),
+        }
+    }
+
     /// [`HandleRef::block`] with this call's context.
     pub fn block<T>(&self, op: impl Future<Output = Result<T>>) -> Result<T> {
         crate::reactor::block_on(self.run(op))
@@ -181,6 +238,15 @@ impl Call<'_> {
         // A parked operation needs the executor when it wakes: fail now, not then.
         self.handle.rec.shared.check_spawn()?;
         let guard = self.handle.begin_operation_in(self.context)?;
+        Ok(self.launch_in(guard, op))
+    }
+
+    /// [`launch`](Self::launch) under an operation already registered.
+    fn launch_in<T, F>(&self, guard: Operation, op: F) -> Launched<T>
+    where
+        F: Future<Output = Result<T>> + Send + 'static,
+        T: Into<Completion> + Send + 'static,
+    {
         let cancelled = guard.cancel_signal();
         let mut fut: Pin<Box<dyn Future<Output = Result<T>> + Send>> =
             // Boxed as it is made: `op` is copied once (into the box), not again into the race on
@@ -192,7 +258,7 @@ impl Call<'_> {
         let waker = Waker::from(parked.clone());
         let mut cx = std::task::Context::from_waker(&waker);
         match catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(&mut cx))) {
-            Ok(Poll::Ready(result)) => Ok(Launched::Done(guard, result)),
+            Ok(Poll::Ready(result)) => Launched::Done(guard, result),
             Ok(Poll::Pending) => {
                 let h = guard.handle();
                 let completer = Completer(Some(guard));
@@ -204,12 +270,12 @@ impl Call<'_> {
                     completer.complete(result.map(Into::into));
                 });
                 parked.park(task, self.handle.rec.shared.clone());
-                Ok(Launched::Pending)
+                Launched::Pending
             }
             Err(_) => {
                 drop(fut);
                 let e = panicked(self.handle);
-                Ok(Launched::Done(guard, Err(e)))
+                Launched::Done(guard, Err(e))
             }
         }
     }

@@ -325,6 +325,22 @@ impl Reader {
         }
     }
 
+    /// [`read_owned`](Self::read_owned) without waiting: `Ok(None)` when it would have to wait
+    /// (nothing notified then), else what `read_owned` would return. Callback mode's try.
+    pub fn try_read_owned(&mut self, h: &HandleRef, max: usize) -> Result<Option<Bytes>> {
+        if max == 0 || self.is_finished() {
+            return Ok(Some(Bytes::new()));
+        }
+        loop {
+            if let Some(b) = self.step_owned(h, max)? {
+                return Ok(Some(b));
+            }
+            if !self.try_fetch(h)? {
+                return Ok(None);
+            }
+        }
+    }
+
     /// Read only what can be had without waiting: `Ok(None)` when a read would have to wait.
     pub fn try_read(&mut self, h: &HandleRef, out: &mut [u8]) -> Result<Option<usize>> {
         if out.is_empty() || self.is_finished() {
@@ -807,9 +823,14 @@ impl Incoming {
     /// returns TRUE, and no REQUEST_COMPLETE follows; else pending, and REQUEST_COMPLETE carries
     /// the bytes (`Completion::Data`, empty at the end).
     pub fn start_read(&self, max: usize) -> Result<Started<Bytes>> {
-        let this = self.clone();
-        self.handle
-            .start_now(async move { read_owned(&this, max).await })
+        // Tried without a future first: a read served at once allocates nothing but its bytes.
+        self.handle.try_then_start(
+            || try_read_owned(self, max),
+            || {
+                let this = self.clone();
+                async move { read_owned(&this, max).await }
+            },
+        )
     }
 
     /// [`read`](Self::read), blocking.
@@ -1075,6 +1096,21 @@ async fn read_owned(incoming: &Incoming, max: usize) -> Result<Bytes> {
     };
     let r = reader.read_owned(&incoming.handle, max).await;
     lent.settle(r)
+}
+
+/// [`read_owned`] without waiting: `None` when it would wait (the reader is put back as it was).
+fn try_read_owned(incoming: &Incoming, max: usize) -> Option<Result<Bytes>> {
+    let mut lent = match Lent::take(incoming) {
+        Ok(lent) => lent,
+        Err(e) => return Some(Err(e)),
+    };
+    let Some(reader) = lent.reader.as_deref_mut() else {
+        return Some(Ok(Bytes::new()));
+    };
+    match reader.try_read_owned(&incoming.handle, max) {
+        Ok(None) => None,
+        r => Some(lent.settle(r).map(|b| b.unwrap_or_default())),
+    }
 }
 
 async fn wait_socket(incoming: &Incoming) -> Result<()> {

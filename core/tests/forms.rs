@@ -165,6 +165,117 @@ fn a_panicking_operation_completes_with_internal_error_and_frees_the_handle() {
 }
 
 #[test]
+fn try_then_start_done_by_the_try_builds_no_operation_and_sends_no_request_complete() {
+    let rec = Recorder::default();
+    let session = session_with(&rec, Session::builder());
+    let req = request(&session, 11);
+    let built = AtomicBool::new(false);
+    let started = req
+        .try_then_start(
+            || {
+                // The try runs as the handle's operation: nothing else can start meanwhile.
+                assert_eq!(req.start_now(async { Ok(0u64) }).unwrap_err().code(), 12019);
+                Some(Ok(9u64))
+            },
+            || {
+                built.store(true, Ordering::SeqCst);
+                async { Ok(0u64) }
+            },
+        )
+        .unwrap();
+    assert!(matches!(started, Started::Done(9)));
+    assert!(!built.load(Ordering::SeqCst));
+    // A try that fails: the error at once, and the handle free again.
+    let err = req
+        .try_then_start(
+            || {
+                Some(Err::<u64, _>(inet_core::Error::new(
+                    inet_core::ErrorKind::Timeout,
+                    "made up",
+                )))
+            },
+            || async { Ok(0u64) },
+        )
+        .unwrap_err();
+    assert_eq!(err.code(), 12002);
+    // A try that panics: INTERNAL_ERROR at once, and the handle free again.
+    let err = req
+        .try_then_start(
+            || -> Option<inet_core::Result<u64>> { panic!("boom") },
+            || async { Ok(0u64) },
+        )
+        .unwrap_err();
+    assert_eq!(err.code(), 12004);
+    assert!(req.begin_operation().is_ok());
+    std::thread::sleep(Duration::from_millis(50));
+    assert!(completions(&rec, &req).is_empty());
+}
+
+#[test]
+fn try_then_start_that_would_wait_goes_on_as_one_operation_ending_in_request_complete() {
+    let rec = Recorder::default();
+    let session = session_with(&rec, Session::builder());
+    let req = request(&session, 12);
+    let started = req
+        .try_then_start(
+            || None,
+            || async {
+                async_io::Timer::after(Duration::from_millis(30)).await;
+                Ok(43u64)
+            },
+        )
+        .unwrap();
+    assert!(matches!(started, Started::Pending(_)));
+    // Still one operation: the handle stays taken until REQUEST_COMPLETE.
+    assert_eq!(req.start_now(async { Ok(1u64) }).unwrap_err().code(), 12019);
+    assert!(rec.wait_for(Duration::from_secs(5), |s| s
+        .iter()
+        .any(|x| x.handle == req.id() && x.code == COMPLETE)));
+    assert_eq!(completions(&rec, &req), vec![(12, Some(0))]);
+    // While another operation is pending, the try does not even run.
+    let _op = req.begin_operation().unwrap();
+    let tried = AtomicBool::new(false);
+    let err = req
+        .try_then_start(
+            || {
+                tried.store(true, Ordering::SeqCst);
+                Some(Ok(1u64))
+            },
+            || async { Ok(1u64) },
+        )
+        .unwrap_err();
+    assert_eq!(err.code(), 12019);
+    assert!(!tried.load(Ordering::SeqCst));
+}
+
+#[test]
+fn closing_wakes_every_waiter_of_a_pending_operation() {
+    // Two tasks wait on one operation's cancellation (its own race, and another watcher): the
+    // close must wake both, not only the first.
+    let rec = Recorder::default();
+    let session = session_with(&rec, Session::builder());
+    let req = request(&session, 13);
+    let op = Arc::new(req.begin_operation().unwrap());
+    let (woken, wakeups) = std::sync::mpsc::channel();
+    for _ in 0..2 {
+        let (op, woken) = (op.clone(), woken.clone());
+        std::thread::spawn(move || {
+            futures_lite::future::block_on(op.cancelled());
+            let _ = woken.send(());
+        });
+    }
+    std::thread::sleep(Duration::from_millis(50));
+    req.close();
+    for waiter in 0..2 {
+        assert!(
+            wakeups.recv_timeout(Duration::from_secs(5)).is_ok(),
+            "waiter {waiter} was not woken by the close"
+        );
+    }
+    assert!(op.is_cancelled());
+}
+
+#[test]
 fn a_call_context_is_carried_by_its_notifications_and_cancelled_by_close() {
     let rec = Recorder::default();
     let session = session_with(&rec, Session::builder());
