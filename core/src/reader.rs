@@ -387,14 +387,37 @@ impl Reader {
     /// decoded bytes are staged, so a decoder holding output back is not mistaken for the end.
     pub async fn fill(&mut self, h: &HandleRef) -> Result<usize> {
         loop {
+            if let Some(n) = self.fill_step(h)? {
+                return Ok(n);
+            }
+            self.fetch(h, &mut []).await?;
+        }
+    }
+
+    /// [`fill`](Self::fill) without waiting: `Ok(None)` when it would have to wait.
+    pub fn try_fill(&mut self, h: &HandleRef) -> Result<Option<usize>> {
+        loop {
+            if let Some(n) = self.fill_step(h)? {
+                return Ok(Some(n));
+            }
+            if !self.try_fetch(h)? {
+                return Ok(None);
+            }
+        }
+    }
+
+    /// What [`fill`](Self::fill) can say from what is buffered: the count, or `None` when it
+    /// takes a network read.
+    fn fill_step(&mut self, h: &HandleRef) -> Result<Option<usize>> {
+        loop {
             if self.is_finished() {
-                return Ok(0);
+                return Ok(Some(0));
             }
             if !self.staged.is_empty() {
-                return Ok(self.staged.len());
+                return Ok(Some(self.staged.len()));
             }
             if self.transform.is_none() && !self.avail.is_empty() {
-                return Ok(self.avail.len());
+                return Ok(Some(self.avail.len()));
             }
             // Without a transform this does nothing and says so.
             if self.stage_some(h)? {
@@ -406,9 +429,9 @@ impl Reader {
             if self.framing.is_done() {
                 self.finish_transform()?;
                 self.finish(h);
-                return Ok(0);
+                return Ok(Some(0));
             }
-            self.fetch(h, &mut []).await?;
+            return Ok(None);
         }
     }
 
@@ -887,8 +910,13 @@ impl Incoming {
     /// [`query_data_available`](Self::query_data_available) in callback mode: done at once when
     /// bytes are readable; else REQUEST_COMPLETE carries the count.
     pub fn start_query_data_available(&self) -> Result<Started<u64>> {
-        let this = self.clone();
-        self.handle.start_now(async move { available(&this).await })
+        self.handle.try_then_start(
+            || try_available(self),
+            || {
+                let this = self.clone();
+                async move { available(&this).await }
+            },
+        )
     }
 
     /// [`query_data_available`](Self::query_data_available), blocking.
@@ -1120,6 +1148,21 @@ async fn wait_socket(incoming: &Incoming) -> Result<()> {
     };
     let r = reader.wait_socket().await;
     lent.settle(r)
+}
+
+/// [`available`] without waiting: `None` when it would wait.
+fn try_available(incoming: &Incoming) -> Option<Result<u64>> {
+    let mut lent = match Lent::take(incoming) {
+        Ok(lent) => lent,
+        Err(e) => return Some(Err(e)),
+    };
+    let Some(reader) = lent.reader.as_deref_mut() else {
+        return Some(Ok(0));
+    };
+    match reader.try_fill(&incoming.handle) {
+        Ok(None) => None,
+        r => Some(lent.settle(r).map(|n| n.unwrap_or(0) as u64)),
+    }
 }
 
 async fn available(incoming: &Incoming) -> Result<u64> {

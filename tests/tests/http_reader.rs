@@ -1,7 +1,8 @@
 //! Response bodies through core's shared reader: reads that survive being dropped mid-way, an exact
 //! "data available" on compressed bodies, connections pooled only when nothing at all is left
 //! unread (the TLS layer's buffer included), `read_to_end`'s limit, empty compressed bodies that
-//! release their connection at once, and callback-mode reads served on the caller's thread.
+//! release their connection at once, and callback-mode reads and "data available" answered on the
+//! caller's thread when they can be.
 
 use std::io::{Read, Write};
 use std::sync::Arc;
@@ -467,4 +468,87 @@ fn owned_reads_of_a_body_cut_short_fail_instead_of_ending() {
     req.send_blocking(None, None).expect("send");
     let err = read_owned_to_end(&req, &completions).expect_err("a body cut short");
     assert_eq!(err.code(), 12030, "{err}");
+}
+
+#[test]
+fn callback_mode_data_available_then_read_gets_a_compressed_body_in_pieces_whole() {
+    // The WinINet loop in callback mode: start_query_data_available, then start_read of that
+    // count, until 0. The body (deflate) comes in pieces with pauses, so some questions are
+    // answered at once (on this thread, from what is buffered or in the socket) and some wait
+    // for the network and come back as REQUEST_COMPLETE. Both ways must count exactly what a
+    // read then gets, and the connection is reused after the end.
+    let plain = pattern(512 * 1024);
+    let packed = compress_zlib(&plain);
+    let head = format!(
+        "HTTP/1.1 200 OK\r\nContent-Encoding: deflate\r\nContent-Length: {}\r\n\r\n",
+        packed.len()
+    );
+    let server = FaultServer::start(Behaviour::custom(move |c| {
+        let mut buf = [0u8; 16 * 1024];
+        let mut answered = 0;
+        loop {
+            let heads = c.received().windows(4).filter(|w| w == b"\r\n\r\n").count();
+            if heads > answered {
+                answered += 1;
+                if c.write_all(head.as_bytes()).is_err() {
+                    return;
+                }
+                for piece in packed.chunks(packed.len() / 8 + 1) {
+                    std::thread::sleep(Duration::from_millis(20));
+                    if c.write_all(piece).is_err() {
+                        return;
+                    }
+                }
+            } else if !matches!(c.read(&mut buf), Ok(n) if n > 0) {
+                return;
+            }
+        }
+    }))
+    .expect("fault server");
+    let (session, completions) = session_with_completions();
+    let outcome = |what: &str| match completions.recv_timeout(Duration::from_secs(10)) {
+        Ok(Ok(c)) => c,
+        other => panic!("{what} completed with {other:?}"),
+    };
+    let (mut at_once, mut waited) = (0, 0);
+    for _ in 0..2 {
+        let req =
+            inet_http::open(&session, &server.url("/"), RequestOptions::default()).expect("open");
+        req.send_blocking(None, None).expect("send");
+        let mut got = Vec::new();
+        loop {
+            let n = match req.start_query_data_available().expect("query") {
+                Started::Done(n) => {
+                    at_once += 1;
+                    n
+                }
+                Started::Pending(_) => {
+                    waited += 1;
+                    match outcome("a query") {
+                        inet_core::Completion::Count(n) => n,
+                        other => panic!("a query completed with {other:?}"),
+                    }
+                }
+            };
+            if n == 0 {
+                break;
+            }
+            let piece = match req.start_read(n as usize).expect("read") {
+                Started::Done(b) => b,
+                Started::Pending(_) => panic!("{n} bytes said available, but the read waited"),
+            };
+            assert_eq!(
+                piece.len() as u64,
+                n,
+                "said {n} available, a read got another count"
+            );
+            got.extend_from_slice(&piece);
+        }
+        assert!(got == plain, "{} bytes, not the body", got.len());
+    }
+    assert!(
+        at_once > 0 && waited > 0,
+        "answered at once {at_once} times, after a wait {waited} times: one way went untested"
+    );
+    assert_eq!(server.connections(), 1, "the connection was not reused");
 }
