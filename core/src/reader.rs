@@ -325,8 +325,10 @@ impl Reader {
         }
     }
 
-    /// [`read_owned`](Self::read_owned) without waiting: `Ok(None)` when it would have to wait
-    /// (nothing notified then), else what `read_owned` would return. Callback mode's try.
+    /// [`read_owned`](Self::read_owned) without waiting: `Ok(None)` when it would have to wait,
+    /// else what `read_owned` would return. Callback mode's try. Each network read it makes is
+    /// notified as `read_owned`'s are (RECEIVING_RESPONSE, RESPONSE_RECEIVED); one that would
+    /// block is not.
     pub fn try_read_owned(&mut self, h: &HandleRef, max: usize) -> Result<Option<Bytes>> {
         if max == 0 || self.is_finished() {
             return Ok(Some(Bytes::new()));

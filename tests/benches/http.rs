@@ -17,9 +17,10 @@
 //! before each run; the table (markdown) shows medians, the peak RSS of every streamed download,
 //! callback mode's reads done at once, and whether inet meets the issues' goals.
 //!
-//! - `INET_BENCH_ROUNDS=N`: rounds per workload (default 5 for the 1 GiB GETs, 15 for the others:
-//!   a run of theirs takes half a second, and on a shared machine one run's CPU per request
-//!   varies ±20% from the next, so their medians need more runs to settle).
+//! - `INET_BENCH_ROUNDS=N`: rounds per workload (default 9 for the 1 GiB GETs, 15 for the others:
+//!   on a shared machine one run's rate or CPU per request varies ±20% or more from the next —
+//!   max/min 1.3–2.2 over 5 rounds — so medians need many runs to settle, and most runs are
+//!   short: half a second for 20,000 requests or 1 GiB over HTTP).
 //! - `INET_BENCH_ONLY=bulk,parallel,sequential`: the workloads to run (default all).
 //!
 //! - `INET_BENCH_SMOKE=1`: a smoke run even under `cargo bench` (e.g. `INET_BENCH_SMOKE=1 cargo
@@ -221,7 +222,7 @@ impl Settings {
                 .filter(|n| *n > 0)
                 .map(|n| Rounds { bulk: n, many: n })
                 .ok_or_else(|| format!("INET_BENCH_ROUNDS={n} is not a positive number"))?,
-            Err(_) if full => Rounds { bulk: 5, many: 15 },
+            Err(_) if full => Rounds { bulk: 9, many: 15 },
             Err(_) => Rounds { bulk: 1, many: 1 },
         };
         let only = env::var("INET_BENCH_ONLY").unwrap_or_default();
