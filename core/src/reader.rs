@@ -369,6 +369,7 @@ impl Reader {
         if room.is_empty() {
             return Ok(false);
         }
+        let room_len = room.len();
         let polled =
             futures_lite::future::block_on(futures_lite::future::poll_once(conn.read(room)));
         let Some(n) = polled.transpose()? else {
@@ -376,6 +377,9 @@ impl Reader {
         };
         h.notify(Status::ReceivingResponse);
         h.notify(Status::ResponseReceived(n as u64));
+        // As `fetch` does: a read that filled the room marks a bulk stream, and the buffer
+        // grows for the next (callback mode's reads served at once come this way).
+        self.filled = n == room_len;
         if n == 0 {
             self.framing.end_of_stream()?;
         } else {
