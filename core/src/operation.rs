@@ -178,13 +178,7 @@ impl Call<'_> {
         F: Future<Output = Result<T>> + Send + 'static,
         T: Into<Completion> + Send + 'static,
     {
-        match self.launch(op)? {
-            Launched::Done(guard, result) => {
-                drop(guard);
-                result.map(Started::Done)
-            }
-            Launched::Pending => Ok(Started::Pending(Pending(()))),
-        }
+        self.launch(op)?.started()
     }
 
     /// [`HandleRef::try_then_start`] with this call's context.
@@ -215,13 +209,7 @@ impl Call<'_> {
             Ok(op) => op,
             Err(_) => return Err(panicked(self.handle)),
         };
-        match self.launch_in(guard, op) {
-            Launched::Done(guard, result) => {
-                drop(guard);
-                result.map(Started::Done)
-            }
-            Launched::Pending => Ok(Started::Pending(Pending(()))),
-        }
+        self.launch_in(guard, op).started()
     }
 
     /// [`HandleRef::block`] with this call's context.
@@ -286,6 +274,20 @@ enum Launched<T> {
     Done(Operation, Result<T>),
     /// Parked, to finish with REQUEST_COMPLETE.
     Pending,
+}
+
+impl<T> Launched<T> {
+    /// As callback mode's `start_now` answers: the outcome found at once (the operation ended
+    /// first, so the handle is free), or pending.
+    fn started(self) -> Result<Started<T>> {
+        match self {
+            Launched::Done(guard, result) => {
+                drop(guard);
+                result.map(Started::Done)
+            }
+            Launched::Pending => Ok(Started::Pending(Pending(()))),
+        }
+    }
 }
 
 fn panicked(h: &HandleRef) -> Error {

@@ -333,9 +333,20 @@ impl Reader {
         if max == 0 || self.is_finished() {
             return Ok(Some(Bytes::new()));
         }
+        self.try_steps(h, |r, h| r.step_owned(h, max))
+    }
+
+    /// Run `step` until it has an answer, reading the network between tries without waiting:
+    /// `Ok(None)` when a read would have to wait. The non-waiting twin of the loops of
+    /// [`read_owned`](Self::read_owned) and [`fill`](Self::fill).
+    fn try_steps<T>(
+        &mut self,
+        h: &HandleRef,
+        mut step: impl FnMut(&mut Self, &HandleRef) -> Result<Option<T>>,
+    ) -> Result<Option<T>> {
         loop {
-            if let Some(b) = self.step_owned(h, max)? {
-                return Ok(Some(b));
+            if let Some(v) = step(self, h)? {
+                return Ok(Some(v));
             }
             if !self.try_fetch(h)? {
                 return Ok(None);
@@ -362,30 +373,16 @@ impl Reader {
     /// something.
     fn try_fetch(&mut self, h: &HandleRef) -> Result<bool> {
         self.make_room();
-        let Some((conn, _)) = self.link.as_mut() else {
-            return Ok(false);
-        };
-        let room = &mut self.buf[self.end..];
-        if room.is_empty() {
+        if self.link.is_none() || self.end == self.buf.len() {
             return Ok(false);
         }
-        let room_len = room.len();
-        let polled =
-            futures_lite::future::block_on(futures_lite::future::poll_once(conn.read(room)));
-        let Some(n) = polled.transpose()? else {
-            return Ok(false);
-        };
-        h.notify(Status::ReceivingResponse);
-        h.notify(Status::ResponseReceived(n as u64));
-        // As `fetch` does: a read that filled the room marks a bulk stream, and the buffer
-        // grows for the next (callback mode's reads served at once come this way).
-        self.filled = n == room_len;
-        if n == 0 {
-            self.framing.end_of_stream()?;
-        } else {
-            self.end += n;
+        // `poll_fetch` with a waker nobody waits on: its bookkeeping (notifications, the bulk
+        // mark that grows the buffer, the end of the stream) is the waiting reads' own.
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        match self.poll_fetch(h, &mut cx, &mut []) {
+            Poll::Ready(fetched) => fetched.map(|()| true),
+            Poll::Pending => Ok(false),
         }
-        Ok(true)
     }
 
     /// Wait until some payload can be handed out or the stream has ended; returns how many
@@ -402,14 +399,7 @@ impl Reader {
 
     /// [`fill`](Self::fill) without waiting: `Ok(None)` when it would have to wait.
     pub fn try_fill(&mut self, h: &HandleRef) -> Result<Option<usize>> {
-        loop {
-            if let Some(n) = self.fill_step(h)? {
-                return Ok(Some(n));
-            }
-            if !self.try_fetch(h)? {
-                return Ok(None);
-            }
-        }
+        self.try_steps(h, Self::fill_step)
     }
 
     /// What [`fill`](Self::fill) can say from what is buffered: the count, or `None` when it
@@ -1132,18 +1122,29 @@ async fn read_owned(incoming: &Incoming, max: usize) -> Result<Bytes> {
     lent.settle(r)
 }
 
-/// [`read_owned`] without waiting: `None` when it would wait (the reader is put back as it was).
+/// [`read_owned`] without waiting: `None` when it would wait.
 fn try_read_owned(incoming: &Incoming, max: usize) -> Option<Result<Bytes>> {
+    try_lent(incoming, Bytes::new(), |r, h| r.try_read_owned(h, max))
+}
+
+/// A try on the lent reader (`at_end` when there is none): `None` when it would wait, and the
+/// reader goes back as it was; an error fails the stream, as in the waiting forms.
+fn try_lent<T>(
+    incoming: &Incoming,
+    at_end: T,
+    try_now: impl FnOnce(&mut Reader, &HandleRef) -> Result<Option<T>>,
+) -> Option<Result<T>> {
     let mut lent = match Lent::take(incoming) {
         Ok(lent) => lent,
         Err(e) => return Some(Err(e)),
     };
     let Some(reader) = lent.reader.as_deref_mut() else {
-        return Some(Ok(Bytes::new()));
+        return Some(Ok(at_end));
     };
-    match reader.try_read_owned(&incoming.handle, max) {
+    match try_now(reader, &incoming.handle) {
         Ok(None) => None,
-        r => Some(lent.settle(r).map(|b| b.unwrap_or_default())),
+        Ok(Some(v)) => Some(lent.settle(Ok(v))),
+        Err(e) => Some(lent.settle(Err(e))),
     }
 }
 
@@ -1158,17 +1159,7 @@ async fn wait_socket(incoming: &Incoming) -> Result<()> {
 
 /// [`available`] without waiting: `None` when it would wait.
 fn try_available(incoming: &Incoming) -> Option<Result<u64>> {
-    let mut lent = match Lent::take(incoming) {
-        Ok(lent) => lent,
-        Err(e) => return Some(Err(e)),
-    };
-    let Some(reader) = lent.reader.as_deref_mut() else {
-        return Some(Ok(0));
-    };
-    match reader.try_fill(&incoming.handle) {
-        Ok(None) => None,
-        r => Some(lent.settle(r).map(|n| n.unwrap_or(0) as u64)),
-    }
+    try_lent(incoming, 0, |r, h| Ok(r.try_fill(h)?.map(|n| n as u64)))
 }
 
 async fn available(incoming: &Incoming) -> Result<u64> {

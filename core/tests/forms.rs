@@ -29,6 +29,17 @@ fn completions(rec: &Recorder, h: &Handle) -> Vec<(u64, Option<u32>)> {
         .collect()
 }
 
+/// Waits (up to 5 s) for `h`'s REQUEST_COMPLETE.
+fn wait_for_completion(rec: &Recorder, h: &Handle) {
+    assert!(
+        rec.wait_for(Duration::from_secs(5), |s| s
+            .iter()
+            .any(|x| x.handle == h.id() && x.code == COMPLETE)),
+        "no REQUEST_COMPLETE on handle {}",
+        h.id()
+    );
+}
+
 #[test]
 fn start_now_that_finishes_at_once_returns_done_and_sends_no_request_complete() {
     let rec = Recorder::default();
@@ -76,9 +87,7 @@ fn an_operation_that_waits_is_parked_until_its_wakeup_then_completes() {
     assert!(matches!(started, Started::Pending(_)));
     // While it is pending, the handle is taken.
     assert_eq!(req.start_now(async { Ok(1u64) }).unwrap_err().code(), 12019);
-    assert!(rec.wait_for(Duration::from_secs(5), |s| s
-        .iter()
-        .any(|x| x.handle == req.id() && x.code == COMPLETE)));
+    wait_for_completion(&rec, &req);
     assert_eq!(completions(&rec, &req), vec![(3, Some(0))]);
 }
 
@@ -101,9 +110,7 @@ fn a_wakeup_during_the_first_poll_is_not_lost() {
         }))
         .unwrap();
     assert!(matches!(started, Started::Pending(_)));
-    assert!(rec.wait_for(Duration::from_secs(5), |s| s
-        .iter()
-        .any(|x| x.handle == req.id() && x.code == COMPLETE)));
+    wait_for_completion(&rec, &req);
     assert_eq!(polled.load(Ordering::SeqCst), 2);
 }
 
@@ -228,9 +235,7 @@ fn try_then_start_that_would_wait_goes_on_as_one_operation_ending_in_request_com
     assert!(matches!(started, Started::Pending(_)));
     // Still one operation: the handle stays taken until REQUEST_COMPLETE.
     assert_eq!(req.start_now(async { Ok(1u64) }).unwrap_err().code(), 12019);
-    assert!(rec.wait_for(Duration::from_secs(5), |s| s
-        .iter()
-        .any(|x| x.handle == req.id() && x.code == COMPLETE)));
+    wait_for_completion(&rec, &req);
     assert_eq!(completions(&rec, &req), vec![(12, Some(0))]);
     // While another operation is pending, the try does not even run.
     let _op = req.begin_operation().unwrap();

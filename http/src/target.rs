@@ -81,7 +81,7 @@ impl<'a> Target<'a> {
     pub fn pool_key(&self, verify: TlsVerify) -> PoolKey {
         PoolKey {
             scheme: if self.https { "https" } else { "http" },
-            host: self.host.clone().into_owned(),
+            host: self.host.to_string(),
             port: self.port,
             proxy: self.proxy.map(|p| (p.host.clone(), p.port)),
             tls: self.https.then_some(verify),
