@@ -1,6 +1,7 @@
-//! Coalesced reads (`Conn::coalesce_reads`): a stream read to the peer's close has the kernel
-//! hold back its readiness until 128 KiB are there (the receive low-water mark; 512 KiB while
-//! the server is the limit), and a wait for that lasts at most 10 ms. Each test is a way this
+//! Coalesced reads (`Conn::coalesce_reads`): a stream read to the peer's close, or a long one
+//! of known length (`Conn::coalesce_reads_of`, a response body on a kept-alive connection), has
+//! the kernel hold back its readiness until 128 KiB are there (the receive low-water mark;
+//! 512 KiB while the server is the limit), and a wait for that lasts at most 10 ms. Each test is a way this
 //! could go wrong: the mark not set (no batching), bytes below it never delivered while the peer
 //! stays, the close or the receive timeout no longer seen, bytes lost as the mark moves. Linux
 //! only: elsewhere the mark is not set and reads go on as before.
@@ -15,7 +16,7 @@ use std::time::Duration;
 
 use inet_core::reactor::Async;
 use inet_core::transport::{Conn, Stream};
-use inet_core::{block_on, ErrorKind, Options, Reader, UntilClose};
+use inet_core::{block_on, CloseAtEnd, ErrorKind, Framed, Framing, Options, Reader, UntilClose};
 use rustix::event::{poll, PollFd, PollFlags, Timespec};
 
 /// A connected pair: (inet's end through the reactor, a second descriptor of that same socket
@@ -262,4 +263,105 @@ fn a_coalescing_connection_keeps_a_window_larger_than_its_mark() {
         rcvbuf >= expected,
         "receive buffer {rcvbuf} B, expected at least {expected} B (tcp_rmem max {rmem_max})"
     );
+}
+
+/// The framing of a body of known length (as HTTP's `Content-Length`): verbatim to its end, after
+/// which the connection goes on.
+struct Length(u64);
+
+impl Framing for Length {
+    fn frame(&mut self, wire: &[u8]) -> inet_core::Result<Framed> {
+        let n = wire
+            .len()
+            .min(usize::try_from(self.0).unwrap_or(usize::MAX));
+        self.0 -= n as u64;
+        Ok(Framed {
+            consumed: n,
+            payload: 0..n,
+        })
+    }
+
+    fn verbatim(&self) -> Option<u64> {
+        Some(self.0)
+    }
+
+    fn end_of_stream(&mut self) -> inet_core::Result<()> {
+        Ok(())
+    }
+
+    fn is_done(&self) -> bool {
+        self.0 == 0
+    }
+}
+
+/// Read from `conn` until `total` bytes came, as the peer sends them from its own thread.
+fn read_exactly(conn: &mut Conn, mut theirs: TcpStream, total: usize) -> TcpStream {
+    let peer = thread::spawn(move || {
+        theirs.write_all(&vec![3u8; total]).expect("write");
+        theirs
+    });
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut got = 0;
+    while got < total {
+        let n = block_on(conn.read(&mut buf[..(total - got).min(256 * 1024)])).expect("read");
+        assert_ne!(n, 0, "the peer closed after {got} bytes");
+        got += n;
+    }
+    peer.join().expect("peer")
+}
+
+#[test]
+fn a_stream_of_known_length_coalesces_then_reports_every_byte_once_its_end_is_near() {
+    let (ours, look, mut theirs) = pair();
+    let mut conn = conn_over(ours, Duration::from_secs(30));
+    let total = 2 * 1024 * 1024;
+    conn.coalesce_reads_of(total);
+    theirs.write_all(&[1u8; 1024]).expect("write");
+    assert!(
+        !readable_within(&look, 100),
+        "1 KiB of a 2 MiB stream reported readable: its reads are not coalesced"
+    );
+    // 200 KiB from the end: a 128 KiB mark might never be reached by what is left once the TLS
+    // layer has taken its share, and the peer will not close.
+    let mut theirs = read_exactly(&mut conn, theirs, 2 * 1024 * 1024 - 200 * 1024);
+    theirs.write_all(&[2u8; 1024]).expect("write");
+    assert!(
+        readable_within(&look, 5_000),
+        "1 KiB near the end of a known-length stream was held back by the mark"
+    );
+}
+
+#[test]
+fn a_stream_of_known_length_too_short_to_gain_is_not_coalesced() {
+    let (ours, look, mut theirs) = pair();
+    let mut conn = conn_over(ours, Duration::from_secs(30));
+    conn.coalesce_reads_of(256 * 1024);
+    theirs.write_all(&[1u8; 1024]).expect("write");
+    assert!(
+        readable_within(&look, 5_000),
+        "1 KiB of a 256 KiB stream was held back: a mark was set for a stream within twice it"
+    );
+}
+
+#[test]
+fn a_reader_of_a_long_body_of_known_length_sets_the_mark_and_a_short_one_does_not() {
+    for (length, coalesced) in [(4u64 << 20, true), (512 << 10, false)] {
+        let (ours, look, mut theirs) = pair();
+        let conn = conn_over(ours, Duration::from_secs(30));
+        let _reader = Reader::new(
+            conn,
+            Vec::new(),
+            0..0,
+            Box::new(Length(length)),
+            None,
+            Some(length),
+            Box::new(CloseAtEnd),
+        );
+        theirs.write_all(&[1u8; 1024]).expect("write");
+        let held_back = !readable_within(&look, if coalesced { 100 } else { 5_000 });
+        assert_eq!(
+            held_back, coalesced,
+            "a reader of a {length}-byte body: 1 KiB held back by a mark"
+        );
+    }
 }

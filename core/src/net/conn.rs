@@ -47,6 +47,9 @@ struct Link {
     coalesce: Coalesce,
     /// The low-water mark to use while coalescing, and what moves it.
     gauge: MarkGauge,
+    /// While coalescing a stream of known length ([`Conn::coalesce_reads_of`]): the bytes still
+    /// to come. `None`: unknown (the stream runs to the peer's close).
+    coalesce_left: Option<u64>,
 }
 
 /// Whether reads are batched by the socket's receive low-water mark (see
@@ -116,6 +119,7 @@ impl Conn {
                 buffer: Vec::new(),
                 coalesce: Coalesce::Off,
                 gauge: MarkGauge::new(),
+                coalesce_left: None,
             },
             idle_since: now,
         }
@@ -240,6 +244,37 @@ impl Conn {
         if self.link.coalesce != Coalesce::Off {
             return;
         }
+        self.start_coalescing();
+    }
+
+    /// [`coalesce_reads`](Self::coalesce_reads) for the next `left` bytes of a stream of known
+    /// length whose connection goes on after them (a response body with a `Content-Length`, its
+    /// connection kept alive): the peer does not close after the last byte, so the mark must never
+    /// ask for more than is still to come. Coalescing ends once no more than twice the mark is
+    /// left — a margin above what the TLS layer can hold, since the mark counts encrypted bytes
+    /// and `left` plain ones — and the last bytes are read as without it; the connection then
+    /// reports every byte again for whatever it serves next. Nothing happens for a stream too
+    /// short to gain from it (`left` within twice the mark), or one already coalescing.
+    pub fn coalesce_reads_of(&mut self, left: u64) {
+        if self.link.coalesce != Coalesce::Off || self.link.left_within_margin(left) {
+            return;
+        }
+        self.link.coalesce_left = Some(left);
+        self.start_coalescing();
+        if self.link.coalesce == Coalesce::Off {
+            self.link.coalesce_left = None;
+        }
+    }
+
+    /// Stop what [`coalesce_reads`](Self::coalesce_reads) or
+    /// [`coalesce_reads_of`](Self::coalesce_reads_of) started: reads are reported byte by byte
+    /// again.
+    pub(crate) fn end_coalescing(&mut self) {
+        let Conn { stream, link, .. } = self;
+        link.stop_coalescing(stream);
+    }
+
+    fn start_coalescing(&mut self) {
         let tcp = self.stream.tcp();
         // Linux grows the receive buffer for a mark above half of it, and then clamps the
         // advertised window to the mark: the server could send only one mark's worth before our
@@ -543,9 +578,35 @@ impl Link {
     fn woke(&mut self, stream: &Stream) {
         if self.coalesce == Coalesce::On {
             if let Some(mark) = self.gauge.woke() {
-                let _ = stream.tcp().set_receive_low_water(mark);
+                if self
+                    .coalesce_left
+                    .is_some_and(|left| self.left_within_margin(left))
+                {
+                    self.stop_coalescing(stream);
+                } else {
+                    let _ = stream.tcp().set_receive_low_water(mark);
+                }
             }
         }
+    }
+
+    /// Whether `left` bytes are too few to wait for the mark: a mark the stream may not reach
+    /// (see [`Conn::coalesce_reads_of`]).
+    fn left_within_margin(&self, left: u64) -> bool {
+        left <= (self.gauge.mark() as u64).saturating_mul(2)
+    }
+
+    /// Back to being told of every byte (the mark at 1). If the mark cannot be lowered, waits
+    /// stay capped at [`COALESCE_WAIT`]: slower, never stuck.
+    fn stop_coalescing(&mut self, stream: &Stream) {
+        self.coalesce_left = None;
+        if self.coalesce == Coalesce::Off {
+            return;
+        }
+        self.coalesce = match stream.tcp().set_receive_low_water(1) {
+            Ok(()) => Coalesce::Off,
+            Err(_) => Coalesce::On,
+        };
     }
 
     /// After a read of `n` bytes: count them for the gauge; bytes after a lowered mark mean the
@@ -555,6 +616,14 @@ impl Link {
             return;
         }
         self.gauge.read(n);
+        if let Some(left) = self.coalesce_left {
+            let left = left.saturating_sub(n as u64);
+            self.coalesce_left = Some(left);
+            if self.left_within_margin(left) {
+                self.stop_coalescing(stream);
+                return;
+            }
+        }
         if self.coalesce == Coalesce::Lowered && n > 0 {
             self.coalesce = match stream.tcp().set_receive_low_water(self.gauge.mark()) {
                 Ok(()) => Coalesce::On,

@@ -647,6 +647,9 @@ impl Lease {
     /// Return `conn` for reuse: only when the exchange on it ended cleanly and the peer keeps it
     /// open. Frees the permit.
     pub fn put_back(mut self, mut conn: Conn) {
+        // Whatever it serves next is told of every byte (a body read to its end has already
+        // stopped coalescing; this is the guard for one that was not).
+        conn.end_coalescing();
         conn.idle_since = Instant::now();
         conn.stream().watch_idle();
         self.release(Some(conn));
