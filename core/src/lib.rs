@@ -49,6 +49,7 @@ mod operation;
 mod options;
 mod progress;
 pub mod reactor;
+mod read_buf;
 mod reader;
 mod record;
 mod session;

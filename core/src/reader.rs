@@ -30,6 +30,7 @@ use crate::handle::HandleRef;
 use crate::net::Conn;
 use crate::operation::Started;
 use crate::progress::ProgressMeter;
+use crate::read_buf::ReadBuf;
 use crate::status::{Direction, Status};
 
 /// Network reads go into a buffer of at most this size (bulk streams); small ones never grow it
@@ -183,8 +184,9 @@ enum Phase {
 /// stream ends.
 pub struct Reader {
     link: Option<(Conn, Box<dyn Ending>)>,
-    /// Bytes from the network: `buf[start..end]` not yet through the framing.
-    buf: Vec<u8>,
+    /// Bytes from the network: `buf[start..end]` not yet through the framing. Owned reads take
+    /// large pieces of it without a copy (`read_buf.rs`).
+    buf: ReadBuf,
     start: usize,
     end: usize,
     /// Payload bytes (after framing) in `buf` not yet handed out or decoded.
@@ -263,7 +265,7 @@ impl Reader {
         }
         Reader {
             link: Some((conn, ending)),
-            buf,
+            buf: buf.into(),
             start,
             end,
             avail: 0..0,
@@ -554,7 +556,7 @@ impl Reader {
             }
             if !self.avail.is_empty() {
                 let n = self.avail.len().min(max);
-                let b = Bytes::copy_from_slice(&self.buf[self.avail.start..self.avail.start + n]);
+                let b = self.buf.hand_out(self.avail.start..self.avail.start + n);
                 self.avail.start += n;
                 self.progress.add(h, n as u64);
                 if self.avail.is_empty() && self.start == self.end && self.framing.is_done() {
@@ -583,12 +585,13 @@ impl Reader {
         let direct = self.prepare_fetch(out);
         let limit = self.direct_limit(out);
         let room = self.buf.len() - self.end;
+        let live = self.live();
         let (conn, _) = self.link.as_mut().ok_or_else(|| gone(&self.label))?;
         h.notify(Status::ReceivingResponse);
         let n = if direct {
             conn.read(&mut out[..limit]).await?
         } else {
-            conn.read(&mut self.buf[self.end..]).await?
+            conn.read(&mut self.buf.writable(live)[self.end..]).await?
         };
         h.notify(Status::ResponseReceived(n as u64));
         if !direct {
@@ -609,11 +612,12 @@ impl Reader {
         let direct = self.prepare_fetch(out);
         let limit = self.direct_limit(out);
         let room = self.buf.len() - self.end;
+        let live = self.live();
         let (conn, _) = self.link.as_mut().ok_or_else(|| gone(&self.label))?;
         let polled = if direct {
             conn.poll_read(cx, &mut out[..limit])
         } else {
-            conn.poll_read(cx, &mut self.buf[self.end..])
+            conn.poll_read(cx, &mut self.buf.writable(live)[self.end..])
         };
         let Poll::Ready(n) = polled else {
             return Poll::Pending;
@@ -711,6 +715,17 @@ impl Reader {
         }
     }
 
+    /// Where the buffer holds bytes not yet handed out: payload after framing, then wire bytes
+    /// not yet framed (`avail` lies before `start`).
+    fn live(&self) -> Range<usize> {
+        let from = if self.avail.is_empty() {
+            self.start
+        } else {
+            self.avail.start
+        };
+        from..self.end
+    }
+
     /// Make room at the end of the buffer for a network read: reuse it from the start when
     /// empty, move a partial frame down when full, grow it (up to 1 MiB) for bulk streams.
     fn make_room(&mut self) {
@@ -718,7 +733,8 @@ impl Reader {
             self.start = 0;
             self.end = 0;
         } else if self.end == self.buf.len() && self.avail.is_empty() {
-            self.buf.copy_within(self.start..self.end, 0);
+            let live = self.live();
+            self.buf.writable(live).copy_within(self.start..self.end, 0);
             self.end -= self.start;
             self.start = 0;
         }
@@ -727,7 +743,8 @@ impl Reader {
         {
             self.filled = false;
             let grown = (self.buf.len() * 2).clamp(16 * 1024, BULK_BUFFER.max(self.buf.len()));
-            self.buf.resize(grown, 0);
+            let live = self.live();
+            self.buf.resize(grown, live);
         }
     }
 
@@ -743,7 +760,9 @@ impl Reader {
             let clean = self.start == self.end && conn.stream().buffered() == 0;
             if clean {
                 // The buffer travels with the connection, for its next exchange.
-                conn.keep_buffer(std::mem::take(&mut self.buf));
+                if let Some(buf) = std::mem::take(&mut self.buf).into_plain() {
+                    conn.keep_buffer(buf);
+                }
                 (self.start, self.end, self.avail) = (0, 0, 0..0);
             }
             ending.finished(h, conn, clean);

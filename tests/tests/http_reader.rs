@@ -568,3 +568,79 @@ fn callback_reads_served_at_once_grow_the_buffer_for_a_bulk_body() {
         "the largest network read took {largest} bytes: the buffer did not grow"
     );
 }
+
+#[test]
+fn owned_reads_held_by_the_caller_keep_their_bytes_while_the_body_goes_on() {
+    // Callback mode hands large reads out as slices of the reader's buffer, not copies: the
+    // buffer must then never be written while a caller holds a piece of it. Here every piece
+    // is held to the end, while the body keeps arriving in uneven pieces (so reads go pending
+    // with bytes half read, and the buffer needs room again and again) — with a length, and
+    // chunked (chunk heads cut across network reads stay in the buffer when it needs room).
+    let body = pattern(6 * 1024 * 1024 + 13);
+    let with_length = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", body.len());
+    let mut chunked = Vec::new();
+    for (i, chunk) in body.chunks(40_000).enumerate() {
+        let chunk = &chunk[..chunk.len().min(40_000 - i % 7)];
+        chunked.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+        chunked.extend_from_slice(chunk);
+        chunked.extend_from_slice(b"\r\n");
+    }
+    chunked.extend_from_slice(b"0\r\n\r\n");
+    let chunked_body: Vec<u8> = body
+        .chunks(40_000)
+        .enumerate()
+        .flat_map(|(i, c)| c[..c.len().min(40_000 - i % 7)].to_vec())
+        .collect();
+    let cases = [
+        (
+            "with a length",
+            with_length.into_bytes(),
+            body.clone(),
+            body,
+        ),
+        (
+            "chunked",
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec(),
+            chunked,
+            chunked_body,
+        ),
+    ];
+    for (what, head, wire, expected) in cases {
+        let server = paced_keep_alive_server(head, wire, 96 * 1024 + 7, Duration::from_millis(1));
+        let (session, completions) = session_with_completions();
+        let req =
+            inet_http::open(&session, &server.url("/"), RequestOptions::default()).expect("open");
+        req.send_blocking(None, None).expect("send");
+        let mut held: Vec<bytes::Bytes> = Vec::new();
+        loop {
+            let data = match req.start_read(64 * 1024).expect("start_read") {
+                Started::Done(b) => b,
+                Started::Pending(_) => match completions.recv_timeout(Duration::from_secs(10)) {
+                    Ok(Ok(inet_core::Completion::Data(b))) => b,
+                    other => panic!("{what}: a pending read ended with {other:?}"),
+                },
+            };
+            if data.is_empty() {
+                break;
+            }
+            held.push(data);
+        }
+        let got: Vec<u8> = held.iter().flat_map(|b| b.iter().copied()).collect();
+        assert!(got == expected, "{what}: {} bytes, not the body", got.len());
+        // Pieces handed out without a copy are neighbours in the reader's buffer (apart by at
+        // most a chunk's framing).
+        let adjacent = held
+            .windows(2)
+            .filter(|w| {
+                let gap =
+                    (w[1].as_ptr() as usize).wrapping_sub(w[0].as_ptr() as usize + w[0].len());
+                gap <= 32
+            })
+            .count();
+        assert!(
+            adjacent > 0,
+            "{what}: no two of {} pieces are neighbours in memory: every read was copied",
+            held.len()
+        );
+    }
+}
