@@ -326,8 +326,8 @@ impl Reader {
 
     /// Read up to `max` bytes into a new owned buffer (callback mode); empty at the end. Network
     /// reads go into the reader's own buffer (up to 1 MiB at a time), so that several owned
-    /// reads are served by one system call, and only the bytes read are copied out: nothing is
-    /// zeroed per read.
+    /// reads are served by one system call; a piece of 16 KiB or more is a slice of that buffer
+    /// (`read_buf.rs`), a smaller one a copy of only the bytes read: nothing is zeroed per read.
     pub async fn read_owned(&mut self, h: &HandleRef, max: usize) -> Result<Bytes> {
         if max == 0 || self.is_finished() {
             return Ok(Bytes::new());
