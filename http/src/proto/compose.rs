@@ -152,7 +152,7 @@ pub fn compose(spec: &RequestSpec<'_>) -> Result<Composed, HeaderError> {
         // `host_str` brackets IPv6 addresses; `port` is None for the scheme's default port.
         let host = url.host_str().unwrap_or_default();
         match url.port() {
-            Some(port) => headers.push("Host", &format!("{host}:{port}"))?,
+            Some(port) => headers.push("Host", &host_and_port(host, port))?,
             None => headers.push("Host", host)?,
         }
     }
@@ -224,9 +224,37 @@ pub fn basic(user: &str, password: &str) -> String {
     format!("Basic {token}")
 }
 
+/// `host:port`, as the `Host` header gives a port that is not the scheme's (written without
+/// `format!`, whose machinery cost a thousand instructions per request).
+fn host_and_port(host: &str, port: u16) -> String {
+    let mut digits = [0u8; 5];
+    let mut at = digits.len();
+    let mut n = port;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    let mut value = String::with_capacity(host.len() + 1 + digits.len() - at);
+    value.push_str(host);
+    value.push(':');
+    value.extend(digits[at..].iter().map(|&d| char::from(d)));
+    value
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn host_and_port_writes_every_port_as_format_would() {
+        for port in [0u16, 1, 9, 10, 99, 100, 8080, 9999, 10000, 65535] {
+            assert_eq!(host_and_port("[::1]", port), format!("[::1]:{port}"));
+        }
+    }
     use crate::proto::Modifier;
 
     fn spec<'a>(url: &'a Url, headers: &'a HeaderList) -> RequestSpec<'a> {

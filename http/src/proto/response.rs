@@ -197,14 +197,20 @@ fn build_head(
         None => return Err(invalid("missing status code")),
     };
 
-    let text = response
+    // Most heads are UTF-8 throughout: checked once, each value is then taken from that text
+    // where it lies instead of being checked on its own (9 checks per nginx head before).
+    let whole = std::str::from_utf8(head).ok();
+    let text_len = response
         .headers
         .iter()
         .map(|h| h.name.len() + h.value.len())
         .sum();
-    let mut headers = HeaderList::with_capacity(response.headers.len(), text);
+    let mut headers = HeaderList::with_capacity(response.headers.len(), text_len);
     for header in response.headers.iter() {
-        headers.push_parsed(header.name, &bytes_to_text(header.value));
+        match whole.and_then(|text| text_at(text, head, header.value)) {
+            Some(value) => headers.push_parsed(header.name, value),
+            None => headers.push_parsed(header.name, &bytes_to_text(header.value)),
+        }
     }
 
     let status_line = head_lines(head).next().unwrap_or_default();
@@ -212,7 +218,7 @@ fn build_head(
     // Taken from the raw bytes rather than `httparse`, which drops a non-UTF-8 reason.
     let reason = bytes_to_text(status_line.get(13..).unwrap_or_default()).into_owned();
 
-    let raw = raw_head(head);
+    let raw = raw_head(head, whole);
 
     Ok(ResponseHead {
         version,
@@ -223,17 +229,25 @@ fn build_head(
     })
 }
 
+/// `part` (a slice of `head`, as `httparse` gives them) as text: the same place in `text`, which
+/// is `head` checked as UTF-8. `None` if it is not within `head` or not at character boundaries.
+fn text_at<'t>(text: &'t str, head: &[u8], part: &[u8]) -> Option<&'t str> {
+    let start = (part.as_ptr() as usize).checked_sub(head.as_ptr() as usize)?;
+    text.get(start..start.checked_add(part.len())?)
+}
+
 /// The head as WinINet's raw headers give it: from the status line to the blank line, every line
-/// ending in CRLF. Most heads are that already (valid UTF-8, CRLF only) and are copied as they
-/// are; others are rebuilt line by line.
-fn raw_head(head: &[u8]) -> String {
+/// ending in CRLF. Most heads are that already (UTF-8, CRLF only) and are copied as they are;
+/// others are rebuilt line by line. `whole` is `head` as text when it is UTF-8.
+fn raw_head(head: &[u8], whole: Option<&str>) -> String {
     let body = without_leading_blank_lines(head);
     let crlf_only = body
         .iter()
         .enumerate()
         .all(|(i, &b)| b != b'\n' || (i > 0 && body[i - 1] == b'\r'));
     if crlf_only && body.ends_with(b"\r\n\r\n") {
-        if let Ok(text) = std::str::from_utf8(body) {
+        // `body` is `head` without a few leading CR/LF bytes: the same text from there on.
+        if let Some(text) = whole.and_then(|w| w.get(head.len() - body.len()..)) {
             return text.to_owned();
         }
     }
@@ -414,6 +428,33 @@ mod tests {
         assert_eq!(head.reason, "Très bien");
         assert_eq!(head.headers.get("x", 0), Some("café"));
         assert!(head.raw.contains("X: café\r\n"));
+    }
+
+    #[test]
+    fn utf8_values_come_whole_from_the_checked_head_after_blank_lines_and_with_a_body_after() {
+        // The values are taken from the head checked once as UTF-8, at their places: multi-byte
+        // characters, trimmed spaces, blank lines before the status line and bytes after the
+        // head (the body, not UTF-8 here) must not shift or cut them.
+        let bytes = "\r\nHTTP/1.1 200 Très bien\r\nX: café \r\nY:\t\u{1F600}\r\nZ:\r\n\r\n\u{ff}";
+        let mut bytes = bytes.as_bytes().to_vec();
+        bytes.push(0xff);
+        let (head, consumed) = parse(&bytes);
+        assert_eq!(consumed, bytes.len() - 3);
+        assert_eq!(head.reason, "Très bien");
+        assert_eq!(head.headers.get("x", 0), Some("café"));
+        assert_eq!(head.headers.get("y", 0), Some("\u{1F600}"));
+        assert_eq!(head.headers.get("z", 0), Some(""));
+        assert_eq!(
+            head.raw,
+            "HTTP/1.1 200 Très bien\r\nX: café \r\nY:\t\u{1F600}\r\nZ:\r\n\r\n"
+        );
+    }
+
+    #[test]
+    fn a_head_with_one_bare_lf_among_crlfs_is_rebuilt_with_crlf() {
+        let (head, _) = parse(b"HTTP/1.1 200 OK\r\nA: 1\nB: 2\r\n\r\n");
+        assert_eq!(head.raw, "HTTP/1.1 200 OK\r\nA: 1\r\nB: 2\r\n\r\n");
+        assert_eq!(head.headers.get("a", 0), Some("1"));
     }
 
     #[test]
