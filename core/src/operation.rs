@@ -191,9 +191,7 @@ impl Call<'_> {
         F: Future<Output = Result<T>> + Send + 'static,
         T: Into<Completion> + Send + 'static,
     {
-        // As in `launch`: an operation that may have to wait needs the executor.
-        self.handle.rec.shared.check_spawn()?;
-        let guard = self.handle.begin_operation_in(self.context)?;
+        let guard = self.register()?;
         if guard.is_cancelled() {
             return Err(Error::cancelled());
         }
@@ -223,10 +221,15 @@ impl Call<'_> {
         F: Future<Output = Result<T>> + Send + 'static,
         T: Into<Completion> + Send + 'static,
     {
+        let guard = self.register()?;
+        Ok(self.launch_in(guard, op))
+    }
+
+    /// Register a callback-mode operation on the handle (12019 if one is pending already).
+    fn register(&self) -> Result<Operation> {
         // A parked operation needs the executor when it wakes: fail now, not then.
         self.handle.rec.shared.check_spawn()?;
-        let guard = self.handle.begin_operation_in(self.context)?;
-        Ok(self.launch_in(guard, op))
+        self.handle.begin_operation_in(self.context)
     }
 
     /// [`launch`](Self::launch) under an operation already registered.

@@ -200,7 +200,8 @@ pub struct Reader {
     /// Scratch for owned reads of transformed streams, kept between reads.
     scratch: Vec<u8>,
     progress: ProgressMeter,
-    label: String,
+    /// The connection's own label, shared (no copy per stream).
+    label: Arc<str>,
     phase: Phase,
     /// Bytes the last network read put straight into the caller's buffer.
     direct: Option<usize>,
@@ -250,7 +251,7 @@ impl Reader {
         total: Option<u64>,
         ending: Box<dyn Ending>,
     ) -> Self {
-        let label = conn.label().to_string();
+        let label = conn.shared_label();
         let end = filled.end.min(buf.len());
         let start = filled.start.min(end);
         // Long streams let the kernel gather bytes before waking the reader (see
@@ -1173,11 +1174,9 @@ fn try_lent<T>(
     let Some(reader) = lent.reader.as_deref_mut() else {
         return Some(Ok(at_end));
     };
-    match try_now(reader, &incoming.handle) {
-        Ok(None) => None,
-        Ok(Some(v)) => Some(lent.settle(Ok(v))),
-        Err(e) => Some(lent.settle(Err(e))),
-    }
+    try_now(reader, &incoming.handle)
+        .transpose()
+        .map(|r| lent.settle(r))
 }
 
 async fn wait_socket(incoming: &Incoming) -> Result<()> {

@@ -259,10 +259,9 @@ impl Conn {
         if self.link.coalesce != Coalesce::Off || self.link.left_within_margin(left) {
             return;
         }
-        self.link.coalesce_left = Some(left);
         self.start_coalescing();
-        if self.link.coalesce == Coalesce::Off {
-            self.link.coalesce_left = None;
+        if self.link.coalesce != Coalesce::Off {
+            self.link.coalesce_left = Some(left);
         }
     }
 

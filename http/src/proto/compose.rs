@@ -248,6 +248,7 @@ fn host_and_port(host: &str, port: u16) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::proto::Modifier;
 
     #[test]
     fn host_and_port_writes_every_port_as_format_would() {
@@ -255,7 +256,6 @@ mod tests {
             assert_eq!(host_and_port("[::1]", port), format!("[::1]:{port}"));
         }
     }
-    use crate::proto::Modifier;
 
     fn spec<'a>(url: &'a Url, headers: &'a HeaderList) -> RequestSpec<'a> {
         RequestSpec {
