@@ -147,34 +147,75 @@ impl Waiters {
 }
 
 impl State {
-    fn has_room(&self, key: &PoolKey, per_host: usize, total: usize) -> bool {
-        self.in_use < total && self.hosts.get(key).map_or(0, |h| h.in_use) < per_host
+    /// Grants a permit for `key` if both caps leave room; whether it did.
+    fn try_grant(&mut self, key: &PoolKey, per_host: usize, total: usize) -> bool {
+        if self.in_use >= total {
+            return false;
+        }
+        // One lookup on the way most requests take (the host has an entry).
+        match self.hosts.get_mut(key) {
+            Some(h) if h.in_use >= per_host => return false,
+            Some(h) => h.in_use += 1,
+            None if per_host == 0 => return false,
+            None => self.new_host(key).in_use += 1,
+        }
+        self.in_use += 1;
+        true
     }
 
+    /// Grants a permit for `key` (the caller checked there is room).
     fn grant(&mut self, key: &PoolKey) {
         self.in_use += 1;
-        self.ensure_host(key);
-        if let Some(h) = self.hosts.get_mut(key) {
-            h.in_use += 1;
+        match self.hosts.get_mut(key) {
+            Some(h) => h.in_use += 1,
+            None => self.new_host(key).in_use += 1,
         }
     }
 
-    /// Make `key`'s entry if missing. The key (two strings) is cloned only then, where `entry`
-    /// would clone it for every request.
-    fn ensure_host(&mut self, key: &PoolKey) {
-        if !self.hosts.contains_key(key) {
-            self.hosts.insert(key.clone(), Host::default());
-        }
+    /// Makes `key`'s entry. The key (two strings) is cloned only then, where `entry` would clone
+    /// it for every request.
+    fn new_host(&mut self, key: &PoolKey) -> &mut Host {
+        self.hosts.entry(key.clone()).or_default()
     }
 
-    fn release(&mut self, key: &PoolKey) {
+    /// Frees a permit of `key` and keeps `conn` (if any) idle for it, within the per-key and
+    /// total caps: over the total cap the oldest idle connection of any key makes room. Returns
+    /// what is not kept, to be dropped outside the lock (closing a TLS connection writes).
+    fn release(
+        &mut self,
+        key: &PoolKey,
+        conn: Option<Conn>,
+        per_host: usize,
+        max_idle: usize,
+    ) -> Vec<Conn> {
         self.in_use = self.in_use.saturating_sub(1);
-        if let Some(h) = self.hosts.get_mut(key) {
-            h.in_use = h.in_use.saturating_sub(1);
-            if h.in_use == 0 && h.idle.is_empty() {
-                self.hosts.remove(key);
+        let keep = !self.closed && max_idle > 0;
+        // One lookup: the permit's host always has an entry while the permit is out.
+        let mut rejected = Vec::new();
+        match self.hosts.get_mut(key) {
+            Some(h) => {
+                h.in_use = h.in_use.saturating_sub(1);
+                match conn {
+                    Some(conn) if keep && h.idle.len() < per_host => {
+                        h.idle.push(conn);
+                        self.idle += 1;
+                    }
+                    Some(conn) => rejected.push(conn),
+                    None => {}
+                }
+                if h.in_use == 0 && h.idle.is_empty() {
+                    self.hosts.remove(key);
+                }
+            }
+            None => rejected.extend(conn),
+        }
+        while self.idle > max_idle {
+            match self.remove_oldest_idle() {
+                Some(old) => rejected.push(old),
+                None => break,
             }
         }
+        rejected
     }
 
     /// Take the most recently used idle connection for `key`.
@@ -182,38 +223,6 @@ impl State {
         let conn = self.hosts.get_mut(key)?.idle.pop()?;
         self.idle -= 1;
         Some(conn)
-    }
-
-    /// Keep `conn` idle for `key`, within the per-key and total caps: over the total cap the oldest
-    /// idle connection of any key makes room. Returns what is not kept, to be dropped outside the
-    /// lock (closing a TLS connection writes).
-    fn keep_idle(
-        &mut self,
-        key: &PoolKey,
-        conn: Conn,
-        per_host: usize,
-        max_idle: usize,
-    ) -> Vec<Conn> {
-        if self.closed || max_idle == 0 {
-            return vec![conn];
-        }
-        self.ensure_host(key);
-        let Some(host) = self.hosts.get_mut(key) else {
-            return vec![conn];
-        };
-        if host.idle.len() >= per_host {
-            return vec![conn];
-        }
-        host.idle.push(conn);
-        self.idle += 1;
-        let mut evicted = Vec::new();
-        while self.idle > max_idle {
-            match self.remove_oldest_idle() {
-                Some(old) => evicted.push(old),
-                None => break,
-            }
-        }
-        evicted
     }
 
     fn remove_oldest_idle(&mut self) -> Option<Conn> {
@@ -447,8 +456,7 @@ impl Inner {
             let mut st = self.state.lock();
             // Any pool operation sweeps, so expiry does not wait for the sweeper's timer.
             let (expired, _) = st.take_expired(Instant::now(), self.idle_timeout);
-            let admission = if st.has_room(key, self.per_host, self.total) {
-                st.grant(key);
+            let admission = if st.try_grant(key, self.per_host, self.total) {
                 Admission::Granted
             } else if queue {
                 Admission::Queued(st.waiters.add(key))
@@ -606,7 +614,13 @@ impl Drop for WaitGuard<'_> {
         let served = {
             let mut st = self.pool.state.lock();
             if self.waiter.granted.load(Ordering::Acquire) {
-                st.release(&self.waiter.key);
+                // No connection comes back, so nothing is rejected.
+                let _ = st.release(
+                    &self.waiter.key,
+                    None,
+                    self.pool.per_host,
+                    self.pool.max_idle,
+                );
                 st.serve_waiters(self.pool.per_host, self.pool.total)
             } else {
                 st.waiters.remove(&self.waiter);
@@ -650,17 +664,18 @@ impl Lease {
         // Whatever it serves next is told of every byte (a body read to its end has already
         // stopped coalescing; this is the guard for one that was not).
         conn.end_coalescing();
-        conn.idle_since = Instant::now();
+        let now = Instant::now();
+        conn.idle_since = now;
         conn.stream().watch_idle();
-        self.release(Some(conn));
+        self.release(Some(conn), now);
     }
 
     /// Free the permit without keeping a connection (same as dropping the lease).
     pub fn discard(mut self) {
-        self.release(None);
+        self.release(None, Instant::now());
     }
 
-    fn release(&mut self, conn: Option<Conn>) {
+    fn release(&mut self, conn: Option<Conn>, now: Instant) {
         if self.released {
             return;
         }
@@ -668,13 +683,9 @@ impl Lease {
         let kept = conn.is_some();
         let (served, rejected, expired) = {
             let mut st = self.pool.state.lock();
-            let rejected = match conn {
-                Some(conn) => st.keep_idle(&self.key, conn, self.pool.per_host, self.pool.max_idle),
-                None => Vec::new(),
-            };
-            st.release(&self.key);
+            let rejected = st.release(&self.key, conn, self.pool.per_host, self.pool.max_idle);
             // Any pool operation sweeps, so expiry does not wait for the sweeper's timer.
-            let (expired, _) = st.take_expired(Instant::now(), self.pool.idle_timeout);
+            let (expired, _) = st.take_expired(now, self.pool.idle_timeout);
             let served = st.serve_waiters(self.pool.per_host, self.pool.total);
             (served, rejected, expired)
         };
@@ -690,7 +701,9 @@ impl Lease {
 
 impl Drop for Lease {
     fn drop(&mut self) {
-        self.release(None);
+        if !self.released {
+            self.release(None, Instant::now());
+        }
     }
 }
 

@@ -120,7 +120,7 @@ fn content_length(headers: &HeaderList) -> Result<Option<u64>, ProtoError> {
         .get_all("content-length")
         .flat_map(|value| value.split(','))
     {
-        let element = element.trim_matches([' ', '\t']);
+        let element = super::headers::trim_ows(element);
         // `u64::from_str` would accept a leading `+`; RFC 9110 allows digits only.
         let parsed = if !element.is_empty() && element.bytes().all(|b| b.is_ascii_digit()) {
             element.parse::<u64>().ok()

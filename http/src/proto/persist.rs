@@ -4,6 +4,7 @@
 
 use http::Version;
 
+use super::headers::trim_ows;
 use super::{BodyKind, HeaderList, ResponseHead};
 
 /// Whether the connection may serve another request once this response's body has been read:
@@ -37,7 +38,7 @@ fn ambiguous_framing(head: &ResponseHead) -> bool {
 fn has_token(value: &str, token: &str) -> bool {
     value
         .split(',')
-        .any(|t| t.trim().eq_ignore_ascii_case(token))
+        .any(|t| trim_ows(t).eq_ignore_ascii_case(token))
 }
 
 #[cfg(test)]

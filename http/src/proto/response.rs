@@ -241,10 +241,9 @@ fn text_at<'t>(text: &'t str, head: &[u8], part: &[u8]) -> Option<&'t str> {
 /// others are rebuilt line by line. `whole` is `head` as text when it is UTF-8.
 fn raw_head(head: &[u8], whole: Option<&str>) -> String {
     let body = without_leading_blank_lines(head);
-    let crlf_only = body
-        .iter()
-        .enumerate()
-        .all(|(i, &b)| b != b'\n' || (i > 0 && body[i - 1] == b'\r'));
+    // `memchr` finds the dozen line ends without looking at every byte in turn.
+    let crlf_only =
+        memchr::memchr_iter(b'\n', body).all(|i| i > 0 && body.get(i - 1) == Some(&b'\r'));
     if crlf_only && body.ends_with(b"\r\n\r\n") {
         // `body` is `head` without a few leading CR/LF bytes: the same text from there on.
         if let Some(text) = whole.and_then(|w| w.get(head.len() - body.len()..)) {
