@@ -338,7 +338,7 @@ impl Record {
                 return;
             }
             // A child whose record is gone can no longer report its close.
-            st.children.retain(|_, w| w.strong_count() > 0);
+            st.children.retain(|w| w.strong_count() > 0);
             if !st.children.is_empty() {
                 return;
             }
@@ -398,7 +398,7 @@ impl Record {
         let me = self.clone();
         self.push_closing_then(Box::new(move || {
             if let Some(parent) = &me.parent {
-                parent.state.lock().children.remove(&me.id);
+                parent.state.lock().children.remove(me.id);
                 parent.maybe_finish_close();
             }
             // Last: this may drop the parent's last owner and so close it.

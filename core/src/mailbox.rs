@@ -32,7 +32,7 @@ pub(crate) enum Push<N> {
 /// The queue, the delivering flag and the seal of one handle.
 #[derive(Debug)]
 pub(crate) struct Mailbox<N> {
-    queue: VecDeque<N>,
+    queue: Queue<N>,
     delivering: bool,
     sealed: bool,
 }
@@ -40,7 +40,7 @@ pub(crate) struct Mailbox<N> {
 impl<N> Default for Mailbox<N> {
     fn default() -> Self {
         Mailbox {
-            queue: VecDeque::new(),
+            queue: Queue::default(),
             delivering: false,
             sealed: false,
         }
@@ -94,9 +94,63 @@ impl<N> Mailbox<N> {
     }
 }
 
+/// A FIFO queue that holds its first note inline. A handle queues at most one or two notes at a
+/// time (those pushed from inside its own callback), and most handles live for one request: a
+/// `VecDeque` alone allocated on each handle's first queued note, once per request.
+#[derive(Debug)]
+struct Queue<N> {
+    /// The oldest note, unless it is in `rest`: a note goes here only when the queue is empty,
+    /// so everything in `rest` came after it.
+    first: Option<N>,
+    rest: VecDeque<N>,
+}
+
+impl<N> Default for Queue<N> {
+    fn default() -> Self {
+        Queue {
+            first: None,
+            rest: VecDeque::new(),
+        }
+    }
+}
+
+impl<N> Queue<N> {
+    fn push_back(&mut self, note: N) {
+        if self.first.is_none() && self.rest.is_empty() {
+            self.first = Some(note);
+        } else {
+            self.rest.push_back(note);
+        }
+    }
+
+    fn pop_front(&mut self) -> Option<N> {
+        self.first.take().or_else(|| self.rest.pop_front())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_queue_keeps_push_order_when_pops_and_pushes_interleave() {
+        let mut q = Queue::default();
+        let mut out = Vec::new();
+        q.push_back(1);
+        q.push_back(2);
+        out.extend(q.pop_front());
+        // The inline slot is free while 2 still waits: 3 must not overtake it.
+        q.push_back(3);
+        out.extend(q.pop_front());
+        q.push_back(4);
+        while let Some(n) = q.pop_front() {
+            out.push(n);
+        }
+        q.push_back(5);
+        out.extend(q.pop_front());
+        assert_eq!(out, [1, 2, 3, 4, 5]);
+        assert_eq!(q.pop_front(), None);
+    }
 
     /// Deliver like `notify` does: the first note, then `next` until it ends.
     fn drain(mb: &mut Mailbox<u32>, first: u32) -> Vec<u32> {

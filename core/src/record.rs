@@ -43,7 +43,7 @@ pub(crate) struct NodeState<N, O> {
     pub(crate) mailbox: Mailbox<N>,
     pub(crate) callback: Option<Callback<N>>,
     pub(crate) life: Life,
-    pub(crate) children: IdMap<Weak<Node<N, O>>>,
+    pub(crate) children: Children<Weak<Node<N, O>>>,
     pub(crate) op: Option<Arc<OpSignal>>,
     /// The context the pending operation reports with, when its call gave one.
     pub(crate) op_context: Option<Context>,
@@ -63,7 +63,7 @@ impl<N, O> NodeState<N, O> {
             mailbox: Mailbox::default(),
             callback,
             life: Life::Open,
-            children: IdMap::default(),
+            children: Children::default(),
             op: None,
             op_context: None,
             parent_owner,
@@ -71,6 +71,59 @@ impl<N, O> NodeState<N, O> {
             cleanups: Vec::new(),
             after_last: None,
         }
+    }
+}
+
+/// A handle's children by id. Most handles have none or one (the connection `open_url` makes
+/// holds its one request): the first is kept inline and a map is made only for a second, where
+/// a map alone was allocated for every such connection, once per request.
+pub(crate) struct Children<V> {
+    one: Option<(HandleId, V)>,
+    more: IdMap<V>,
+}
+
+impl<V> Default for Children<V> {
+    fn default() -> Self {
+        Children {
+            one: None,
+            more: IdMap::default(),
+        }
+    }
+}
+
+impl<V> Children<V> {
+    pub(crate) fn insert(&mut self, id: HandleId, child: V) {
+        match self.one {
+            None => self.one = Some((id, child)),
+            Some(_) => {
+                self.more.insert(id, child);
+            }
+        }
+    }
+
+    pub(crate) fn remove(&mut self, id: HandleId) {
+        match &self.one {
+            Some((one, _)) if *one == id => self.one = None,
+            _ => {
+                self.more.remove(&id);
+            }
+        }
+    }
+
+    pub(crate) fn values(&self) -> impl Iterator<Item = &V> {
+        self.one.iter().map(|(_, v)| v).chain(self.more.values())
+    }
+
+    /// Keeps the children `keep` says yes to.
+    pub(crate) fn retain(&mut self, mut keep: impl FnMut(&V) -> bool) {
+        if self.one.as_ref().is_some_and(|(_, v)| !keep(v)) {
+            self.one = None;
+        }
+        self.more.retain(|_, v| keep(v));
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.one.is_none() && self.more.is_empty()
     }
 }
 
@@ -107,5 +160,45 @@ impl<N, O> Node<N, O> {
 
     pub(crate) fn context(&self) -> Context {
         Context(self.context.load(Ordering::Relaxed))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::num::NonZeroU64;
+
+    use super::*;
+
+    fn id(n: u64) -> HandleId {
+        HandleId::new(NonZeroU64::new(n).expect("ids start at 1"))
+    }
+
+    fn sorted(c: &Children<u64>) -> Vec<u64> {
+        let mut v: Vec<u64> = c.values().copied().collect();
+        v.sort_unstable();
+        v
+    }
+
+    #[test]
+    fn children_inline_and_in_the_map_are_one_set() {
+        let mut c = Children::default();
+        assert!(c.is_empty());
+        for n in 1..=3 {
+            c.insert(id(n), n);
+        }
+        assert_eq!(sorted(&c), [1, 2, 3]);
+        // The inline one goes, and the next insert takes its place beside the map's.
+        c.remove(id(1));
+        assert_eq!(sorted(&c), [2, 3]);
+        c.insert(id(4), 4);
+        assert_eq!(sorted(&c), [2, 3, 4]);
+        // Removing an id that is not there changes nothing.
+        c.remove(id(9));
+        assert_eq!(sorted(&c), [2, 3, 4]);
+        c.retain(|&v| v % 2 == 0);
+        assert_eq!(sorted(&c), [2, 4]);
+        c.remove(id(2));
+        c.remove(id(4));
+        assert!(c.is_empty());
     }
 }

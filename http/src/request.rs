@@ -203,8 +203,9 @@ impl HttpRequest {
             self.body.clone(),
         );
         Ok(Box::pin(async move {
+            let mut plan = plan;
             start_over(&state, &incoming, "sending")?;
-            let (plan, response) = exchange::send(&h, plan, body).await?;
+            let response = exchange::send(&h, &mut plan, body).await?;
             store(&state, &incoming, plan, response);
             Ok(())
         }))
