@@ -10,6 +10,7 @@
 //! construction, so [`RequestHead::encode`](super::RequestHead::encode) can write the list as is.
 
 use std::fmt;
+use std::ops::Range;
 
 /// How [`HeaderList::add_lines`] treats a header whose name is already present.
 ///
@@ -291,6 +292,41 @@ impl HeaderList {
             out.extend_from_slice(value.as_bytes());
             out.extend_from_slice(b"\r\n");
         }
+    }
+
+    /// A list over `text`, with the headers at `spans` (`(name, value)` byte ranges of `text`,
+    /// in order), already checked by a parser: one copy of a head's header lines instead of one
+    /// per name and value. Values are trimmed of OWS here. `None` if a span is missing or lies
+    /// outside `text`. A parser's spans border ASCII bytes (`:`, spaces, line ends), so they are
+    /// at character boundaries; were one not, it would read as empty, never panic (see `slice`).
+    pub(crate) fn over_parsed(
+        text: String,
+        spans: impl ExactSizeIterator<Item = Option<(Range<usize>, Range<usize>)>>,
+    ) -> Option<Self> {
+        let bytes = text.as_bytes();
+        let is_ows = |b: &u8| *b == b' ' || *b == b'\t';
+        let mut entries = Vec::with_capacity(spans.len());
+        for span in spans {
+            let (name, value) = span?;
+            let value_bytes = bytes.get(value.clone())?;
+            bytes.get(name.clone())?;
+            // Trimmed by bytes, as `trim_ows` does, without making text of it.
+            let start = value_bytes
+                .iter()
+                .position(|b| !is_ows(b))
+                .unwrap_or(value_bytes.len());
+            let end = value_bytes
+                .iter()
+                .rposition(|b| !is_ows(b))
+                .map_or(start, |last| last + 1);
+            entries.push(Entry {
+                name: (offset(name.start), offset(name.end)),
+                value: (offset(value.start + start), offset(value.start + end)),
+            });
+        }
+        let list = HeaderList { text, entries };
+        debug_assert!(list.iter().all(|(n, v)| validate(n, v).is_ok()), "{list:?}");
+        Some(list)
     }
 
     /// Appends a header already checked: by a parser (`httparse` accepts only token names and

@@ -6,6 +6,8 @@
 //! the bytes were split across reads. `httparse` does the byte-level work; this module adds the
 //! size limit, the retry when there are more headers than slots, and owned, WinINet-shaped output.
 
+use std::ops::Range;
+
 use http::Version;
 
 use super::{bytes_to_text, HeaderList, ProtoError};
@@ -197,28 +199,32 @@ fn build_head(
         None => return Err(invalid("missing status code")),
     };
 
-    // Most heads are UTF-8 throughout: checked once, each value is then taken from that text
-    // where it lies instead of being checked on its own (9 checks per nginx head before).
+    // Most heads are UTF-8 throughout: checked once, the header lines are then copied as one
+    // piece and each name and value found in it by its place (one copy and no check per value;
+    // 9 checks and 18 copies per nginx head before).
     let whole = std::str::from_utf8(head).ok();
-    let text_len = response
-        .headers
-        .iter()
-        .map(|h| h.name.len() + h.value.len())
-        .sum();
-    let mut headers = HeaderList::with_capacity(response.headers.len(), text_len);
-    for header in response.headers.iter() {
-        match whole.and_then(|text| text_at(text, head, header.value)) {
-            Some(value) => headers.push_parsed(header.name, value),
-            None => headers.push_parsed(header.name, &bytes_to_text(header.value)),
+    let headers = match whole.and_then(|text| header_lines(text, head, response.headers)) {
+        Some(headers) => headers,
+        None => {
+            let text_len = response
+                .headers
+                .iter()
+                .map(|h| h.name.len() + h.value.len())
+                .sum();
+            let mut headers = HeaderList::with_capacity(response.headers.len(), text_len);
+            for header in response.headers.iter() {
+                headers.push_parsed(header.name, &bytes_to_text(header.value));
+            }
+            headers
         }
-    }
+    };
 
     let status_line = head_lines(head).next().unwrap_or_default();
     // `httparse` has checked the shape "HTTP/1.x NNN[ reason]", so the reason starts at byte 13.
     // Taken from the raw bytes rather than `httparse`, which drops a non-UTF-8 reason.
     let reason = bytes_to_text(status_line.get(13..).unwrap_or_default()).into_owned();
 
-    let raw = raw_head(head, whole);
+    let raw = raw_head(head, whole, crlf_only(head, response.headers));
 
     Ok(ResponseHead {
         version,
@@ -229,22 +235,60 @@ fn build_head(
     })
 }
 
-/// `part` (a slice of `head`, as `httparse` gives them) as text: the same place in `text`, which
-/// is `head` checked as UTF-8. `None` if it is not within `head` or not at character boundaries.
-fn text_at<'t>(text: &'t str, head: &[u8], part: &[u8]) -> Option<&'t str> {
-    let start = (part.as_ptr() as usize).checked_sub(head.as_ptr() as usize)?;
-    text.get(start..start.checked_add(part.len())?)
+/// The headers `httparse` found, as a list over one copy of the lines they are on: `text` is
+/// `head` checked as UTF-8. `None` if a name or value is not within `head` (then each is copied
+/// on its own).
+fn header_lines(text: &str, head: &[u8], headers: &[httparse::Header<'_>]) -> Option<HeaderList> {
+    // Where `part` (a slice of `head`, as `httparse` gives them) lies in `head`.
+    let place = |part: &[u8]| -> Option<Range<usize>> {
+        let start = (part.as_ptr() as usize).checked_sub(head.as_ptr() as usize)?;
+        let end = start.checked_add(part.len())?;
+        (end <= head.len()).then_some(start..end)
+    };
+    // From the first name to the last value: the lines, without the status line.
+    let from = match headers.first() {
+        Some(h) => place(h.name.as_bytes())?.start,
+        None => 0,
+    };
+    let to = match headers.last() {
+        Some(h) => place(h.value)?.end.max(from),
+        None => from,
+    };
+    let lines = text.get(from..to)?;
+    let within = |part: &[u8]| -> Option<Range<usize>> {
+        let r = place(part)?;
+        let r = r.start.checked_sub(from)?..r.end.checked_sub(from)?;
+        (r.end <= lines.len()).then_some(r)
+    };
+    HeaderList::over_parsed(
+        lines.to_owned(),
+        headers
+            .iter()
+            .map(|h| Some((within(h.name.as_bytes())?, within(h.value)?))),
+    )
+}
+
+/// Whether every line of `head` (a complete head `httparse` accepted, with `headers`) ends in
+/// CRLF. Each header line starts right after the line before it ends (`httparse` refuses
+/// folded lines), so the line ends are the two bytes before each header's name, and the last
+/// line's with the blank line are the head's last four bytes: no need to look at every byte.
+fn crlf_only(head: &[u8], headers: &[httparse::Header<'_>]) -> bool {
+    head.ends_with(b"\r\n\r\n")
+        && headers.iter().all(|h| {
+            (h.name.as_ptr() as usize)
+                .checked_sub(head.as_ptr() as usize)
+                .and_then(|start| head.get(start.checked_sub(2)?..start))
+                == Some(b"\r\n")
+        })
 }
 
 /// The head as WinINet's raw headers give it: from the status line to the blank line, every line
 /// ending in CRLF. Most heads are that already (UTF-8, CRLF only) and are copied as they are;
-/// others are rebuilt line by line. `whole` is `head` as text when it is UTF-8.
-fn raw_head(head: &[u8], whole: Option<&str>) -> String {
+/// others are rebuilt line by line. `whole` is `head` as text when it is UTF-8, `crlf_only`
+/// whether its lines all end in CRLF (see [`crlf_only`]).
+fn raw_head(head: &[u8], whole: Option<&str>, crlf_only: bool) -> String {
     let body = without_leading_blank_lines(head);
-    // `memchr` finds the dozen line ends without looking at every byte in turn.
-    let crlf_only =
-        memchr::memchr_iter(b'\n', body).all(|i| i > 0 && body.get(i - 1) == Some(&b'\r'));
-    if crlf_only && body.ends_with(b"\r\n\r\n") {
+    if crlf_only {
         // `body` is `head` without a few leading CR/LF bytes: the same text from there on.
         if let Some(text) = whole.and_then(|w| w.get(head.len() - body.len()..)) {
             return text.to_owned();
@@ -447,6 +491,44 @@ mod tests {
             head.raw,
             "HTTP/1.1 200 Très bien\r\nX: café \r\nY:\t\u{1F600}\r\nZ:\r\n\r\n"
         );
+    }
+
+    #[test]
+    fn a_parsed_list_over_the_head_lines_reads_edits_and_compares_as_one_built_by_hand() {
+        // The list is one copy of the header lines with spans into it: what lies between the
+        // spans (separators, spaces, line ends) must never show, before or after edits.
+        let (head, _) = parse(b"HTTP/1.1 200 OK\r\nA:  1 \r\nBb: x, y\r\nA: 2\r\nEmpty:\r\n\r\n");
+        let mut by_hand = HeaderList::new();
+        for (name, value) in [("A", "1"), ("Bb", "x, y"), ("A", "2"), ("Empty", "")] {
+            by_hand.push(name, value).expect("a valid header");
+        }
+        assert_eq!(head.headers, by_hand);
+        assert_eq!(
+            head.headers.to_raw(),
+            "A: 1\r\nBb: x, y\r\nA: 2\r\nEmpty: \r\n"
+        );
+        let mut edited = head.headers.clone();
+        edited.set("a", "3").expect("a valid header");
+        edited.push("C", "4").expect("a valid header");
+        assert_eq!(edited.to_raw(), "Bb: x, y\r\nEmpty: \r\na: 3\r\nC: 4\r\n");
+    }
+
+    #[test]
+    fn a_bare_lf_ending_the_status_line_the_last_header_or_the_head_is_rebuilt_with_crlf() {
+        for bytes in [
+            &b"HTTP/1.1 200 OK\nA: 1\r\nB: 2\r\n\r\n"[..],
+            b"HTTP/1.1 200 OK\r\nA: 1\r\nB: 2\n\r\n",
+            b"HTTP/1.1 200 OK\r\nA: 1\r\nB: 2\r\n\n",
+            b"\nHTTP/1.1 200 OK\nA: 1\nB: 2\n\n",
+        ] {
+            let (head, _) = parse(bytes);
+            assert_eq!(
+                head.raw, "HTTP/1.1 200 OK\r\nA: 1\r\nB: 2\r\n\r\n",
+                "{bytes:?}"
+            );
+        }
+        let (head, _) = parse(b"HTTP/1.1 204 No Content\n\n");
+        assert_eq!(head.raw, "HTTP/1.1 204 No Content\r\n\r\n");
     }
 
     #[test]
