@@ -25,7 +25,7 @@ use crate::cancel::{CancelSignal, OpSignal};
 use crate::error::{Error, ErrorKind, Result};
 use crate::ids::{Context, HandleId, HandleKind};
 use crate::net::Pool;
-use crate::notify::Deliver;
+use crate::notify::{AfterClosing, Deliver};
 use crate::options::Options;
 use crate::record::Life;
 use crate::shared::Shared;
@@ -395,15 +395,20 @@ impl Record {
         // The parent hears of this close only once HANDLE_CLOSING has been delivered: another
         // thread may still be delivering this handle's earlier notifications, and the parent's
         // own HANDLE_CLOSING must not overtake them.
-        let me = self.clone();
-        self.push_closing_then(Box::new(move || {
-            if let Some(parent) = &me.parent {
-                parent.state.lock().children.remove(me.id);
-                parent.maybe_finish_close();
-            }
-            // Last: this may drop the parent's last owner and so close it.
-            drop(parent_owner);
-        }));
+        self.push_closing_then(AfterClosing {
+            run: Record::tell_parent,
+            parent_owner,
+        });
+    }
+
+    /// This handle's `HANDLE_CLOSING` has been delivered: its parent may finish its own close.
+    fn tell_parent(&self, parent_owner: Option<Handle>) {
+        if let Some(parent) = &self.parent {
+            parent.state.lock().children.remove(self.id);
+            parent.maybe_finish_close();
+        }
+        // Last: this may drop the parent's last owner and so close it.
+        drop(parent_owner);
     }
 }
 

@@ -19,8 +19,11 @@ use parking_lot::MutexGuard;
 
 use crate::ids::Context;
 use crate::mailbox::Push;
-use crate::record::CloseHook;
-use crate::status::{Notification, Record, State, Status};
+use crate::record::AfterLast;
+use crate::status::{Handle, Notification, Record, State, Status};
+
+/// What runs after a handle's `HANDLE_CLOSING` (see [`Deliver::push_closing_then`]).
+pub(crate) type AfterClosing = AfterLast<Notification, Handle>;
 
 /// Pushing a notification to a handle's record. A trait (with one implementation) rather than
 /// methods on the record, so that a module that notifies must import it: the layering guard sees
@@ -46,7 +49,7 @@ pub(crate) trait Deliver {
     /// thread delivers it, else by the thread that is delivering this handle's earlier
     /// notifications, right after it. So what `then` does (a parent's own `HANDLE_CLOSING`)
     /// cannot overtake this handle's last notifications, whichever threads deliver them.
-    fn push_closing_then(&self, then: CloseHook);
+    fn push_closing_then(&self, then: AfterClosing);
 }
 
 impl Deliver for Record {
@@ -74,7 +77,7 @@ impl Deliver for Record {
         enqueue(self, st, status, op_context, None);
     }
 
-    fn push_closing_then(&self, then: CloseHook) {
+    fn push_closing_then(&self, then: AfterClosing) {
         enqueue(
             self,
             self.state.lock(),
@@ -92,7 +95,7 @@ fn enqueue(
     mut st: MutexGuard<'_, State>,
     status: Status,
     op_context: Option<Context>,
-    then: Option<CloseHook>,
+    then: Option<AfterClosing>,
 ) {
     let last = matches!(status, Status::HandleClosing);
     let note = Notification {
@@ -126,7 +129,7 @@ fn enqueue(
             }
             drop(note);
             if let Some(then) = then {
-                then();
+                (then.run)(rec, then.parent_owner);
             }
         }
         Push::DeliverNow(note) => {
@@ -162,6 +165,6 @@ fn deliver(rec: &Record, mut st: MutexGuard<'_, State>, first: Notification) {
     let after = st.after_last.take();
     drop(st);
     if let Some(then) = after {
-        then();
+        (then.run)(rec, then.parent_owner);
     }
 }

@@ -32,6 +32,9 @@ struct State {
     sent: Option<HeaderList>,
     /// Boxed: an upload is rare and large (~1 KB), and every request's state is allocated.
     upload: Option<Box<Upload>>,
+    /// The close hook that abandons an unfinished upload is registered (on the first send-ex,
+    /// not for every request: most never upload).
+    upload_guarded: bool,
 }
 
 /// A boxed send operation (see `HttpRequest::send_op`).
@@ -95,22 +98,12 @@ impl HttpRequest {
             header_map: None,
             sent: None,
             upload: None,
+            upload_guarded: false,
         }));
         let weak = Arc::downgrade(&state);
         let body = Incoming::new(&handle, move || match weak.upgrade() {
             Some(state) => not_sent(&state.lock().plan.url),
             None => "reading: no response yet (send the request first)".to_string(),
-        });
-        // On close, an unfinished upload leaves its connection unusable: close it (and say so)
-        // before HANDLE_CLOSING. (`Incoming` does the same for a body not read to its end.)
-        let weak = Arc::downgrade(&state);
-        let h = (*handle).clone();
-        handle.on_close(move || {
-            let Some(state) = weak.upgrade() else { return };
-            let upload = state.lock().upload.take();
-            if let Some(u) = upload {
-                u.abandon(&h);
-            }
         });
         Ok(HttpRequest {
             handle,
@@ -244,12 +237,34 @@ impl HttpRequest {
         self.handle.block(op)
     }
 
+    /// On close, an unfinished upload leaves its connection unusable: have the close end it (and
+    /// say so) before HANDLE_CLOSING, as `Incoming` does for a body not read to its end. Once
+    /// per handle.
+    fn guard_upload(&self) {
+        {
+            let mut st = self.state.lock();
+            if std::mem::replace(&mut st.upload_guarded, true) {
+                return;
+            }
+        }
+        let weak = Arc::downgrade(&self.state);
+        let h = (*self.handle).clone();
+        self.handle.on_close(move || {
+            let Some(state) = weak.upgrade() else { return };
+            let upload = state.lock().upload.take();
+            if let Some(u) = upload {
+                u.abandon(&h);
+            }
+        });
+    }
+
     fn send_ex_op(
         &self,
         headers: Option<&str>,
         length: BodyLength,
     ) -> Result<impl std::future::Future<Output = Result<()>> + Send + 'static> {
         let plan = self.plan_with(headers)?;
+        self.guard_upload();
         let (h, state, incoming) = (
             (*self.handle).clone(),
             self.state.clone(),
