@@ -51,6 +51,13 @@ impl OpSignal {
         }
     }
 
+    /// Makes a signal nobody else holds (`&mut`) as good as new, for the handle's next
+    /// operation.
+    pub(crate) fn reset(&mut self) {
+        *self.cancelled.get_mut() = false;
+        *self.waiters.get_mut() = Waiters::None;
+    }
+
     pub(crate) fn is_cancelled(&self) -> bool {
         self.cancelled.load(Ordering::Acquire)
     }
@@ -105,5 +112,42 @@ impl CancelSignal {
             Err(Error::cancelled())
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicUsize;
+    use std::task::Wake;
+
+    use super::*;
+
+    /// Counts its wakes.
+    struct Count(AtomicUsize);
+
+    impl Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    #[test]
+    fn a_reset_signal_is_not_cancelled_and_wakes_no_earlier_waiter() {
+        let count = Arc::new(Count(AtomicUsize::new(0)));
+        let waker = Waker::from(count.clone());
+        let mut signal = OpSignal::default();
+        // A waiter of the last operation registers, and the operation ends without a cancel.
+        assert!(signal
+            .poll_cancelled(&mut Context::from_waker(&waker))
+            .is_pending());
+        signal.reset();
+        signal.cancel();
+        assert_eq!(
+            count.0.load(Ordering::Relaxed),
+            0,
+            "a stale waiter was woken"
+        );
+        signal.reset();
+        assert!(!signal.is_cancelled());
     }
 }

@@ -297,7 +297,6 @@ impl HandleRef {
     /// the operation is pending, the handle's notifications (REQUEST_COMPLETE included) carry
     /// `context` when it is given.
     pub fn begin_operation_in(&self, context: Option<Context>) -> Result<Operation> {
-        let signal = Arc::new(OpSignal::default());
         let mut st = self.rec.state.lock();
         if st.life != Life::Open {
             return Err(Error::new(
@@ -319,6 +318,15 @@ impl HandleRef {
                 ),
             ));
         }
+        let signal = st
+            .spare_op
+            .take()
+            .and_then(|mut spare| {
+                // Only while nothing else holds it: a cancel then reaches nobody old.
+                Arc::get_mut(&mut spare)?.reset();
+                Some(spare)
+            })
+            .unwrap_or_default();
         st.op = Some(signal.clone());
         st.op_context = context;
         Ok(Operation {
@@ -496,7 +504,7 @@ impl Operation {
             .as_ref()
             .is_some_and(|op| Arc::ptr_eq(op, &self.signal))
         {
-            st.op = None;
+            st.spare_op = st.op.take();
             st.op_context = None;
         }
     }

@@ -45,6 +45,9 @@ pub(crate) struct NodeState<N, O> {
     pub(crate) life: Life,
     pub(crate) children: Children<Weak<Node<N, O>>>,
     pub(crate) op: Option<Arc<OpSignal>>,
+    /// The last operation's signal, kept for the next one: reused when nothing holds it any
+    /// more (a request runs three operations; each made its own before).
+    pub(crate) spare_op: Option<Arc<OpSignal>>,
     /// The context the pending operation reports with, when its call gave one.
     pub(crate) op_context: Option<Context>,
     /// Keeps the parent open while this handle is; released once this handle has closed.
@@ -65,6 +68,7 @@ impl<N, O> NodeState<N, O> {
             life: Life::Open,
             children: Children::default(),
             op: None,
+            spare_op: None,
             op_context: None,
             parent_owner,
             close_hooks: CloseHooks::default(),

@@ -249,12 +249,14 @@ impl State {
         if self.idle == 0 {
             return (expired, next);
         }
+        // Idle since this instant or earlier: expired. (None: nothing can be that old yet.)
+        let cutoff = now.checked_sub(timeout);
         for host in self.hosts.values_mut() {
             // Oldest first: the expired ones are a prefix.
             let n = host
                 .idle
                 .iter()
-                .take_while(|c| now.saturating_duration_since(c.idle_since) >= timeout)
+                .take_while(|c| cutoff.is_some_and(|cutoff| c.idle_since <= cutoff))
                 .count();
             expired.extend(host.idle.drain(..n));
             if let Some(at) = host

@@ -131,8 +131,10 @@ impl Response {
         let kind = body_kind(&plan.method, a.head.status, &a.head.headers)
             .map_err(|e| proto_error(e, &what()))?;
         let keep_alive = a.reuse == Reuse::IfProtocolAllows && keeps_alive(&a.sent, &a.head, kind);
+        // A body framed by its length has no transfer coding (`body_kind` lets one win over a
+        // length), so only the others look for it.
         let transfer = match kind {
-            BodyKind::None => None,
+            BodyKind::None | BodyKind::Length(_) => None,
             _ => transfer_coding(&a.head.headers).map_err(|e| proto_error(e, &what()))?,
         };
         // A transfer coding (`gzip, chunked`) must be undone whatever the caller asked for; the
