@@ -28,7 +28,6 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Poll, Wake, Waker};
 
-use futures_lite::FutureExt;
 use parking_lot::Mutex;
 
 use crate::error::{Error, ErrorKind, Result};
@@ -239,36 +238,71 @@ impl Call<'_> {
         T: Into<Completion> + Send + 'static,
     {
         let cancelled = guard.cancel_signal();
-        let mut fut: Pin<Box<dyn Future<Output = Result<T>> + Send>> =
-            // Boxed as it is made: `op` is copied once (into the box), not again into the race on
-            // the first poll, as an async block around the race would.
-            Box::pin(cancelled.race(op));
+        // One allocation for the race, its first outcome and, if it waits, its completion: the
+        // same box is polled here first and becomes the task (`op` is copied once, into it).
+        let mut task = Box::pin(Launch {
+            race: cancelled.race(op),
+            handle: guard.handle(),
+            first: None,
+            completer: None,
+        });
         let parked = Arc::new(Parked {
             state: Mutex::new(Park::Polling),
         });
         let waker = Waker::from(parked.clone());
         let mut cx = std::task::Context::from_waker(&waker);
-        match catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(&mut cx))) {
-            Ok(Poll::Ready(result)) => Launched::Done(guard, result),
+        // `Launch` catches a panic of `op` itself; this catches one of its own (none expected).
+        match catch_unwind(AssertUnwindSafe(|| task.as_mut().poll(&mut cx))) {
+            Ok(Poll::Ready(())) => {
+                let result = task.as_mut().project().first.take();
+                Launched::Done(guard, result.unwrap_or_else(|| Err(panicked(self.handle))))
+            }
             Ok(Poll::Pending) => {
-                let h = guard.handle();
-                let completer = Completer(Some(guard));
-                let task: Task = Box::pin(async move {
-                    let result = match AssertUnwindSafe(fut).catch_unwind().await {
-                        Ok(result) => result,
-                        Err(_) => Err(panicked(&h)),
-                    };
-                    completer.complete(result.map(Into::into));
-                });
+                *task.as_mut().project().completer = Some(Completer(Some(guard)));
                 parked.park(task, self.handle.rec.shared.clone());
                 Launched::Pending
             }
             Err(_) => {
-                drop(fut);
-                let e = panicked(self.handle);
-                Launched::Done(guard, Err(e))
+                drop(task);
+                Launched::Done(guard, Err(panicked(self.handle)))
             }
         }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A callback-mode operation: its race against the handle's close, polled once by the
+    /// caller (the outcome then goes to `first`, and back to the caller), then — once a
+    /// `completer` is set — as the task that sends REQUEST_COMPLETE with it.
+    struct Launch<R, T> {
+        #[pin]
+        race: R,
+        handle: HandleRef,
+        first: Option<Result<T>>,
+        completer: Option<Completer>,
+    }
+}
+
+impl<R, T> Future for Launch<R, T>
+where
+    R: Future<Output = Result<T>>,
+    T: Into<Completion>,
+{
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<()> {
+        let this = self.project();
+        let race = this.race;
+        let result = match catch_unwind(AssertUnwindSafe(|| race.poll(cx))) {
+            Ok(Poll::Pending) => return Poll::Pending,
+            Ok(Poll::Ready(result)) => result,
+            Err(_) => Err(panicked(this.handle)),
+        };
+        match this.completer.take() {
+            Some(completer) => completer.complete(result.map(Into::into)),
+            None => *this.first = Some(result),
+        }
+        Poll::Ready(())
     }
 }
 
