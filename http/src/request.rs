@@ -186,7 +186,7 @@ impl HttpRequest {
     }
 
     /// Validate the extra headers (before anything is sent) and build the operation, boxed: the
-    /// exchange is a deep state machine (~3.6 KiB), and a future is moved by value — boxed where
+    /// exchange is a deep state machine (~2.5 KiB), and a future is moved by value — boxed where
     /// it is made, it is copied once, not again by every `Ok` and `?` on the way out.
     fn send_op(&self, headers: Option<&str>, body: Option<Bytes>) -> Result<SendOp> {
         let plan = self.plan_with(headers)?;
