@@ -304,21 +304,12 @@ impl HeaderList {
         spans: impl ExactSizeIterator<Item = Option<(Range<usize>, Range<usize>)>>,
     ) -> Option<Self> {
         let bytes = text.as_bytes();
-        let is_ows = |b: &u8| *b == b' ' || *b == b'\t';
         let mut entries = Vec::with_capacity(spans.len());
         for span in spans {
             let (name, value) = span?;
-            let value_bytes = bytes.get(value.clone())?;
             bytes.get(name.clone())?;
-            // Trimmed by bytes, as `trim_ows` does, without making text of it.
-            let start = value_bytes
-                .iter()
-                .position(|b| !is_ows(b))
-                .unwrap_or(value_bytes.len());
-            let end = value_bytes
-                .iter()
-                .rposition(|b| !is_ows(b))
-                .map_or(start, |last| last + 1);
+            // Trimmed by bytes, without making text of it.
+            let (start, end) = ows_bounds(bytes.get(value.clone())?);
             entries.push(Entry {
                 name: (offset(name.start), offset(name.end)),
                 value: (offset(value.start + start), offset(value.start + end)),
@@ -465,15 +456,20 @@ fn is_field_value(s: &str) -> bool {
 /// Drops leading and trailing optional whitespace (SP and HTAB), byte by byte: a `char` pattern
 /// decodes UTF-8 and this runs for every header of every response.
 pub(crate) fn trim_ows(s: &str) -> &str {
+    let (start, end) = ows_bounds(s.as_bytes());
+    // Both ends are next to ASCII bytes (or the ends of `s`), so at character boundaries.
+    s.get(start..end).unwrap_or_default()
+}
+
+/// Where `bytes` without its leading and trailing SP and HTAB starts and ends.
+fn ows_bounds(bytes: &[u8]) -> (usize, usize) {
     let is_ows = |b: &u8| *b == b' ' || *b == b'\t';
-    let bytes = s.as_bytes();
     let start = bytes.iter().position(|b| !is_ows(b)).unwrap_or(bytes.len());
     let end = bytes
         .iter()
         .rposition(|b| !is_ows(b))
         .map_or(start, |last| last + 1);
-    // Both ends are next to ASCII bytes (or the ends of `s`), so at character boundaries.
-    s.get(start..end).unwrap_or_default()
+    (start, end)
 }
 
 #[cfg(test)]
