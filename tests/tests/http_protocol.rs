@@ -417,6 +417,42 @@ fn send_ex_completes_after_request_sent_then_writes_are_synchronous_and_end_requ
 }
 
 #[test]
+fn closing_a_request_mid_upload_closes_its_connection_before_handle_closing_and_pools_nothing() {
+    // The server still waits for 7 body bytes: the connection cannot serve anything else, so the
+    // close must end it (CLOSING_CONNECTION, CONNECTION_CLOSED) before HANDLE_CLOSING, and it
+    // must not go back to the pool, where the next request would read the server's answer to
+    // this one.
+    let n = nginx();
+    let rec = Recorder::new();
+    let s = session(&rec);
+    let key = PoolKey {
+        scheme: "http",
+        host: "127.0.0.1".into(),
+        port: n.http_port,
+        proxy: None,
+        tls: None,
+    };
+    let path = upload_path("send-ex-closed");
+    let put = inet_http::open_method(&s, "PUT", &n.http_url(&path), RequestOptions::default())
+        .expect("open");
+    let h = put.handle().id();
+    put.send_ex_blocking(None, BodyLength::Known(10))
+        .expect("send_ex");
+    assert_eq!(put.write_blocking(b"abc").expect("write"), 3);
+    assert_eq!(s.pool().stats(&key), (1, 0), "in use while uploading");
+    put.close();
+    assert!(rec.wait_code(h, 70, T), "no HANDLE_CLOSING");
+    let codes = rec.codes(h);
+    let at = |code| codes.iter().position(|c| *c == code);
+    let (closing, closed, last) = (at(50), at(51), at(70));
+    assert!(
+        closing.is_some() && closing < closed && closed < last,
+        "{codes:?}"
+    );
+    assert_eq!(s.pool().stats(&key), (0, 0), "the connection was pooled");
+}
+
+#[test]
 fn query_info_between_send_ex_and_end_request_fails_with_12019() {
     let n = nginx();
     let s = Session::new().expect("session");
