@@ -425,13 +425,7 @@ fn closing_a_request_mid_upload_closes_its_connection_before_handle_closing_and_
     let n = nginx();
     let rec = Recorder::new();
     let s = session(&rec);
-    let key = PoolKey {
-        scheme: "http",
-        host: "127.0.0.1".into(),
-        port: n.http_port,
-        proxy: None,
-        tls: None,
-    };
+    let key = plain_key(n.http_port);
     let path = upload_path("send-ex-closed");
     let put = inet_http::open_method(&s, "PUT", &n.http_url(&path), RequestOptions::default())
         .expect("open");
@@ -749,13 +743,7 @@ fn a_fully_read_response_puts_its_connection_back_in_the_session_pool() {
     let n = nginx();
     let rec = Recorder::new();
     let s = session(&rec);
-    let key = PoolKey {
-        scheme: "http",
-        host: "127.0.0.1".into(),
-        port: n.http_port,
-        proxy: None,
-        tls: None,
-    };
+    let key = plain_key(n.http_port);
     let first =
         inet_http::open(&s, &n.http_url("/hello.txt"), RequestOptions::default()).expect("open");
     first.send_blocking(None, None).expect("send");
@@ -1521,6 +1509,17 @@ fn an_http_proxy_serves_hosts_the_client_never_resolves() {
 // ================================================================================================
 // Helpers
 // ================================================================================================
+
+/// The pool key of plain HTTP connections to 127.0.0.1:`port`.
+fn plain_key(port: u16) -> PoolKey {
+    PoolKey {
+        scheme: "http",
+        host: "127.0.0.1".into(),
+        port,
+        proxy: None,
+        tls: None,
+    }
+}
 
 fn session(rec: &Recorder) -> Session {
     Session::builder()
