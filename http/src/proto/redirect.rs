@@ -8,6 +8,7 @@
 use http::Method;
 use url::Url;
 
+use super::headers::trim_ows;
 use super::{without_userinfo, HeaderList, ProtoError};
 
 /// How to re-issue a request after a redirect.
@@ -56,7 +57,7 @@ pub fn redirect_method(method: &Method, status: u16) -> Option<RedirectRule> {
 /// (notifications and messages name the URL), and error messages quote the `Location` without
 /// them.
 pub fn resolve_location(base: &Url, location: &str) -> Result<Url, ProtoError> {
-    let location = without_userinfo(location.trim_matches([' ', '\t']));
+    let location = without_userinfo(trim_ows(location));
     let location = location.as_ref();
     if location.is_empty() {
         return Err(ProtoError::InvalidResponse(

@@ -239,12 +239,7 @@ fn build_head(
 /// `head` checked as UTF-8. `None` if a name or value is not within `head` (then each is copied
 /// on its own).
 fn header_lines(text: &str, head: &[u8], headers: &[httparse::Header<'_>]) -> Option<HeaderList> {
-    // Where `part` (a slice of `head`, as `httparse` gives them) lies in `head`.
-    let place = |part: &[u8]| -> Option<Range<usize>> {
-        let start = (part.as_ptr() as usize).checked_sub(head.as_ptr() as usize)?;
-        let end = start.checked_add(part.len())?;
-        (end <= head.len()).then_some(start..end)
-    };
+    let place = |part: &[u8]| place_in(head, part);
     // From the first name to the last value: the lines, without the status line.
     let from = match headers.first() {
         Some(h) => place(h.name.as_bytes())?.start,
@@ -275,11 +270,18 @@ fn header_lines(text: &str, head: &[u8], headers: &[httparse::Header<'_>]) -> Op
 fn crlf_only(head: &[u8], headers: &[httparse::Header<'_>]) -> bool {
     head.ends_with(b"\r\n\r\n")
         && headers.iter().all(|h| {
-            (h.name.as_ptr() as usize)
-                .checked_sub(head.as_ptr() as usize)
-                .and_then(|start| head.get(start.checked_sub(2)?..start))
+            place_in(head, h.name.as_bytes())
+                .and_then(|name| head.get(name.start.checked_sub(2)?..name.start))
                 == Some(b"\r\n")
         })
+}
+
+/// Where `part` (a slice of `head`, as `httparse` gives them) lies in `head`; `None` if it does
+/// not.
+fn place_in(head: &[u8], part: &[u8]) -> Option<Range<usize>> {
+    let start = (part.as_ptr() as usize).checked_sub(head.as_ptr() as usize)?;
+    let end = start.checked_add(part.len())?;
+    (end <= head.len()).then_some(start..end)
 }
 
 /// The head as WinINet's raw headers give it: from the status line to the blank line, every line
