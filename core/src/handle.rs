@@ -236,7 +236,7 @@ impl HandleRef {
             drop(st);
             hook();
         } else {
-            st.close_hooks.push(Box::new(hook));
+            st.close_hooks.push_back(Box::new(hook));
         }
     }
 

@@ -94,12 +94,13 @@ impl<N> Mailbox<N> {
     }
 }
 
-/// A FIFO queue that holds its first note inline. A handle queues at most one or two notes at a
-/// time (those pushed from inside its own callback), and most handles live for one request: a
-/// `VecDeque` alone allocated on each handle's first queued note, once per request.
+/// A FIFO queue that holds its first item inline: a handle's queued notes, and its close hooks
+/// (`record.rs`). A handle queues one or two notes at a time (those pushed from inside its own
+/// callback) and has one close hook or two, and most handles live for one request: a
+/// collection alone allocated on each handle's first note, and again for its first hook.
 #[derive(Debug)]
-struct Queue<N> {
-    /// The oldest note, unless it is in `rest`: a note goes here only when the queue is empty,
+pub(crate) struct Queue<N> {
+    /// The oldest item, unless it is in `rest`: an item goes here only when the queue is empty,
     /// so everything in `rest` came after it.
     first: Option<N>,
     rest: VecDeque<N>,
@@ -115,7 +116,7 @@ impl<N> Default for Queue<N> {
 }
 
 impl<N> Queue<N> {
-    fn push_back(&mut self, note: N) {
+    pub(crate) fn push_back(&mut self, note: N) {
         if self.first.is_none() && self.rest.is_empty() {
             self.first = Some(note);
         } else {
@@ -123,8 +124,19 @@ impl<N> Queue<N> {
         }
     }
 
-    fn pop_front(&mut self) -> Option<N> {
+    pub(crate) fn pop_front(&mut self) -> Option<N> {
         self.first.take().or_else(|| self.rest.pop_front())
+    }
+}
+
+impl<N> IntoIterator for Queue<N> {
+    type Item = N;
+    type IntoIter =
+        std::iter::Chain<std::option::IntoIter<N>, std::collections::vec_deque::IntoIter<N>>;
+
+    /// Every item, oldest first.
+    fn into_iter(self) -> Self::IntoIter {
+        self.first.into_iter().chain(self.rest)
     }
 }
 

@@ -242,7 +242,6 @@ impl Call<'_> {
         // same box is polled here first and becomes the task (`op` is copied once, into it).
         let mut task = Box::pin(Launch {
             race: cancelled.race(op),
-            handle: guard.handle(),
             first: None,
             completer: None,
         });
@@ -254,6 +253,7 @@ impl Call<'_> {
         // `Launch` catches a panic of `op` itself; this catches one of its own (none expected).
         match catch_unwind(AssertUnwindSafe(|| task.as_mut().poll(&mut cx))) {
             Ok(Poll::Ready(())) => {
+                // No outcome: `op` panicked on this first poll.
                 let result = task.as_mut().project().first.take();
                 Launched::Done(guard, result.unwrap_or_else(|| Err(panicked(self.handle))))
             }
@@ -272,12 +272,12 @@ impl Call<'_> {
 
 pin_project_lite::pin_project! {
     /// A callback-mode operation: its race against the handle's close, polled once by the
-    /// caller (the outcome then goes to `first`, and back to the caller), then — once a
-    /// `completer` is set — as the task that sends REQUEST_COMPLETE with it.
+    /// caller (the outcome then goes to `first`, and back to the caller; a panic leaves it
+    /// empty), then — once a `completer` is set — as the task that sends REQUEST_COMPLETE with
+    /// it.
     struct Launch<R, T> {
         #[pin]
         race: R,
-        handle: HandleRef,
         first: Option<Result<T>>,
         completer: Option<Completer>,
     }
@@ -296,7 +296,12 @@ where
         let result = match catch_unwind(AssertUnwindSafe(|| race.poll(cx))) {
             Ok(Poll::Pending) => return Poll::Pending,
             Ok(Poll::Ready(result)) => result,
-            Err(_) => Err(panicked(this.handle)),
+            Err(_) => match this.completer.as_ref().and_then(|c| c.0.as_ref()) {
+                // The operation, which the completer holds, names the handle.
+                Some(op) => Err(panicked(&op.handle())),
+                // On the first poll the caller, which has the handle, reports it.
+                None => return Poll::Ready(()),
+            },
         };
         match this.completer.take() {
             Some(completer) => completer.complete(result.map(Into::into)),

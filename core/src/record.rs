@@ -14,7 +14,7 @@ use parking_lot::Mutex;
 
 use crate::cancel::OpSignal;
 use crate::ids::{Context, HandleId, HandleKind, IdMap};
-use crate::mailbox::Mailbox;
+use crate::mailbox::{Mailbox, Queue};
 use crate::shared::Shared;
 use crate::spawn::Task;
 
@@ -86,32 +86,8 @@ pub(crate) struct AfterLast<N, O> {
     pub(crate) parent_owner: Option<O>,
 }
 
-/// A handle's close hooks, in the order they were added. Most handles have one (the body
-/// reader's): it is kept inline, where a `Vec` alone allocated for every request.
-#[derive(Default)]
-pub(crate) struct CloseHooks {
-    first: Option<CloseHook>,
-    rest: Vec<CloseHook>,
-}
-
-impl CloseHooks {
-    pub(crate) fn push(&mut self, hook: CloseHook) {
-        match self.first {
-            None => self.first = Some(hook),
-            Some(_) => self.rest.push(hook),
-        }
-    }
-}
-
-impl IntoIterator for CloseHooks {
-    type Item = CloseHook;
-    type IntoIter =
-        std::iter::Chain<std::option::IntoIter<CloseHook>, std::vec::IntoIter<CloseHook>>;
-
-    fn into_iter(self) -> Self::IntoIter {
-        self.first.into_iter().chain(self.rest)
-    }
-}
+/// A handle's close hooks, run in the order they were added; the first kept inline.
+pub(crate) type CloseHooks = Queue<CloseHook>;
 
 /// A handle's children by id. Most handles have none or one (the connection `open_url` makes
 /// holds its one request): the first is kept inline and a map is made only for a second, where
@@ -224,7 +200,7 @@ mod tests {
         let mut hooks = CloseHooks::default();
         for n in 1..=3 {
             let order = order.clone();
-            hooks.push(Box::new(move || order.lock().push(n)));
+            hooks.push_back(Box::new(move || order.lock().push(n)));
         }
         for hook in hooks {
             hook();
