@@ -26,6 +26,7 @@ use crate::handoff::{self, Handoff, ToSink};
 use crate::output::{self, Sink, StdoutQueue, Target};
 use crate::progress::{Bars, Show};
 use crate::trace::Tracer;
+use crate::turns::Turns;
 use inet::transport::TlsVerify;
 
 const AFTER_HELP: &str = r#"Output:
@@ -335,12 +336,13 @@ struct Driver {
     /// Each URL's body reading, by index.
     bodies: Arc<Vec<Handoff<Reading>>>,
     fail_on_http_error: bool,
-    parallel: usize,
-    next: usize,
+    /// Which URL opens next (in order, `--parallel` at once), and how many are left.
+    turns: Turns,
 }
 
 impl Driver {
     fn new(run: &Run<'_>, bars: Arc<Bars>, bodies: Arc<Vec<Handoff<Reading>>>) -> Self {
+        let netrc = crate::netrc::Netrc::default();
         let transfers = run
             .urls
             .iter()
@@ -349,7 +351,7 @@ impl Driver {
                 let user = if crate::gopher::is_gopher(url) {
                     None
                 } else {
-                    crate::netrc::user_for(url, run.t.user.as_deref())
+                    netrc.user_for(url, run.t.user.as_deref())
                 };
                 Transfer {
                     url: crate::get::shown(url),
@@ -371,33 +373,19 @@ impl Driver {
             bars,
             bodies,
             fail_on_http_error: run.fail,
-            parallel: run.t.parallel.max(1),
-            next: 0,
+            turns: Turns::new(run.urls.len(), run.t.parallel),
         }
-    }
-
-    /// Transfers started and not finished.
-    fn in_flight(&self) -> usize {
-        self.transfers
-            .iter()
-            .filter(|t| matches!(t.phase, Phase::Opening(_) | Phase::Reading(_)))
-            .count()
     }
 
     /// Transfers not finished (queued ones included).
     fn running(&self) -> usize {
-        self.transfers
-            .iter()
-            .filter(|t| !matches!(t.phase, Phase::Done(_)))
-            .count()
+        self.turns.unfinished()
     }
 
     /// Open queued URLs, in order, until `parallel` are in flight; one that cannot start fails
     /// alone.
     fn fill(&mut self, session: &Session, options: &OpenUrlOptions) {
-        while self.in_flight() < self.parallel && self.next < self.transfers.len() {
-            let i = self.next;
-            self.next += 1;
+        while let Some(i) = self.turns.start_next() {
             let ctx = Context(i as u64 + 1);
             self.bars.start(ctx.0);
             let started = inet::start_open_url(
@@ -493,10 +481,21 @@ impl Driver {
     /// End a URL: close its handles and output, report a failure at once.
     fn finish(&mut self, i: usize, mut outcome: Result<(), Failure>) {
         let t = &mut self.transfers[i];
-        match std::mem::replace(&mut t.phase, Phase::Queued) {
-            Phase::Opening(conn) => conn.close(),
-            Phase::Reading(stream) => stream.close(),
-            Phase::Queued | Phase::Done(_) => {}
+        // A URL that failed to start is still `Queued` here; each counts as finished once.
+        let ends_now = match std::mem::replace(&mut t.phase, Phase::Queued) {
+            Phase::Opening(conn) => {
+                conn.close();
+                true
+            }
+            Phase::Reading(stream) => {
+                stream.close();
+                true
+            }
+            Phase::Queued => true,
+            Phase::Done(_) => false,
+        };
+        if ends_now {
+            self.turns.finish();
         }
         let closed = match t.sink.take() {
             Some(sink) => sink.finish(&mut output::lock(&self.stdout)),

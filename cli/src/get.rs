@@ -26,6 +26,7 @@ use crate::handoff::{self, Handoff, ToSink};
 use crate::output::{self, Sink, StdoutQueue, Target};
 use crate::progress::{Bars, Show};
 use crate::trace::Tracer;
+use crate::turns::Turns;
 
 const AFTER_HELP: &str = r#"Examples:
   inet get https://example.com/index.html                       (to stdout)
@@ -523,6 +524,7 @@ struct Job {
 /// Pair the URLs with the `-o` options (or `-O` names), in order; contexts count from 1.
 fn jobs(args: &GetArgs) -> Result<Vec<Job>, String> {
     let mut jobs = Vec::new();
+    let netrc = crate::netrc::Netrc::default();
     for (i, url) in args.urls.iter().enumerate() {
         let target = match args.output.get(i) {
             Some(p) if p.as_os_str() == "-" => Target::Stdout,
@@ -549,10 +551,7 @@ fn jobs(args: &GetArgs) -> Result<Vec<Job>, String> {
         };
         jobs.push(Job {
             ctx: i as u64 + 1,
-            url: with_user(
-                url,
-                crate::netrc::user_for(url, args.t.user.as_deref()).as_deref(),
-            ),
+            url: with_user(url, netrc.user_for(url, args.t.user.as_deref()).as_deref()),
             target,
             resume_from,
         });
@@ -840,10 +839,8 @@ struct Driver {
     /// Each transfer's body reading, by index.
     bodies: Arc<Vec<Handoff<Reading>>>,
     fail_on_http_error: bool,
-    /// At most this many transfers at once.
-    parallel: usize,
-    /// The next queued transfer (they start in URL order).
-    next: usize,
+    /// Which transfer starts next (in URL order, `--parallel` at once), and how many are left.
+    turns: Turns,
 }
 
 impl Driver {
@@ -860,7 +857,7 @@ impl Driver {
             .filter(|(_, j)| j.target == Target::Stdout)
             .map(|(i, _)| i)
             .collect();
-        let transfers = jobs
+        let transfers: Vec<_> = jobs
             .into_iter()
             .map(|job| Transfer {
                 job,
@@ -871,22 +868,19 @@ impl Driver {
             })
             .collect();
         Driver {
+            turns: Turns::new(transfers.len(), parallel),
             transfers,
             stdout: Arc::new(Mutex::new(StdoutQueue::new(stdout_order))),
             bars,
             bodies,
             fail_on_http_error,
-            parallel: parallel.max(1),
-            next: 0,
         }
     }
 
     /// Open and start queued requests, in URL order, until `parallel` are in flight; one that
     /// cannot start fails alone.
     fn fill(&mut self, session: &Session, plan: &RequestPlan) {
-        while self.in_flight() < self.parallel && self.next < self.transfers.len() {
-            let i = self.next;
-            self.next += 1;
+        while let Some(i) = self.turns.start_next() {
             let t = &mut self.transfers[i];
             t.phase = Phase::Sending;
             self.bars.start(t.job.ctx);
@@ -907,20 +901,9 @@ impl Driver {
         }
     }
 
-    /// Transfers started and not finished.
-    fn in_flight(&self) -> usize {
-        self.transfers
-            .iter()
-            .filter(|t| matches!(t.phase, Phase::Sending | Phase::Reading))
-            .count()
-    }
-
     /// Transfers not finished (queued ones included).
     fn running(&self) -> usize {
-        self.transfers
-            .iter()
-            .filter(|t| !matches!(t.phase, Phase::Done(_)))
-            .count()
+        self.turns.unfinished()
     }
 
     fn on_complete(&mut self, event: Event) {
@@ -1004,6 +987,9 @@ impl Driver {
         }
         let received = (t.received > 0).then_some(t.received);
         self.bars.finish_at(t.job.ctx, outcome.is_ok(), received);
+        if !matches!(t.phase, Phase::Done(_)) {
+            self.turns.finish();
+        }
         t.phase = Phase::Done(outcome);
     }
 

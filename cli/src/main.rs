@@ -33,6 +33,7 @@ mod page;
 mod progress;
 mod put_http;
 mod trace;
+mod turns;
 
 /// Exit statuses (documented in `inet --help` and each command's `--help`).
 mod exit {

@@ -7,6 +7,7 @@
 //! lines after it up to an empty line. A token may be written in double quotes (`"a b"`, with
 //! `\"` and `\\` inside). A missing or unreadable file is no entry, never an error.
 
+use std::cell::OnceCell;
 use std::path::PathBuf;
 
 /// One entry's login and password.
@@ -38,24 +39,47 @@ fn path() -> Option<PathBuf> {
 /// The entry for `host` in the user's netrc file (see the module docs); with `login`, only an
 /// entry for that login.
 pub fn lookup(host: &str, login: Option<&str>) -> Option<Entry> {
-    let text = std::fs::read_to_string(path()?).ok()?;
-    find(&text, host, login)
+    Netrc::default().lookup(host, login)
 }
 
-/// The `user:password` a request to `url` should carry: `--user` when given; else nothing when
-/// the URL has its own user and password; else the netrc entry for the URL's host (for the
-/// URL's user, when it names one without a password). A URL that does not parse gets nothing:
-/// opening it reports the error.
+/// [`Netrc::user_for`] with the file read for this one URL.
 pub fn user_for(url: &str, flag: Option<&str>) -> Option<String> {
-    if let Some(user) = flag {
-        return Some(user.to_string());
+    Netrc::default().user_for(url, flag)
+}
+
+/// The user's netrc file, read at the first lookup and kept: a run of many URLs reads it once,
+/// not once per URL.
+#[derive(Debug, Default)]
+pub struct Netrc {
+    /// The file's text; `None` when it is missing or unreadable.
+    text: OnceCell<Option<String>>,
+}
+
+impl Netrc {
+    /// The entry for `host` (see the module docs); with `login`, only an entry for that login.
+    pub fn lookup(&self, host: &str, login: Option<&str>) -> Option<Entry> {
+        let text = self
+            .text
+            .get_or_init(|| std::fs::read_to_string(path()?).ok())
+            .as_deref()?;
+        find(text, host, login)
     }
-    let parsed = url::Url::parse(url.trim()).ok()?;
-    let login = (!parsed.username().is_empty()).then(|| parsed.username());
-    if login.is_some() && parsed.password().is_some() {
-        return None;
+
+    /// The `user:password` a request to `url` should carry: `--user` when given; else nothing
+    /// when the URL has its own user and password; else the netrc entry for the URL's host (for
+    /// the URL's user, when it names one without a password). A URL that does not parse gets
+    /// nothing: opening it reports the error.
+    pub fn user_for(&self, url: &str, flag: Option<&str>) -> Option<String> {
+        if let Some(user) = flag {
+            return Some(user.to_string());
+        }
+        let parsed = url::Url::parse(url.trim()).ok()?;
+        let login = (!parsed.username().is_empty()).then(|| parsed.username());
+        if login.is_some() && parsed.password().is_some() {
+            return None;
+        }
+        self.lookup(parsed.host_str()?, login).map(|e| e.user())
     }
-    lookup(parsed.host_str()?, login).map(|e| e.user())
 }
 
 /// The entry for `host` in `text`: the first `machine` entry naming it (and `login`, when given),

@@ -802,6 +802,30 @@ fn max_connections_per_host_caps_the_requests_in_flight() {
     assert_eq!(server.peak(), 3, "one request per connection at a time");
 }
 
+/// A URL that fails as it is opened frees its turn once: the URLs after it all run (none is left
+/// waiting for a turn that never comes), and none runs beside another with `--parallel 1`.
+#[test]
+fn urls_that_fail_to_open_free_their_turn_and_the_rest_still_run_in_order() {
+    let server = Server::start();
+    let (urls, bodies) = counted(&server, 4);
+    for command in ["get", "cat"] {
+        let mut args = vec![command, "--parallel", "1", "http://[::1/"];
+        for url in &urls {
+            args.extend([url.as_str(), "nothing://here/"]);
+        }
+        let out = inet(&args);
+        assert_eq!(out.status.code(), Some(1), "{command}: {}", stderr(&out));
+        assert_eq!(stdout(&out), bodies, "{command}");
+        let errors = stderr(&out)
+            .lines()
+            .filter(|l| l.starts_with("inet:"))
+            .count();
+        assert_eq!(errors, 5, "{command}: one error line per bad URL");
+    }
+    assert_eq!(server.requests(), 8);
+    assert_eq!(server.peak(), 1, "the most requests in flight at once");
+}
+
 #[test]
 fn parallel_and_max_connections_take_whole_numbers_from_1() {
     for args in [
