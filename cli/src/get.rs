@@ -2,10 +2,11 @@
 //! `--parallel N` at a time, the others queued in URL order.
 //!
 //! Every request is started with `start_send` (it returns at once: `ERROR_IO_PENDING`). The status
-//! callback traces, moves the progress bars, and forwards each request's `REQUEST_COMPLETE` to the
-//! main thread, which drives the transfers (check the status, start the next read, write the bytes)
-//! — the way a WinINet program posts completions to its UI thread. Blocking file and stdout writes
-//! stay off the session's worker threads, and the output is written from one place.
+//! callback traces, moves the progress bars, and forwards each send's `REQUEST_COMPLETE` to the
+//! main thread, which drives the transfers (check the status, open the output, start the body's
+//! reading, start the next URL in its turn: `crate::turns`) — the way a WinINet program posts
+//! completions to its UI thread. Once a body flows, its reads continue on whichever thread their
+//! completions arrive on (`crate::handoff`), and the main thread hears of it again at its end.
 
 use std::fmt;
 use std::io::{self, Read};
