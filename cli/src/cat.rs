@@ -4,10 +4,10 @@
 //! Every URL goes through the facade's `start_open_url` (WinINet's InternetOpenUrl, in callback
 //! mode), which connects and requests by the URL's scheme and completes on the URL's connection
 //! handle with a `UrlStream` that reads the same for http, https, ftp, ftps, gopher and gophers.
-//! The status callback traces, moves the progress and forwards each `REQUEST_COMPLETE` of an
-//! open to the main thread, which checks it and starts the body's reads; from then on the body
-//! is read and written by whichever thread holds it (`crate::handoff`, as `inet get` does for
-//! HTTP), and the main thread hears of it again at its end.
+//! The status callback traces, moves the progress and gives each `REQUEST_COMPLETE` of an open
+//! to the driver, run by the thread that brings it (`crate::serial`), which checks it and starts
+//! the body's reads; from then on the body is read and written by whichever thread holds it
+//! (`crate::handoff`, as `inet get` does for HTTP), and the driver hears of it again at its end.
 //! Stdout is shared as in `inet get` ([`StdoutQueue`]): bodies come out whole and in URL order.
 
 use std::fmt;
@@ -17,14 +17,15 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use inet::{
-    Completion, Context, Direction, Error, ErrorKind, Handle, HandleKind, OpenUrlOptions,
-    RequestFlags, RequestOptions, Session, Status, UrlStream,
+    Completion, Context, Direction, Error, ErrorKind, Handle, HandleKind, HandleRef,
+    OpenUrlOptions, RequestFlags, RequestOptions, Session, Status, UrlStream,
 };
 
 use crate::exit;
 use crate::handoff::{self, Handoff, ToSink};
 use crate::output::{self, Sink, StdoutQueue, Target};
 use crate::progress::{Bars, Show};
+use crate::serial::{wait_for_main, Drive, Main, Post, Serial};
 use crate::trace::Tracer;
 use crate::turns::Turns;
 use inet::transport::TlsVerify;
@@ -89,18 +90,16 @@ enum Event {
         reading: Box<Reading>,
         outcome: Result<(), Failure>,
     },
-    /// The session's `HANDLE_CLOSING`.
-    Closed,
 }
 
 /// One URL's body being read: from its stream into its sink, by whichever thread holds it.
 type Reading = ToSink<UrlStream, Failure>;
 
 /// The handoff of each URL's body, by context - 1; each reports its end to the driver.
-fn bodies(count: usize, tx: &mpsc::Sender<Event>) -> Vec<Handoff<Reading>> {
-    let tx = tx.clone();
+fn bodies(count: usize, post: &Arc<Post<Driver>>) -> Vec<Handoff<Reading>> {
+    let post = post.clone();
     handoff::per_transfer(count, move |ctx, reading, outcome| {
-        let _ = tx.send(Event::Ended {
+        post.event(Event::Ended {
             ctx,
             reading: Box::new(reading),
             outcome,
@@ -152,45 +151,31 @@ impl Run<'_> {
     /// Run every URL; the exit status of the first that failed, in URL order.
     pub fn go(self, bars: Arc<Bars>, t0: Instant) -> u8 {
         let (tx, rx) = mpsc::channel();
-        let bodies = Arc::new(bodies(self.urls.len(), &tx));
+        let post = Arc::new(Post::new(tx));
+        let bodies = Arc::new(bodies(self.urls.len(), &post));
         let tracer = self.t.trace.map(|f| Tracer::new(f, t0));
-        let session = match session(self.t, tracer, bars.clone(), bodies.clone(), tx) {
+        let session = match session(self.t, tracer, bars.clone(), bodies.clone(), post.clone()) {
             Ok(s) => s,
             Err(e) => {
                 eprintln!("inet: {}: {e}", self.command);
                 return exit::INET;
             }
         };
-        let options = options(self.t);
-        let driver = Driver::new(&self, bars, bodies);
-        drive(driver, &session, &options, &rx)
-    }
-}
-
-fn drive(
-    mut driver: Driver,
-    session: &Session,
-    options: &OpenUrlOptions,
-    rx: &mpsc::Receiver<Event>,
-) -> u8 {
-    driver.fill(session, options);
-    while driver.running() > 0 {
-        // The sender lives in the session's callback, which lives as long as `session`.
-        let Ok(event) = rx.recv() else { break };
-        driver.on_complete(event);
-        driver.fill(session, options);
-    }
-    // Wait for the session's HANDLE_CLOSING, the last notification of all, so that a trace
-    // ends with it (an FTP connection's QUIT waits at most 5 s).
-    session.close();
-    let deadline = Instant::now() + Duration::from_secs(6);
-    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
-        match rx.recv_timeout(left) {
-            Ok(Event::Closed) | Err(_) => break,
-            Ok(_) => {}
+        let driver = Driver::new(&self, HandleRef::clone(&session), bars, bodies);
+        let driver = Arc::new(Serial::new(driver, post.main.clone()));
+        post.connect(&driver);
+        // From here the URLs are driven by the threads their completions arrive on; this one
+        // waits for the end.
+        driver.start();
+        let closed = wait_for_main(&rx, Main::Finished, None);
+        // Wait for the session's HANDLE_CLOSING, the last notification of all, so that a trace
+        // ends with it (an FTP connection's QUIT waits at most 5 s).
+        session.close();
+        if !closed {
+            wait_for_main(&rx, Main::SessionClosed, Some(Duration::from_secs(6)));
         }
+        driver.with(Driver::exit_code)
     }
-    driver.exit_code()
 }
 
 /// The session: the shared flags (timeouts, CA file, connections per host), and a callback that
@@ -200,7 +185,7 @@ fn session(
     tracer: Option<Tracer>,
     bars: Arc<Bars>,
     bodies: Arc<Vec<Handoff<Reading>>>,
-    tx: mpsc::Sender<Event>,
+    post: Arc<Post<Driver>>,
 ) -> inet::Result<Session> {
     let builder = Session::builder().status_callback(move |n| {
         if let Some(t) = &tracer {
@@ -209,15 +194,14 @@ fn session(
         match &n.status {
             Status::Progress(p) => bars.update(n.context.0, p),
             Status::HandleClosing if n.kind == HandleKind::Internet => {
-                let _ = tx.send(Event::Closed);
+                let _ = post.main.send(Main::SessionClosed);
             }
             Status::RequestComplete(r) if n.kind != HandleKind::Internet => {
                 // A read of a body being read continues here, on this thread.
                 if handoff::take_completion(&bodies, n.context.0, r) {
                     return;
                 }
-                // The driver only stops listening once every transfer has finished.
-                let _ = tx.send(Event::Complete {
+                post.event(Event::Complete {
                     ctx: n.context.0,
                     outcome: r.clone(),
                 });
@@ -324,12 +308,17 @@ struct Transfer {
     phase: Phase,
 }
 
-/// Drives every URL from the main thread, one `REQUEST_COMPLETE` at a time.
+/// Drives every URL, one `REQUEST_COMPLETE` at a time, on whichever thread brings it
+/// (`crate::serial`).
 #[derive(Debug)]
 struct Driver {
     /// The command, for error lines.
     command: &'static str,
     transfers: Vec<Transfer>,
+    /// The session, not kept open by this reference: the main thread closes it at the end.
+    session: HandleRef,
+    /// How every URL is opened.
+    options: OpenUrlOptions,
     /// Shared with the bodies being read.
     stdout: Arc<Mutex<StdoutQueue>>,
     bars: Arc<Bars>,
@@ -341,7 +330,12 @@ struct Driver {
 }
 
 impl Driver {
-    fn new(run: &Run<'_>, bars: Arc<Bars>, bodies: Arc<Vec<Handoff<Reading>>>) -> Self {
+    fn new(
+        run: &Run<'_>,
+        session: HandleRef,
+        bars: Arc<Bars>,
+        bodies: Arc<Vec<Handoff<Reading>>>,
+    ) -> Self {
         let netrc = crate::netrc::Netrc::default();
         let transfers = run
             .urls
@@ -374,24 +368,21 @@ impl Driver {
             bodies,
             fail_on_http_error: run.fail,
             turns: Turns::new(run.urls.len(), run.t.parallel),
+            session,
+            options: options(run.t),
         }
-    }
-
-    /// Transfers not finished (queued ones included).
-    fn running(&self) -> usize {
-        self.turns.unfinished()
     }
 
     /// Open queued URLs, in order, until `parallel` are in flight; one that cannot start fails
     /// alone.
-    fn fill(&mut self, session: &Session, options: &OpenUrlOptions) {
+    fn fill(&mut self) {
         while let Some(i) = self.turns.start_next() {
             let ctx = Context(i as u64 + 1);
             self.bars.start(ctx.0);
             let started = inet::start_open_url(
-                session,
+                &self.session,
                 &self.transfers[i].open,
-                options.clone().context(ctx),
+                self.options.clone().context(ctx),
             );
             match started {
                 Ok((conn, _pending)) => self.transfers[i].phase = Phase::Opening(conn),
@@ -408,7 +399,6 @@ impl Driver {
                 reading,
                 outcome,
             } => return self.on_ended(ctx, *reading, outcome),
-            Event::Closed => return,
         };
         let Some(i) = ctx.checked_sub(1).map(|i| i as usize) else {
             return;
@@ -523,5 +513,21 @@ impl Driver {
                 _ => Some(exit::INET),
             })
             .unwrap_or(exit::OK)
+    }
+}
+
+impl Drive for Driver {
+    type Event = Event;
+
+    fn handle(&mut self, event: Event) {
+        self.on_complete(event);
+    }
+
+    fn advance(&mut self) {
+        self.fill();
+    }
+
+    fn finished(&self) -> bool {
+        self.turns.unfinished() == 0
     }
 }

@@ -2,11 +2,12 @@
 //! `--parallel N` at a time, the others queued in URL order.
 //!
 //! Every request is started with `start_send` (it returns at once: `ERROR_IO_PENDING`). The status
-//! callback traces, moves the progress bars, and forwards each send's `REQUEST_COMPLETE` to the
-//! main thread, which drives the transfers (check the status, open the output, start the body's
-//! reading, start the next URL in its turn: `crate::turns`) — the way a WinINet program posts
-//! completions to its UI thread. Once a body flows, its reads continue on whichever thread their
-//! completions arrive on (`crate::handoff`), and the main thread hears of it again at its end.
+//! callback traces, moves the progress bars, and gives each send's `REQUEST_COMPLETE` to the
+//! driver, which runs on the thread that brings it (`crate::serial`): it checks the status, opens
+//! the output, starts the body's reading and starts the next URL in its turn (`crate::turns`).
+//! Once a body flows, its reads continue on whichever thread their completions arrive on
+//! (`crate::handoff`), and the driver hears of it again at its end. The main thread starts the
+//! driver and waits for the last transfer and the session's `HANDLE_CLOSING`.
 
 use std::fmt;
 use std::io::{self, Read};
@@ -17,8 +18,8 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use clap::Args;
 use inet::{
-    Direction, Error, ErrorKind, HandleKind, HttpRequest, RequestFlags, RequestOptions, Session,
-    Status,
+    Direction, Error, ErrorKind, HandleKind, HandleRef, HttpRequest, RequestFlags, RequestOptions,
+    Session, Status,
 };
 
 use crate::exit;
@@ -26,6 +27,7 @@ use crate::gopher;
 use crate::handoff::{self, Handoff, ToSink};
 use crate::output::{self, Sink, StdoutQueue, Target};
 use crate::progress::{Bars, Show};
+use crate::serial::{wait_for_main, Drive, Main, Post, Serial};
 use crate::trace::Tracer;
 use crate::turns::Turns;
 
@@ -245,39 +247,38 @@ pub fn run(args: GetArgs, t0: Instant) -> u8 {
     let show = Show::choose(args.t.quiet, args.t.trace.is_some());
     let bars = Arc::new(Bars::new(&files, Direction::Receive, show));
     let (tx, rx) = mpsc::channel();
-    let bodies = Arc::new(bodies(jobs.len(), &tx));
+    let post = Arc::new(Post::new(tx));
+    let bodies = Arc::new(bodies(jobs.len(), &post));
     let tracer = args.t.trace.map(|f| Tracer::new(f, t0));
-    let session = match session(&args, tracer, bars.clone(), bodies.clone(), tx) {
+    let session = match session(&args, tracer, bars.clone(), bodies.clone(), post.clone()) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("inet: {e}");
             return exit::INET;
         }
     };
-    let mut driver = Driver::new(jobs, bars, bodies, args.fail, args.t.parallel);
-    driver.fill(&session, &request);
-    while driver.running() > 0 {
-        // The sender lives in the session's callback, which lives as long as `session`.
-        let Ok(event) = rx.recv() else { break };
-        driver.on_complete(event);
-        driver.fill(&session, &request);
-    }
+    let driver = Driver::new(
+        jobs,
+        &args,
+        HandleRef::clone(&session),
+        request,
+        bars,
+        bodies,
+    );
+    let driver = Arc::new(Serial::new(driver, post.main.clone()));
+    post.connect(&driver);
+    // From here the transfers are driven by the threads their completions arrive on; this one
+    // waits for the end.
+    driver.start();
+    let closed = wait_for_main(&rx, Main::Finished, None);
     // Wait for the session's HANDLE_CLOSING, the last notification of all (after every child's):
     // until then other threads may still be delivering the last notifications of the transfers,
     // and leaving now would cut the trace short.
     session.close();
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
-        match rx.recv_timeout(left) {
-            Ok(Event {
-                outcome: Ok(Step::Closed),
-                ..
-            })
-            | Err(_) => break,
-            Ok(_) => {}
-        }
+    if !closed {
+        wait_for_main(&rx, Main::SessionClosed, Some(Duration::from_secs(5)));
     }
-    driver.exit_code()
+    driver.with(Driver::exit_code)
 }
 
 /// `--page`: the page and its same-origin resources at once (see `crate::page`).
@@ -695,8 +696,6 @@ enum Step {
     /// The body has been read to its end, or failed (reading or writing); the reader gives back
     /// what it held.
     Ended(Box<Reading>, Result<(), Failure>),
-    /// The session's HANDLE_CLOSING: nothing more will be notified.
-    Closed,
 }
 
 /// One transfer's body being read: from its request into its sink, by whichever thread holds it
@@ -716,10 +715,10 @@ impl From<io::Error> for Failure {
 }
 
 /// The handoff of each transfer's body, by context - 1; each reports its end to the driver.
-fn bodies(count: usize, tx: &mpsc::Sender<Event>) -> Vec<Handoff<Reading>> {
-    let tx = tx.clone();
+fn bodies(count: usize, post: &Arc<Post<Driver>>) -> Vec<Handoff<Reading>> {
+    let post = post.clone();
     handoff::per_transfer(count, move |ctx, reading, outcome| {
-        let _ = tx.send(Event {
+        post.event(Event {
             ctx,
             outcome: Ok(Step::Ended(Box::new(reading), outcome)),
         });
@@ -733,7 +732,7 @@ fn session(
     tracer: Option<Tracer>,
     bars: Arc<Bars>,
     bodies: Arc<Vec<Handoff<Reading>>>,
-    tx: mpsc::Sender<Event>,
+    post: Arc<Post<Driver>>,
 ) -> inet::Result<Session> {
     let builder = Session::builder().status_callback(move |n| {
         if let Some(t) = &tracer {
@@ -742,10 +741,7 @@ fn session(
         match &n.status {
             Status::Progress(p) => bars.update(n.context.0, p),
             Status::HandleClosing if n.kind == HandleKind::Internet => {
-                let _ = tx.send(Event {
-                    ctx: 0,
-                    outcome: Ok(Step::Closed),
-                });
+                let _ = post.main.send(Main::SessionClosed);
             }
             Status::RequestComplete(r) if n.kind == HandleKind::HttpRequest => {
                 // A read of a body being read continues here, on this thread.
@@ -756,8 +752,7 @@ fn session(
                     Ok(_) => Ok(Step::Sent),
                     Err(e) => Err(e.clone()),
                 };
-                // The driver only stops listening once every transfer has finished.
-                let _ = tx.send(Event {
+                post.event(Event {
                     ctx: n.context.0,
                     outcome,
                 });
@@ -830,10 +825,15 @@ struct Transfer {
     phase: Phase,
 }
 
-/// Drives every transfer from the main thread, one `REQUEST_COMPLETE` at a time.
+/// Drives every transfer, one `REQUEST_COMPLETE` at a time, on whichever thread brings it
+/// (`crate::serial`).
 #[derive(Debug)]
 struct Driver {
     transfers: Vec<Transfer>,
+    /// The session, not kept open by this reference: the main thread closes it at the end.
+    session: HandleRef,
+    /// How each request is made.
+    plan: RequestPlan,
     /// Shared with the bodies being read.
     stdout: Arc<Mutex<StdoutQueue>>,
     bars: Arc<Bars>,
@@ -847,10 +847,11 @@ struct Driver {
 impl Driver {
     fn new(
         jobs: Vec<Job>,
+        args: &GetArgs,
+        session: HandleRef,
+        plan: RequestPlan,
         bars: Arc<Bars>,
         bodies: Arc<Vec<Handoff<Reading>>>,
-        fail_on_http_error: bool,
-        parallel: usize,
     ) -> Self {
         let stdout_order = jobs
             .iter()
@@ -869,19 +870,22 @@ impl Driver {
             })
             .collect();
         Driver {
-            turns: Turns::new(transfers.len(), parallel),
+            turns: Turns::new(transfers.len(), args.t.parallel),
             transfers,
+            session,
+            plan,
             stdout: Arc::new(Mutex::new(StdoutQueue::new(stdout_order))),
             bars,
             bodies,
-            fail_on_http_error,
+            fail_on_http_error: args.fail,
         }
     }
 
     /// Open and start queued requests, in URL order, until `parallel` are in flight; one that
     /// cannot start fails alone.
-    fn fill(&mut self, session: &Session, plan: &RequestPlan) {
+    fn fill(&mut self) {
         while let Some(i) = self.turns.start_next() {
+            let (session, plan) = (&self.session, &self.plan);
             let t = &mut self.transfers[i];
             t.phase = Phase::Sending;
             self.bars.start(t.job.ctx);
@@ -902,11 +906,6 @@ impl Driver {
         }
     }
 
-    /// Transfers not finished (queued ones included).
-    fn running(&self) -> usize {
-        self.turns.unfinished()
-    }
-
     fn on_complete(&mut self, event: Event) {
         let Some(i) = event.ctx.checked_sub(1).map(|i| i as usize) else {
             return;
@@ -925,9 +924,8 @@ impl Driver {
                 t.received = received;
                 self.finish(i, outcome);
             }
-            // Nothing else comes while the body's reader holds it; the session's Closed carries
-            // no transfer's context.
-            (Phase::Reading, Ok(Step::Sent | Step::Closed)) => {}
+            // Nothing else comes while the body's reader holds it.
+            (Phase::Reading, Ok(Step::Sent)) => {}
         }
     }
 
@@ -1005,6 +1003,22 @@ impl Driver {
                 _ => Some(exit::INET),
             })
             .unwrap_or(exit::OK)
+    }
+}
+
+impl Drive for Driver {
+    type Event = Event;
+
+    fn handle(&mut self, event: Event) {
+        self.on_complete(event);
+    }
+
+    fn advance(&mut self) {
+        self.fill();
+    }
+
+    fn finished(&self) -> bool {
+        self.turns.unfinished() == 0
     }
 }
 

@@ -1,11 +1,12 @@
 //! A body read in callback mode, continued on whichever thread a read's completion arrives on.
 //!
-//! `inet get` and `inet cat` start each transfer from their main thread, but once the body is
-//! flowing the main thread has nothing to add: forwarding every `REQUEST_COMPLETE` of a read that went pending to
-//! it cost two thread switches and a futex wake-up per pending read (1 GiB over loopback HTTP:
-//! ~5,800 context switches against ~2,000 for the same reads continued in the callback). Here the
-//! status callback writes the piece and starts the next read itself; the main thread hears of the
-//! transfer again only when its body has ended or failed.
+//! `inet get` and `inet cat` start each body's reading from their driver (`crate::serial`), but
+//! once the body is flowing the driver has nothing to add: forwarding every `REQUEST_COMPLETE` of
+//! a read that went pending to another thread cost two thread switches and a futex wake-up per
+//! pending read (1 GiB over loopback HTTP: ~5,800 context switches against ~2,000 for the same
+//! reads continued in the callback). Here the status callback writes the piece and starts the
+//! next read itself; the driver hears of the transfer again only when its body has ended or
+//! failed.
 //!
 //! The only subtle part is the handoff. A read that goes pending may complete on another thread
 //! before the reader, still inside `start_read`, has put its state down. So whoever holds the

@@ -32,6 +32,7 @@ mod output;
 mod page;
 mod progress;
 mod put_http;
+mod serial;
 mod trace;
 mod turns;
 
