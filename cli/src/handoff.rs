@@ -54,6 +54,12 @@ pub trait Body: Send {
 
     /// Take the next piece of the body (never empty).
     fn write(&mut self, data: &[u8]) -> Result<(), Self::Failure>;
+
+    /// A read went pending: write out what is buffered, so that what came so far is seen while
+    /// the network is waited for.
+    fn pause(&mut self) -> Result<(), Self::Failure> {
+        Ok(())
+    }
 }
 
 /// What a body is read from: an HTTP request (`inet get`), a URL's stream of any scheme
@@ -109,6 +115,10 @@ impl<S: Source, F: From<Error> + From<io::Error> + Send> Body for ToSink<S, F> {
     fn write(&mut self, data: &[u8]) -> Result<(), F> {
         self.received = self.received.saturating_add(data.len() as u64);
         Ok(self.sink.write(&self.stdout, data)?)
+    }
+
+    fn pause(&mut self) -> Result<(), F> {
+        Ok(self.sink.pause(&self.stdout)?)
     }
 }
 
@@ -240,6 +250,9 @@ impl<B: Body> Handoff<B> {
             match body.start_read() {
                 Ok(Read::Done(data)) => next = Some(Ok(data)),
                 Ok(Read::Pending) => {
+                    if let Err(f) = body.pause() {
+                        return self.end(body, Err(f));
+                    }
                     let mut slot = self.lock();
                     match &mut *slot {
                         // It completed before we let go: go on with it.

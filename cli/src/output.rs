@@ -1,8 +1,9 @@
 //! Where `inet get` writes bodies: a file per `-o`, else stdout in URL order.
 //!
 //! Stdout is shared by every URL without `-o`, yet the transfers run at once. The first unfinished
-//! one streams straight to stdout; later ones are held in memory until every one before them has
-//! finished, so the bodies come out whole and in the order the URLs were given.
+//! one streams to stdout (through a 64 KiB buffer written out whenever one of its reads has to
+//! wait for the network, and at its end); later ones are held in memory until every one before
+//! them has finished, so the bodies come out whole and in the order the URLs were given.
 
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
@@ -69,6 +70,15 @@ impl Sink {
         }
     }
 
+    /// A read went pending: write out what is buffered, so that what has come is in the file
+    /// (or on stdout) while the network is waited for.
+    pub fn pause(&mut self, stdout: &Mutex<StdoutQueue>) -> io::Result<()> {
+        match self {
+            Sink::File(f, path) => f.flush().map_err(|e| annotate(e, "writing", path)),
+            Sink::Stdout(_) => lock(stdout).flush(),
+        }
+    }
+
     /// Flush and close; for stdout, let the next transfer in line go.
     pub fn finish(self, stdout: &mut StdoutQueue) -> io::Result<()> {
         match self {
@@ -99,7 +109,13 @@ pub struct StdoutQueue {
     pos: usize,
     held: HashMap<usize, Vec<u8>>,
     finished: HashSet<usize>,
+    /// Stdout, opened at the first write. Not std's `Stdout`: that is line-buffered and splits
+    /// every write at its last newline, two system calls for each piece of a binary body.
+    out: Option<BufWriter<File>>,
 }
+
+/// What stdout takes at once: one read's worth (`crate::handoff::READ_CHUNK`).
+const STDOUT_BUFFER: usize = 64 * 1024;
 
 impl StdoutQueue {
     /// A queue for these jobs (URL indices), in the order their bodies must appear.
@@ -112,7 +128,7 @@ impl StdoutQueue {
 
     fn write(&mut self, job: usize, data: &[u8]) -> io::Result<()> {
         if self.order.get(self.pos) == Some(&job) {
-            io::stdout().lock().write_all(data)
+            self.out()?.write_all(data).map_err(on_stdout)
         } else {
             self.held.entry(job).or_default().extend_from_slice(data);
             Ok(())
@@ -123,16 +139,53 @@ impl StdoutQueue {
     /// opened a sink (failed before a response) must be finished too, or they block the line.
     pub fn finish(&mut self, job: usize) -> io::Result<()> {
         self.finished.insert(job);
-        let mut out = io::stdout().lock();
         while let Some(&current) = self.order.get(self.pos) {
             if let Some(held) = self.held.remove(&current) {
-                out.write_all(&held)?;
+                self.out()?.write_all(&held).map_err(on_stdout)?;
             }
             if !self.finished.contains(&current) {
                 break;
             }
             self.pos += 1;
         }
-        out.flush()
+        self.flush()
     }
+
+    /// Write out what is buffered: at the end of each body, and when the body streaming now
+    /// has to wait for the network (so a slow stream is seen as it comes).
+    pub fn flush(&mut self) -> io::Result<()> {
+        match &mut self.out {
+            Some(out) => out.flush().map_err(on_stdout),
+            None => Ok(()),
+        }
+    }
+
+    fn out(&mut self) -> io::Result<&mut BufWriter<File>> {
+        let out = match self.out.take() {
+            Some(out) => out,
+            None => {
+                let file = stdout_file().map_err(on_stdout)?;
+                BufWriter::with_capacity(STDOUT_BUFFER, file)
+            }
+        };
+        Ok(self.out.insert(out))
+    }
+}
+
+fn on_stdout(e: io::Error) -> io::Error {
+    io::Error::new(e.kind(), format!("writing to stdout: {e}"))
+}
+
+/// Stdout as a file of its own (a duplicate of the descriptor), unbuffered by std. Nothing else
+/// writes to stdout while bodies go there.
+#[cfg(unix)]
+fn stdout_file() -> io::Result<File> {
+    use std::os::fd::AsFd;
+    Ok(File::from(io::stdout().as_fd().try_clone_to_owned()?))
+}
+
+#[cfg(windows)]
+fn stdout_file() -> io::Result<File> {
+    use std::os::windows::io::AsHandle;
+    Ok(File::from(io::stdout().as_handle().try_clone_to_owned()?))
 }

@@ -5,7 +5,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
@@ -577,6 +577,11 @@ struct Shared {
     peak: AtomicUsize,
     waiting: Mutex<usize>,
     arrived: Condvar,
+    /// `/trickle`: the client has shown the first piece (set by the test), and whether the server
+    /// gave up waiting for that and sent the rest anyway.
+    shown: Mutex<bool>,
+    shown_changed: Condvar,
+    gave_up: AtomicBool,
 }
 
 /// An HTTP/1.1 server on 127.0.0.1 with a few routes; keep-alive, one thread per connection.
@@ -612,6 +617,12 @@ impl Server {
     /// The most `/count/…` requests that were being answered at once.
     fn peak(&self) -> usize {
         self.shared.peak.load(Ordering::SeqCst)
+    }
+
+    /// `/trickle` may send the rest of its body.
+    fn release_trickle(&self) {
+        *self.shared.shown.lock().unwrap() = true;
+        self.shared.shown_changed.notify_all();
     }
 }
 
@@ -690,6 +701,20 @@ fn serve(conn: TcpStream, shared: &Shared) -> std::io::Result<()> {
     let mut conn = conn;
     while let Some(req) = read_request(&mut reader)? {
         shared.requests.fetch_add(1, Ordering::SeqCst);
+        if req.path == "/trickle" {
+            // The first piece (no newline), then the rest only once the test has seen the first
+            // on the client's stdout, or after 10 s.
+            conn.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nfirst")?;
+            let shown = shared.shown.lock().unwrap();
+            let (shown, waited) = shared
+                .shown_changed
+                .wait_timeout_while(shown, Duration::from_secs(10), |shown| !*shown)
+                .unwrap();
+            drop(shown);
+            shared.gave_up.store(waited.timed_out(), Ordering::SeqCst);
+            conn.write_all(b"rest")?;
+            continue;
+        }
         let reply = route(&req, shared);
         let length: usize = reply.pieces.iter().map(Vec::len).sum();
         let mut head = format!("HTTP/1.1 {}\r\nContent-Length: {length}\r\n", reply.status);
@@ -740,6 +765,39 @@ fn read_request(reader: &mut BufReader<TcpStream>) -> std::io::Result<Option<Req
         headers,
         body,
     }))
+}
+
+/// A body's bytes reach stdout as they come, not when the body ends: the first piece is seen while
+/// the server holds the rest back (it has no newline, which a line buffer would wait for).
+#[test]
+fn a_body_s_first_bytes_reach_stdout_while_the_rest_is_still_on_its_way() {
+    let server = Server::start();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_inet"))
+        .args(["get", &server.url("/trickle")])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the inet binary runs");
+    let mut stdout = child.stdout.take().expect("piped stdout");
+    let mut got = Vec::new();
+    let mut buf = [0u8; 64];
+    while !got.starts_with(b"first") {
+        let n = stdout.read(&mut buf).expect("reading inet's stdout");
+        if n == 0 {
+            break;
+        }
+        got.extend_from_slice(&buf[..n]);
+    }
+    server.release_trickle();
+    stdout.read_to_end(&mut got).expect("reading inet's stdout");
+    let status = child.wait().expect("inet ends");
+    assert!(status.success());
+    assert_eq!(got, b"firstrest");
+    assert!(
+        !server.shared.gave_up.load(Ordering::SeqCst),
+        "the first bytes came out only with the rest"
+    );
 }
 
 // ----- --parallel and --max-connections-per-host ---------------------------------------------------
