@@ -2,8 +2,10 @@
 //!
 //! Workloads: a 1 GiB GET (HTTP and HTTPS), 20,000 GETs of 1 KiB with 64 in flight (HTTP and
 //! HTTPS), 5,000 sequential GETs on keep-alive connections. The clients: inet's future form, inet's
-//! callback mode (64 KiB `start_read`s continued from the status callback), `inet get URL -o
-//! /dev/null` (the 1 GiB GETs only), curl and reqwest.
+//! callback mode (64 KiB `start_read`s continued from the status callback), the `inet get`
+//! command (`inet get --quiet URL -o /dev/null`; for the many-GET workloads every URL on one
+//! command line, each with its `-o /dev/null`, `--parallel` the requests in flight), curl and
+//! reqwest.
 //!
 //! Every run is a new process (curl itself, the `inet` binary, or this binary re-run with
 //! `--run-job` for inet's two forms and reqwest), so each starts from nothing and nothing of one

@@ -114,12 +114,6 @@ impl Tool {
         }
     }
 
-    /// Whether the tool takes part in `job` (`inet get` downloads one file; the many-request
-    /// workloads are left to the library's two forms and the peers).
-    pub fn runs(self, job: &Job) -> bool {
-        self != Tool::InetGet || matches!(job, Job::Stream { .. })
-    }
-
     fn from_name(name: &str) -> Result<Tool> {
         Tool::ALL
             .into_iter()
@@ -168,11 +162,10 @@ impl Tool {
 }
 
 /// `inet get --fail URL -o /dev/null` (with `--cacert` for https), timed as a whole process: its
-/// wall time from spawn to exit, start-up included.
+/// wall time from spawn to exit, start-up included. A many-request job is every URL on the
+/// command line, each with its `-o /dev/null` (as curl's URL list gives each its `output`),
+/// `--parallel` and `--max-connections-per-host` set to the job's requests in flight.
 fn inet_get(job: &Job, context: &RunContext) -> Result<Run> {
-    let Job::Stream { url, .. } = job else {
-        return Err("inet get runs the streamed download only".into());
-    };
     let bin = context
         .inet_cli
         .as_ref()
@@ -180,7 +173,26 @@ fn inet_get(job: &Job, context: &RunContext) -> Result<Run> {
     let mut cmd = Command::new(bin);
     // --fail: a status >= 400 exits 22. The length needs no check: inet fails a body that ends
     // before its Content-Length.
-    cmd.args(["get", "--fail", url, "-o", "/dev/null"]);
+    cmd.args(["get", "--fail", "--quiet"]);
+    let url = match job {
+        Job::Stream { url, .. } => {
+            cmd.args([url, "-o", "/dev/null"]);
+            url
+        }
+        Job::Many {
+            url,
+            count,
+            in_flight,
+            ..
+        } => {
+            let n = in_flight.max(&1).to_string();
+            cmd.args(["--parallel", &n, "--max-connections-per-host", &n]);
+            for _ in 0..*count {
+                cmd.args([url, "-o", "/dev/null"]);
+            }
+            url
+        }
+    };
     if url.starts_with("https:") {
         cmd.arg("--cacert").arg(&context.ca);
     }
