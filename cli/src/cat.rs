@@ -25,7 +25,7 @@ use crate::exit;
 use crate::handoff::{self, Handoff, ToSink};
 use crate::output::{self, Sink, StdoutQueue, Target};
 use crate::progress::{Bars, Show};
-use crate::serial::{wait_for_main, Drive, Main, Post, Serial};
+use crate::serial::{self, Drive, Main, Post};
 use crate::trace::Tracer;
 use crate::turns::Turns;
 use inet::transport::TlsVerify;
@@ -162,19 +162,10 @@ impl Run<'_> {
             }
         };
         let driver = Driver::new(&self, HandleRef::clone(&session), bars, bodies);
-        let driver = Arc::new(Serial::new(driver, post.main.clone()));
-        post.connect(&driver);
-        // From here the URLs are driven by the threads their completions arrive on; this one
-        // waits for the end.
-        driver.start();
-        let closed = wait_for_main(&rx, Main::Finished, None);
-        // Wait for the session's HANDLE_CLOSING, the last notification of all, so that a trace
-        // ends with it (an FTP connection's QUIT waits at most 5 s).
-        session.close();
-        if !closed {
-            wait_for_main(&rx, Main::SessionClosed, Some(Duration::from_secs(6)));
-        }
-        driver.with(Driver::exit_code)
+        // The URLs are driven by the threads their completions arrive on; this one waits. At the
+        // end an FTP connection's QUIT waits at most 5 s.
+        let linger = Duration::from_secs(6);
+        serial::run_to_end(driver, &post, &rx, &session, linger, Driver::exit_code)
     }
 }
 
@@ -373,56 +364,6 @@ impl Driver {
         }
     }
 
-    /// Open queued URLs, in order, until `parallel` are in flight; one that cannot start fails
-    /// alone.
-    fn fill(&mut self) {
-        while let Some(i) = self.turns.start_next() {
-            let ctx = Context(i as u64 + 1);
-            self.bars.start(ctx.0);
-            let started = inet::start_open_url(
-                &self.session,
-                &self.transfers[i].open,
-                self.options.clone().context(ctx),
-            );
-            match started {
-                Ok((conn, _pending)) => self.transfers[i].phase = Phase::Opening(conn),
-                Err(e) => self.finish(i, Err(Failure::Inet(e))),
-            }
-        }
-    }
-
-    fn on_complete(&mut self, event: Event) {
-        let (ctx, outcome) = match event {
-            Event::Complete { ctx, outcome } => (ctx, outcome),
-            Event::Ended {
-                ctx,
-                reading,
-                outcome,
-            } => return self.on_ended(ctx, *reading, outcome),
-        };
-        let Some(i) = ctx.checked_sub(1).map(|i| i as usize) else {
-            return;
-        };
-        let Some(t) = self.transfers.get(i) else {
-            return;
-        };
-        match (&t.phase, outcome) {
-            (Phase::Opening(_), Ok(c)) => match c.value::<UrlStream>() {
-                Some(stream) => self.on_open(i, stream.clone()),
-                None => {
-                    let e = Error::new(
-                        ErrorKind::Internal,
-                        "opening: no stream in REQUEST_COMPLETE",
-                    );
-                    self.finish(i, Err(Failure::Inet(e)));
-                }
-            },
-            (Phase::Opening(_), Err(e)) => self.finish(i, Err(Failure::Inet(e))),
-            // Another handle's completion of this URL (none is expected), or a late one.
-            _ => {}
-        }
-    }
-
     /// The stream is open: check an HTTP status, then read.
     fn on_open(&mut self, i: usize, stream: UrlStream) {
         if let UrlStream::Http(req) = &stream {
@@ -520,11 +461,53 @@ impl Drive for Driver {
     type Event = Event;
 
     fn handle(&mut self, event: Event) {
-        self.on_complete(event);
+        let (ctx, outcome) = match event {
+            Event::Complete { ctx, outcome } => (ctx, outcome),
+            Event::Ended {
+                ctx,
+                reading,
+                outcome,
+            } => return self.on_ended(ctx, *reading, outcome),
+        };
+        let Some(i) = ctx.checked_sub(1).map(|i| i as usize) else {
+            return;
+        };
+        let Some(t) = self.transfers.get(i) else {
+            return;
+        };
+        match (&t.phase, outcome) {
+            (Phase::Opening(_), Ok(c)) => match c.value::<UrlStream>() {
+                Some(stream) => self.on_open(i, stream.clone()),
+                None => {
+                    let e = Error::new(
+                        ErrorKind::Internal,
+                        "opening: no stream in REQUEST_COMPLETE",
+                    );
+                    self.finish(i, Err(Failure::Inet(e)));
+                }
+            },
+            (Phase::Opening(_), Err(e)) => self.finish(i, Err(Failure::Inet(e))),
+            // Another handle's completion of this URL (none is expected), or a late one.
+            _ => {}
+        }
     }
 
+    /// Open queued URLs, in order, until `parallel` are in flight; one that cannot start fails
+    /// alone.
     fn advance(&mut self) {
-        self.fill();
+        while let Some(i) = self.turns.start_next() {
+            let ctx = Context(i as u64 + 1);
+            self.bars.start(ctx.0);
+            let started = inet::start_open_url(
+                &self.session,
+                &self.transfers[i].open,
+                self.options.clone().context(ctx),
+            );
+            match started {
+                Ok((conn, _pending)) => self.transfers[i].phase = Phase::Opening(conn),
+                Err(e) => self.finish(i, Err(Failure::Inet(e))),
+            }
+        }
     }
 
     fn finished(&self) -> bool {

@@ -27,7 +27,7 @@ use crate::gopher;
 use crate::handoff::{self, Handoff, ToSink};
 use crate::output::{self, Sink, StdoutQueue, Target};
 use crate::progress::{Bars, Show};
-use crate::serial::{wait_for_main, Drive, Main, Post, Serial};
+use crate::serial::{self, Drive, Main, Post};
 use crate::trace::Tracer;
 use crate::turns::Turns;
 
@@ -265,20 +265,9 @@ pub fn run(args: GetArgs, t0: Instant) -> u8 {
         bars,
         bodies,
     );
-    let driver = Arc::new(Serial::new(driver, post.main.clone()));
-    post.connect(&driver);
-    // From here the transfers are driven by the threads their completions arrive on; this one
-    // waits for the end.
-    driver.start();
-    let closed = wait_for_main(&rx, Main::Finished, None);
-    // Wait for the session's HANDLE_CLOSING, the last notification of all (after every child's):
-    // until then other threads may still be delivering the last notifications of the transfers,
-    // and leaving now would cut the trace short.
-    session.close();
-    if !closed {
-        wait_for_main(&rx, Main::SessionClosed, Some(Duration::from_secs(5)));
-    }
-    driver.with(Driver::exit_code)
+    // The transfers are driven by the threads their completions arrive on; this one waits.
+    let linger = Duration::from_secs(5);
+    serial::run_to_end(driver, &post, &rx, &session, linger, Driver::exit_code)
 }
 
 /// `--page`: the page and its same-origin resources at once (see `crate::page`).
@@ -881,54 +870,6 @@ impl Driver {
         }
     }
 
-    /// Open and start queued requests, in URL order, until `parallel` are in flight; one that
-    /// cannot start fails alone.
-    fn fill(&mut self) {
-        while let Some(i) = self.turns.start_next() {
-            let (session, plan) = (&self.session, &self.plan);
-            let t = &mut self.transfers[i];
-            t.phase = Phase::Sending;
-            self.bars.start(t.job.ctx);
-            let started = inet::http::open_method(
-                session,
-                plan.method,
-                &t.job.url,
-                plan.options.clone().context(t.job.ctx),
-            )
-            .and_then(|req| {
-                t.req = Some(req.clone());
-                let headers = job_headers(plan.headers.as_deref(), t.job.resume_from);
-                req.start_send(headers.as_deref(), plan.body.clone())
-            });
-            if let Err(e) = started {
-                self.finish(i, Err(Failure::Inet(e)));
-            }
-        }
-    }
-
-    fn on_complete(&mut self, event: Event) {
-        let Some(i) = event.ctx.checked_sub(1).map(|i| i as usize) else {
-            return;
-        };
-        let Some(t) = self.transfers.get(i) else {
-            return;
-        };
-        match (&t.phase, event.outcome) {
-            (Phase::Done(_) | Phase::Queued, _) => {}
-            (_, Err(e)) => self.finish(i, Err(Failure::Inet(e))),
-            (Phase::Sending, Ok(_)) => self.on_sent(i),
-            (Phase::Reading, Ok(Step::Ended(reading, outcome))) => {
-                let Reading { sink, received, .. } = *reading;
-                let t = &mut self.transfers[i];
-                t.sink = Some(sink);
-                t.received = received;
-                self.finish(i, outcome);
-            }
-            // Nothing else comes while the body's reader holds it.
-            (Phase::Reading, Ok(Step::Sent)) => {}
-        }
-    }
-
     /// The response head has arrived: check the status, open the output, start reading.
     fn on_sent(&mut self, i: usize) {
         let t = &mut self.transfers[i];
@@ -1010,11 +951,51 @@ impl Drive for Driver {
     type Event = Event;
 
     fn handle(&mut self, event: Event) {
-        self.on_complete(event);
+        let Some(i) = event.ctx.checked_sub(1).map(|i| i as usize) else {
+            return;
+        };
+        let Some(t) = self.transfers.get(i) else {
+            return;
+        };
+        match (&t.phase, event.outcome) {
+            (Phase::Done(_) | Phase::Queued, _) => {}
+            (_, Err(e)) => self.finish(i, Err(Failure::Inet(e))),
+            (Phase::Sending, Ok(_)) => self.on_sent(i),
+            (Phase::Reading, Ok(Step::Ended(reading, outcome))) => {
+                let Reading { sink, received, .. } = *reading;
+                let t = &mut self.transfers[i];
+                t.sink = Some(sink);
+                t.received = received;
+                self.finish(i, outcome);
+            }
+            // Nothing else comes while the body's reader holds it.
+            (Phase::Reading, Ok(Step::Sent)) => {}
+        }
     }
 
+    /// Open and start queued requests, in URL order, until `parallel` are in flight; one that
+    /// cannot start fails alone.
     fn advance(&mut self) {
-        self.fill();
+        while let Some(i) = self.turns.start_next() {
+            let (session, plan) = (&self.session, &self.plan);
+            let t = &mut self.transfers[i];
+            t.phase = Phase::Sending;
+            self.bars.start(t.job.ctx);
+            let started = inet::http::open_method(
+                session,
+                plan.method,
+                &t.job.url,
+                plan.options.clone().context(t.job.ctx),
+            )
+            .and_then(|req| {
+                t.req = Some(req.clone());
+                let headers = job_headers(plan.headers.as_deref(), t.job.resume_from);
+                req.start_send(headers.as_deref(), plan.body.clone())
+            });
+            if let Err(e) = started {
+                self.finish(i, Err(Failure::Inet(e)));
+            }
+        }
     }
 
     fn finished(&self) -> bool {

@@ -14,6 +14,8 @@ use std::collections::VecDeque;
 use std::sync::{mpsc, Arc, Mutex, MutexGuard, OnceLock, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
+use inet::HandleRef;
+
 /// What [`Serial`] drives.
 pub trait Drive: Send {
     type Event: Send;
@@ -168,9 +170,33 @@ impl<D: Drive> Post<D> {
     }
 }
 
+/// Run `driver` to the end of its work, driven by the threads that post to it through `post`
+/// (whose main-thread side is `rx`); then close `session` and wait (at most `linger`) for its
+/// `HANDLE_CLOSING`, the last notification of all — until then other threads may still be
+/// delivering the transfers' last notifications, and a trace would end short. Gives `driver`
+/// back to `result` (the exit status).
+pub fn run_to_end<D: Drive, T>(
+    driver: D,
+    post: &Post<D>,
+    rx: &mpsc::Receiver<Main>,
+    session: &HandleRef,
+    linger: Duration,
+    result: impl FnOnce(&D) -> T,
+) -> T {
+    let driver = Arc::new(Serial::new(driver, post.main.clone()));
+    post.connect(&driver);
+    driver.start();
+    let closed = wait_for_main(rx, Main::Finished, None);
+    session.close();
+    if !closed {
+        wait_for_main(rx, Main::SessionClosed, Some(linger));
+    }
+    driver.with(result)
+}
+
 /// Wait on the main thread's channel for `what` (at most `limit`); true when the session's
 /// `HANDLE_CLOSING` came meanwhile (or is `what`).
-pub fn wait_for_main(rx: &mpsc::Receiver<Main>, what: Main, limit: Option<Duration>) -> bool {
+fn wait_for_main(rx: &mpsc::Receiver<Main>, what: Main, limit: Option<Duration>) -> bool {
     let deadline = limit.map(|l| Instant::now() + l);
     let mut closed = false;
     loop {
