@@ -114,8 +114,8 @@ pub struct StdoutQueue {
     out: Option<BufWriter<File>>,
 }
 
-/// What stdout takes at once: one read's worth (`crate::handoff::READ_CHUNK`).
-const STDOUT_BUFFER: usize = 64 * 1024;
+/// What stdout takes at once: one read's worth.
+const STDOUT_BUFFER: usize = crate::handoff::READ_CHUNK;
 
 impl StdoutQueue {
     /// A queue for these jobs (URL indices), in the order their bodies must appear.

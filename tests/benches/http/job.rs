@@ -185,7 +185,7 @@ fn inet_get(job: &Job, context: &RunContext) -> Result<Run> {
             in_flight,
             ..
         } => {
-            let n = in_flight.max(&1).to_string();
+            let n = (*in_flight).max(1).to_string();
             cmd.args(["--parallel", &n, "--max-connections-per-host", &n]);
             for _ in 0..*count {
                 cmd.args([url, "-o", "/dev/null"]);

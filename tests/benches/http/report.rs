@@ -155,11 +155,6 @@ impl Workload {
         }
     }
 
-    /// The tools that take part (all of them), in column order.
-    pub fn tools(&self) -> Vec<Tool> {
-        Tool::ALL.into_iter().collect()
-    }
-
     pub fn record(&mut self, tool: Tool, outcome: Result<Run, String>) {
         let i = index(tool);
         match outcome {
@@ -405,7 +400,7 @@ pub fn table(workloads: &[Workload], judge: bool) -> String {
 pub fn runs(workloads: &[Workload]) -> String {
     let mut out = String::new();
     for w in workloads {
-        for tool in w.tools() {
+        for tool in Tool::ALL {
             let runs = &w.runs[index(tool)];
             let list = |measure: fn(&Workload, &Run) -> Option<f64>, digits: usize| {
                 let values: Vec<String> = runs
